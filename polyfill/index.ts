@@ -1,0 +1,3 @@
+import '../src/types';
+import { install } from '../src/install';
+install();

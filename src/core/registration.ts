@@ -1,0 +1,149 @@
+/**
+ * Sync registrations and the spec's state machine, as pure functions over plain records.
+ * No DOM, no storage, no timers: every function takes `now` and returns a new record (or null for removed).
+ *
+ *   register ─► pending ──claim──► firing ──success──────────────► removed
+ *                  ▲                  │  ──failure, last chance──► removed
+ *                  │                  │  ──failure──► waiting ──(notBefore passes)──► due again
+ *                  └── re-registered while firing, or register() while waiting
+ */
+import { RetryPolicy, retryDelay } from './policy';
+
+export type SyncState = 'pending' | 'waiting' | 'firing';
+
+export interface SyncRecord {
+  /** Primary key: scope and tag (see recordKey). */
+  id: string;
+  /** The service worker registration's scope URL. */
+  scope: string;
+  tag: string;
+  state: SyncState;
+  /** Firings so far; reset to 0 by a re-registration during firing. */
+  attempts: number;
+  /** A `waiting` registration may fire from this time (ms since the epoch). */
+  notBefore: number;
+  /** Registration order within the scope, for getTags(). */
+  order: number;
+  /** register() was called with this tag while it was firing (spec: "reregisteredWhileFiring"). */
+  reregistered: boolean;
+  /** While `firing`: the worker instance that fired it ('' otherwise)... */
+  lease: string;
+  /** ...and the time its lease lapses unless that instance renews it. A lapsed lease means the worker died. */
+  leaseUntil: number;
+}
+
+export type Outcome = 'success' | 'failure';
+
+const STATES: readonly string[] = ['pending', 'waiting', 'firing'];
+
+/** Scope URLs never contain a line feed (the URL serializer escapes it), so this key is unambiguous. */
+export function recordKey(scope: string, tag: string): string {
+  return scope + '\n' + tag;
+}
+
+/** A record as we wrote it; anything else in our store (corrupt, foreign, older code) is not trusted. */
+export function isSyncRecord(value: unknown): value is SyncRecord {
+  const r = value as SyncRecord;
+  return (
+    typeof r === 'object' && r !== null &&
+    typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === recordKey(r.scope, r.tag) &&
+    STATES.indexOf(r.state) >= 0 &&
+    isCount(r.attempts) && typeof r.notBefore === 'number' && typeof r.order === 'number' &&
+    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && typeof r.leaseUntil === 'number'
+  );
+}
+
+function isCount(n: unknown): boolean {
+  return typeof n === 'number' && n >= 0 && n % 1 === 0;
+}
+
+/**
+ * register(tag), SPEC §2 steps 5 and 6. Returns the record to store, or `existing` itself when nothing changes.
+ * `order` is used only for a new record.
+ */
+export function register(existing: SyncRecord | undefined, scope: string, tag: string, order: number): SyncRecord {
+  if (!existing) {
+    return {
+      id: recordKey(scope, tag), scope, tag, state: 'pending', attempts: 0, notBefore: 0, order,
+      reregistered: false, lease: '', leaseUntil: 0,
+    };
+  }
+  switch (existing.state) {
+    case 'pending':
+      return existing;
+    case 'waiting':
+      // The spec: "registering with an existing tag should bypass any delays". Attempts are kept.
+      return { ...existing, state: 'pending', notBefore: 0 };
+    case 'firing':
+      return existing.reregistered ? existing : { ...existing, reregistered: true };
+  }
+}
+
+/** May this registration fire now? */
+export function isDue(record: SyncRecord, now: number): boolean {
+  return record.state === 'pending' || (record.state === 'waiting' && record.notBefore <= now);
+}
+
+/** A `firing` record whose lease lapsed: the worker that fired it was terminated mid-event. */
+export function isAbandoned(record: SyncRecord, now: number): boolean {
+  return record.state === 'firing' && record.leaseUntil <= now;
+}
+
+/** Due records and abandoned firings: what a wake-up should act on. */
+export function needsWork(record: SyncRecord, now: number): boolean {
+  return isDue(record, now) || isAbandoned(record, now);
+}
+
+/**
+ * Fire a due registration: `firing`, one more attempt, leased to `instance` until `now + leaseTtl`.
+ * Returns null when the record is not due (someone else claimed it, or it is still waiting).
+ */
+export function claim(record: SyncRecord, now: number, instance: string, leaseTtl: number): SyncRecord | null {
+  if (!isDue(record, now)) return null;
+  return {
+    ...record, state: 'firing', attempts: record.attempts + 1, notBefore: 0, reregistered: false,
+    lease: instance, leaseUntil: now + leaseTtl,
+  };
+}
+
+/** `lastChance` for a firing with this many attempts (SPEC §3). */
+export function isLastChance(attempts: number, policy: RetryPolicy): boolean {
+  return attempts >= policy.maxAttempts;
+}
+
+/** Extend the lease of a firing held by `instance`; null if it no longer holds it. */
+export function renew(record: SyncRecord, now: number, instance: string, leaseTtl: number): SyncRecord | null {
+  if (record.state !== 'firing' || record.lease !== instance) return null;
+  return { ...record, leaseUntil: now + leaseTtl };
+}
+
+/**
+ * The outcome of a firing (SPEC §3). `instance` must hold the lease, or pass `null` to settle an abandoned
+ * firing as a failure. Returns the next record, null when the registration is removed, or `undefined` when the
+ * record is not this caller's to settle (no longer firing, or leased to another instance).
+ */
+export function settle(
+  record: SyncRecord, outcome: Outcome, now: number, policy: RetryPolicy, instance: string | null,
+): SyncRecord | null | undefined {
+  if (record.state !== 'firing') return undefined;
+  if (instance === null ? !isAbandoned(record, now) : record.lease !== instance) return undefined;
+  const idle = { ...record, reregistered: false, lease: '', leaseUntil: 0 };
+  if (record.reregistered) return { ...idle, state: 'pending', attempts: 0, notBefore: 0 };
+  if (outcome === 'success' || isLastChance(record.attempts, policy)) return null;
+  return { ...idle, state: 'waiting', notBefore: now + retryDelay(record.attempts, policy) };
+}
+
+/** When something next needs a wake-up: the earliest retry or lease expiry; Infinity if nothing is scheduled. */
+export function nextWake(records: readonly SyncRecord[]): number {
+  let next = Infinity;
+  for (const r of records) {
+    if (r.state === 'waiting') next = Math.min(next, r.notBefore);
+    else if (r.state === 'firing') next = Math.min(next, r.leaseUntil);
+  }
+  return next;
+}
+
+/** getTags(): every tag in any state, in registration order. */
+export function tagsInOrder(records: readonly SyncRecord[]): string[] {
+  return records.slice().sort((a, b) => a.order - b.order).map((r) => r.tag);
+}

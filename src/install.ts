@@ -1,0 +1,112 @@
+/**
+ * Detection (SPEC §6) and installing the globals. Where the engine has Background Sync, nothing is installed
+ * but the `BackgroundSyncPolyfill` global; otherwise the page or worker half, by the global scope.
+ */
+import { checkOption, updatePolicy } from './core/policy';
+import { SyncManager, setSyncHost, syncGetter } from './web/sync-manager';
+import { defineSyncEvent, onsyncAccessor } from './web/sync-event';
+import { Dispatcher } from './worker/dispatcher';
+import { listenForWakeups } from './worker/wakeups';
+import { PageTriggers } from './page/triggers';
+
+type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
+type Apply = (options: Options) => void;
+
+export const VERSION = __VERSION__;
+
+const global = self as unknown as Record<string, unknown>;
+
+/** SPEC §6. */
+export function hasNativeSync(): boolean {
+  return 'SyncManager' in global && typeof ServiceWorkerRegistration !== 'undefined' &&
+    'sync' in ServiceWorkerRegistration.prototype;
+}
+
+function report(error: unknown): void {
+  console.warn('background-sync-polyfill:', error);
+}
+
+function defineGlobal(name: string, value: unknown): void {
+  Object.defineProperty(global, name, { value, writable: true, configurable: true });
+}
+
+function defineShared(): void {
+  defineGlobal('SyncManager', SyncManager);
+  Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
+}
+
+function installWindow(): Apply | null {
+  if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
+  defineShared();
+  const triggers = new PageTriggers(report);
+  setSyncHost(triggers);
+  triggers.start();
+  return (options) => {
+    if (options.checkInterval !== undefined) triggers.setCheckInterval(options.checkInterval as number);
+  };
+}
+
+function installWorker(): Apply {
+  const scope = self as unknown as ServiceWorkerGlobalScope;
+  const SyncEvent = defineSyncEvent();
+  defineShared();
+  defineGlobal('SyncEvent', SyncEvent);
+  Object.defineProperty(ServiceWorkerGlobalScope!.prototype, 'onsync', onsyncAccessor());
+  const dispatcher = new Dispatcher(
+    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
+  );
+  setSyncHost({
+    // SPEC §2 step 3: only a top-level window counts.
+    hasWindow: () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true })
+      .then((clients) => clients.some((client) => client.frameType !== 'nested')),
+    registered: () => void dispatcher.run(),
+  });
+  listenForWakeups(scope, dispatcher);
+  return (options) => {
+    dispatcher.policy = updatePolicy(dispatcher.policy, options);
+  };
+}
+
+/** Validates every option in any context, so a typo fails the same way in page and worker. */
+function validate(options: unknown): Options {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('BackgroundSyncPolyfill.configure: options must be an object');
+  }
+  const o = options as Options;
+  updatePolicy({ maxAttempts: 1, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 1 }, o);
+  if (o.checkInterval !== undefined) checkOption('checkInterval', o.checkInterval, 1);
+  return o;
+}
+
+/**
+ * Installs for `kind`, or for the global scope it runs in. Loading twice (a script tag and a bundle, say)
+ * installs once. A `self.BackgroundSyncPolyfill` object set before loading gives `force` and initial options.
+ */
+export function install(kind?: 'window' | 'worker'): void {
+  const preset = global.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
+  if (preset && typeof preset.version === 'string') return;
+  if (!kind) {
+    const isWorker = typeof ServiceWorkerGlobalScope !== 'undefined' && self instanceof (ServiceWorkerGlobalScope as never);
+    kind = isWorker ? 'worker' : typeof window !== 'undefined' ? 'window' : undefined;
+  }
+  const native = hasNativeSync() && !(preset && preset.force);
+  const apply = native || !kind ? null : kind === 'worker' ? installWorker() : installWindow();
+  const api: BackgroundSyncPolyfillGlobal = {
+    native,
+    version: VERSION,
+    configure(options: BackgroundSyncPolyfillOptions): void {
+      const valid = validate(options);
+      if (apply) apply(valid);
+    },
+  };
+  defineGlobal('BackgroundSyncPolyfill', Object.freeze(api));
+  if (preset && typeof preset === 'object') {
+    const options: Options = {};
+    for (const key of Object.keys(preset)) if (key !== 'force') (options as Record<string, unknown>)[key] = preset[key as keyof Options];
+    try {
+      api.configure(options as BackgroundSyncPolyfillOptions);
+    } catch (e) {
+      report(e);
+    }
+  }
+}

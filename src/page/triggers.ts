@@ -1,0 +1,94 @@
+/**
+ * Page-side wake-ups (SPEC §4): on load, `online`, `visibilitychange` to visible, `pageshow`, `focus`,
+ * after register(), at the earliest retry, and periodically while visible, a page reads the store and pokes
+ * the worker of every scope that has something due. The worker decides what fires; a poke only wakes it.
+ */
+import * as store from '../store/db';
+import { MAX_DELAY } from '../core/policy';
+import { needsWork, nextWake } from '../core/registration';
+import { poke } from '../protocol';
+
+export const DEFAULT_CHECK_INTERVAL = 60000;
+
+export class PageTriggers {
+  private checkInterval = DEFAULT_CHECK_INTERVAL;
+  private interval: ReturnType<typeof setInterval> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private checking: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly report: (error: unknown) => void) {}
+
+  start(): void {
+    const check = () => void this.check();
+    for (const type of ['online', 'focus', 'pageshow']) addEventListener(type, check);
+    document.addEventListener('visibilitychange', () => this.visibilityChanged());
+    if (document.readyState === 'complete') check();
+    else addEventListener('load', check);
+    this.visibilityChanged();
+  }
+
+  setCheckInterval(ms: number): void {
+    this.checkInterval = ms;
+    this.visibilityChanged();
+  }
+
+  /** The periodic check runs only while the page is visible. */
+  private visibilityChanged(): void {
+    clearInterval(this.interval);
+    if (document.visibilityState !== 'hidden') {
+      this.interval = setInterval(() => void this.check(), this.checkInterval);
+      void this.check();
+    }
+  }
+
+  /** After register() resolved: the page knows the registration, so it pokes without reading the store. */
+  registered(registration: ServiceWorkerRegistration): void {
+    if (navigator.onLine) sendPoke(registration);
+  }
+
+  /** Checks are serialized; a check asked for during one runs once more after it. Never rejects. */
+  check(): Promise<void> {
+    if (this.checking) {
+      this.again = true;
+      return this.checking;
+    }
+    this.checking = this.checkOnce().catch(this.report).then(() => {
+      this.checking = null;
+      const again = this.again;
+      this.again = false;
+      return again ? this.check() : undefined;
+    });
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
+    // Records first, then registrations: a record's registration existed before the record was written, so
+    // a registration missing afterwards really is gone (SPEC §3: unregistering drops its tags).
+    const records = await store.listAll();
+    if (!records.length) return;
+    const registrations = await navigator.serviceWorker.getRegistrations();
+    const byScope = new Map(registrations.map((r): [string, ServiceWorkerRegistration] => [r.scope, r]));
+    const now = Date.now();
+    const due = new Set(records.filter((r) => needsWork(r, now)).map((r) => r.scope));
+    const removals: Promise<void>[] = [];
+    for (const scope of new Set(records.map((r) => r.scope))) {
+      const registration = byScope.get(scope);
+      if (!registration) removals.push(store.removeScope(scope));
+      else if (due.has(scope) && navigator.onLine) sendPoke(registration);
+    }
+    this.wakeAt(nextWake(records.filter((r) => byScope.has(r.scope))));
+    await Promise.all(removals);
+  }
+
+  private wakeAt(time: number): void {
+    clearTimeout(this.timer);
+    if (time !== Infinity) {
+      this.timer = setTimeout(() => void this.check(), Math.min(Math.max(time - Date.now(), 0) + 10, MAX_DELAY));
+    }
+  }
+}
+
+function sendPoke(registration: ServiceWorkerRegistration): void {
+  if (registration.active) registration.active.postMessage(poke(navigator.onLine));
+}

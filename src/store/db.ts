@@ -1,0 +1,215 @@
+/**
+ * The one module that owns the IndexedDB schema (SPEC §5). One database per origin; each record is keyed by
+ * service worker scope and tag. Every state change is a compare-and-set: the record is read, checked by the
+ * pure state machine and written back in one readwrite transaction with `durability: 'strict'`.
+ */
+import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
+import {
+  SyncRecord, Outcome, isSyncRecord, recordKey, register as registerRecord, claim, settle, renew, isAbandoned, nextWake,
+} from '../core/registration';
+import { RetryPolicy } from '../core/policy';
+
+export const DB_NAME = 'background-sync-polyfill';
+/** Bump with a new step in `migrate`; a migration never drops a registration. */
+export const DB_VERSION = 1;
+export const REGISTRATIONS = 'registrations';
+export const META = 'meta';
+/** An open blocked this long by a connection of an older version (another tab) fails instead of hanging. */
+export const OPEN_TIMEOUT = 5000;
+
+type Db = IDBPDatabase<unknown>;
+type Tx = IDBPTransaction<unknown, string[], 'readwrite'>;
+
+/** Storage failed: the web-facing API turns this into an `UnknownError` DOMException (SPEC §2 step 4). */
+export class StorageError extends Error {}
+StorageError.prototype.name = 'StorageError';
+
+function migrate(db: Db, oldVersion: number): void {
+  if (oldVersion < 1) {
+    db.createObjectStore(REGISTRATIONS, { keyPath: 'id' }).createIndex('scope', 'scope');
+    db.createObjectStore(META);
+  }
+}
+
+let opening: Promise<Db> | null = null;
+
+/** Opens (once per context) the database; every failure becomes a StorageError that says why. */
+export function open(): Promise<Db> {
+  if (!opening) {
+    const attempt: Promise<Db> = new Promise<Db>((resolve, reject) => {
+      if (typeof indexedDB === 'undefined' || !indexedDB) {
+        throw new StorageError('IndexedDB is not available in this context');
+      }
+      const timer = setTimeout(
+        () => reject(new StorageError(`opening IndexedDB was blocked for ${OPEN_TIMEOUT} ms by another tab`)),
+        OPEN_TIMEOUT,
+      );
+      openDB(DB_NAME, DB_VERSION, {
+        upgrade: (db, oldVersion) => migrate(db, oldVersion),
+        // A newer version elsewhere wants to upgrade: let it, and reopen on next use.
+        blocking: () => forget(attempt, true),
+        terminated: () => forget(attempt, false),
+      }).then((db) => {
+        clearTimeout(timer);
+        resolve(db);
+        // Lost the race with the timeout: nobody uses this connection.
+        if (opening !== attempt) db.close();
+      }, (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    }).catch((e: unknown) => {
+      forget(attempt, false);
+      throw toStorageError(e, 'open');
+    });
+    opening = attempt;
+  }
+  return opening;
+}
+
+function forget(attempt: Promise<Db>, close: boolean): void {
+  if (opening !== attempt) return;
+  opening = null;
+  if (close) attempt.then((db) => db.close(), () => undefined);
+}
+
+/** For tests and for a worker that wants a fresh connection. */
+export function closeDatabase(): void {
+  if (opening) forget(opening, true);
+}
+
+function toStorageError(e: unknown, during: string): StorageError {
+  if (e instanceof StorageError) return e;
+  const err = e as { name?: string; message?: string } | null;
+  if (err && err.name === 'VersionError') {
+    return new StorageError(`the database "${DB_NAME}" was created by a newer version of background-sync-polyfill`);
+  }
+  const what = err && err.name ? `${err.name}: ${err.message || ''}` : String(e);
+  return new StorageError(`IndexedDB ${during} failed (${what})`);
+}
+
+/** Runs `work` in one readwrite transaction and resolves once it has committed durably. */
+async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const db = await open();
+  try {
+    const tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
+    // Both must settle: a failed request aborts the transaction, and tx.done then rejects too.
+    const [result] = await Promise.all([work(tx), tx.done]);
+    return result;
+  } catch (e) {
+    throw toStorageError(e, during);
+  }
+}
+
+interface ScopeIndexed {
+  index(name: 'scope'): { getAll(query: string): Promise<unknown[]> };
+}
+
+async function recordsOf(store: ScopeIndexed, scope: string): Promise<SyncRecord[]> {
+  return (await store.index('scope').getAll(scope)).filter(isSyncRecord);
+}
+
+/** register(tag) for one scope: coalesces with an existing record (SPEC §2 steps 5 and 6). */
+export function register(scope: string, tag: string): Promise<SyncRecord> {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    const found = await store.get(recordKey(scope, tag));
+    const existing = isSyncRecord(found) ? found : undefined;
+    let order = 0;
+    if (!existing) {
+      const meta = tx.objectStore(META);
+      order = ((await meta.get('order')) as number | undefined || 0) + 1;
+      await meta.put(order, 'order');
+    }
+    const next = registerRecord(existing, scope, tag, order);
+    if (next !== existing) await store.put(next);
+    return next;
+  });
+}
+
+/** Every valid record of a scope, in registration order. */
+export async function list(scope: string): Promise<SyncRecord[]> {
+  const db = await open();
+  try {
+    const records = await recordsOf(db.transaction(REGISTRATIONS).store, scope);
+    return records.sort((a, b) => a.order - b.order);
+  } catch (e) {
+    throw toStorageError(e, 'read');
+  }
+}
+
+/** Every valid record of the origin, for pages that watch all scopes. */
+export async function listAll(): Promise<SyncRecord[]> {
+  const db = await open();
+  try {
+    return (await db.getAll(REGISTRATIONS)).filter(isSyncRecord);
+  } catch (e) {
+    throw toStorageError(e, 'read');
+  }
+}
+
+/**
+ * One pass of the dispatcher (SPEC §3): abandoned firings are settled as failed attempts, then every due
+ * record of the scope is claimed by `instance`. Returns the claimed records; no other context can claim them.
+ */
+export function claimDue(
+  scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
+): Promise<{ claimed: SyncRecord[]; next: number }> {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    const claimed: SyncRecord[] = [];
+    const kept: SyncRecord[] = [];
+    const writes: Promise<unknown>[] = [];
+    for (const record of await recordsOf(store, scope)) {
+      let current: SyncRecord | null | undefined = record;
+      if (isAbandoned(record, now)) current = settle(record, 'failure', now, policy, null);
+      const mine = current && claim(current, now, instance, leaseTtl);
+      if (mine) claimed.push(mine);
+      const next = mine || current;
+      if (next) kept.push(next);
+      if (next !== record) writes.push(next ? store.put(next) : store.delete(record.id));
+    }
+    await Promise.all(writes);
+    return { claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept) };
+  });
+}
+
+/** Settles firings held by `instance`; returns the records that are pending again (re-registered). */
+export function settleAll(
+  scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome }>, now: number, policy: RetryPolicy,
+  instance: string,
+): Promise<SyncRecord[]> {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    const again: SyncRecord[] = [];
+    for (const { tag, outcome } of outcomes) {
+      const record = await store.get(recordKey(scope, tag));
+      if (!isSyncRecord(record)) continue;
+      const next = settle(record, outcome, now, policy, instance);
+      if (next === undefined) continue;
+      await (next ? store.put(next) : store.delete(record.id));
+      if (next && next.state === 'pending') again.push(next);
+    }
+    return again;
+  });
+}
+
+/** Extends the leases `instance` holds on these tags (a heartbeat while their events run). */
+export function renewAll(scope: string, tags: readonly string[], now: number, instance: string, leaseTtl: number) {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    for (const tag of tags) {
+      const record = await store.get(recordKey(scope, tag));
+      const next = isSyncRecord(record) && renew(record, now, instance, leaseTtl);
+      if (next) await store.put(next);
+    }
+  });
+}
+
+/** Drops every registration of a scope: its service worker registration is gone (as Chromium does). */
+export function removeScope(scope: string): Promise<void> {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    for (const key of await store.index('scope').getAllKeys(scope)) await store.delete(key);
+  });
+}

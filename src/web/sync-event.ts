@@ -1,0 +1,124 @@
+/**
+ * SyncEvent (SPEC §1) and its own extend-lifetime bookkeeping (SPEC §4): a script-created ExtendableEvent
+ * throws from the native waitUntil, so SyncEvent collects the promises itself and the dispatcher hands the
+ * combined promise to the real event that woke the worker.
+ */
+import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
+
+interface EventState {
+  tag: string;
+  lastChance: boolean;
+  /** Set by the dispatcher while listeners run. */
+  dispatching: boolean;
+  promises: Promise<unknown>[];
+  /** Promises passed to waitUntil that have not settled yet. */
+  pending: number;
+}
+
+const states = new WeakMap<object, EventState>();
+
+function stateOf(event: unknown): EventState {
+  const state = states.get(event as object);
+  if (!state) throw illegalInvocation();
+  return state;
+}
+
+const CONSTRUCT = "Failed to construct 'SyncEvent'";
+
+/** Defines SyncEvent over the worker's ExtendableEvent: pages have no ExtendableEvent, so this runs in the worker only. */
+export function defineSyncEvent() {
+  class SyncEvent extends ExtendableEvent {
+    constructor(type: string, init: SyncEventInit) {
+      if (arguments.length < 2) throw new TypeError(`${CONSTRUCT}: 2 arguments required`);
+      if (init === null || (typeof init !== 'object' && typeof init !== 'function')) {
+        throw new TypeError(`${CONSTRUCT}: the init dictionary must be an object`);
+      }
+      if (init.tag === undefined) throw new TypeError(`${CONSTRUCT}: required member tag is undefined`);
+      const tag = toDOMString(init.tag, CONSTRUCT);
+      super(toDOMString(type, CONSTRUCT), init);
+      states.set(this, { tag, lastChance: !!init.lastChance, dispatching: false, promises: [], pending: 0 });
+    }
+
+    get tag(): string {
+      return stateOf(this).tag;
+    }
+
+    get lastChance(): boolean {
+      return stateOf(this).lastChance;
+    }
+
+    waitUntil(f: Promise<unknown>): void {
+      const state = stateOf(this);
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'waitUntil' on 'ExtendableEvent': 1 argument required");
+      if (!state.dispatching && state.pending === 0) {
+        throw domError('InvalidStateError', 'The event handler is already finished and no extend lifetime promises are outstanding.');
+      }
+      const promise = Promise.resolve(f);
+      state.pending++;
+      state.promises.push(promise);
+      // Counted down a task later, so waitUntil from the promise's own reactions still counts as in time.
+      const done = () => setTimeout(() => state.pending--, 0);
+      promise.then(done, done);
+    }
+  }
+  webIDLInterface(SyncEvent, 'SyncEvent');
+  return SyncEvent;
+}
+
+export type SyncEventClass = ReturnType<typeof defineSyncEvent>;
+
+/**
+ * Dispatches a `sync` event at `target` and returns the outcome: it fulfils when every `waitUntil` promise has
+ * fulfilled (or none was given) and rejects when one rejects. Listener exceptions are reported by
+ * dispatchEvent itself and do not decide the outcome (SPEC §3).
+ */
+export function dispatchSyncEvent(
+  SyncEvent: SyncEventClass, target: EventTarget, tag: string, lastChance: boolean,
+): Promise<void> {
+  const event = new SyncEvent('sync', { tag, lastChance });
+  const state = stateOf(event);
+  state.dispatching = true;
+  try {
+    target.dispatchEvent(event);
+  } finally {
+    state.dispatching = false;
+  }
+  const settled = (count: number): Promise<void> =>
+    Promise.all(state.promises).then(() => (state.promises.length > count ? settled(state.promises.length) : undefined));
+  return settled(state.promises.length);
+}
+
+/** `self.onsync` (SPEC §1): an EventHandler attribute, kept in the listener list where it was first set. */
+export function onsyncAccessor(): PropertyDescriptor {
+  const handlers = new WeakMap<object, { handler: Function | null; listener: EventListener }>();
+  return {
+    configurable: true,
+    enumerable: true,
+    get(this: EventTarget) {
+      const entry = handlers.get(this);
+      return entry ? entry.handler : null;
+    },
+    set(this: EventTarget, value: unknown) {
+      let entry = handlers.get(this);
+      const handler = typeof value === 'function' ? value : null;
+      if (!entry) {
+        if (!handler) return;
+        const target = this;
+        entry = {
+          handler,
+          listener(event: Event) {
+            const current = handlers.get(target)!.handler;
+            if (current) current.call(target, event);
+          },
+        };
+        handlers.set(this, entry);
+        this.addEventListener('sync', entry.listener);
+      } else if (!handler) {
+        this.removeEventListener('sync', entry.listener);
+        handlers.delete(this);
+      } else {
+        entry.handler = handler;
+      }
+    },
+  };
+}

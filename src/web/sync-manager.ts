@@ -1,0 +1,84 @@
+/** SyncManager and `ServiceWorkerRegistration.prototype.sync` (SPEC §1 and §2), the same in pages and worker. */
+import * as store from '../store/db';
+import { tagsInOrder } from '../core/registration';
+import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
+
+/** Chromium's limit on a tag's length. */
+export const MAX_TAG_LENGTH = 10240;
+
+/** What differs between a page and the worker. */
+export interface SyncHost {
+  /** SPEC §2 step 3 (worker only): is a top-level window of the origin open? */
+  hasWindow?(): Promise<boolean>;
+  /** Called after register() has resolved: wake whatever fires (SPEC §2 step 7). */
+  registered(registration: ServiceWorkerRegistration): void;
+}
+
+const registrations = new WeakMap<object, ServiceWorkerRegistration>();
+const managers = new WeakMap<ServiceWorkerRegistration, SyncManager>();
+let host: SyncHost = { registered() {} };
+
+function registrationOf(manager: unknown): ServiceWorkerRegistration {
+  const registration = registrations.get(manager as object);
+  if (!registration) throw illegalInvocation();
+  return registration;
+}
+
+function storageFailed(e: unknown): DOMException {
+  return domError('UnknownError', `Background Sync storage failed: ${(e as Error).message}`);
+}
+
+export class SyncManager {
+  constructor() {
+    throw new TypeError('Illegal constructor');
+  }
+
+  // Async methods: argument and brand errors reject, never throw (WebIDL).
+  async register(tag: string): Promise<void> {
+    const registration = registrationOf(this);
+    if (arguments.length < 1) throw new TypeError("Failed to execute 'register' on 'SyncManager': 1 argument required");
+    tag = toDOMString(tag, "Failed to execute 'register' on 'SyncManager'");
+    if (!registration.active) throw domError('InvalidStateError', 'Registration failed - no active Service Worker');
+    if (tag.length > MAX_TAG_LENGTH) {
+      throw domError('InvalidAccessError', `Registration failed - the tag is longer than ${MAX_TAG_LENGTH} characters`);
+    }
+    if (host.hasWindow && !(await host.hasWindow())) {
+      throw domError(
+        'InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.',
+      );
+    }
+    try {
+      await store.register(registration.scope, tag);
+    } catch (e) {
+      throw storageFailed(e);
+    }
+    // Fire only after this promise has resolved (SPEC §2 step 7).
+    setTimeout(() => host.registered(registration), 0);
+  }
+
+  async getTags(): Promise<string[]> {
+    const registration = registrationOf(this);
+    try {
+      return tagsInOrder(await store.list(registration.scope));
+    } catch (e) {
+      throw storageFailed(e);
+    }
+  }
+}
+webIDLInterface(SyncManager, 'SyncManager');
+
+/** The getter installed as `ServiceWorkerRegistration.prototype.sync`: one SyncManager per registration. */
+export function syncGetter(this: ServiceWorkerRegistration): SyncManager {
+  if (!(this instanceof ServiceWorkerRegistration)) throw illegalInvocation();
+  let manager = managers.get(this);
+  if (!manager) {
+    manager = Object.create(SyncManager.prototype) as SyncManager;
+    registrations.set(manager, this);
+    managers.set(this, manager);
+  }
+  return manager;
+}
+
+export function setSyncHost(next: SyncHost): void {
+  host = next;
+}

@@ -1,0 +1,126 @@
+/**
+ * Fires sync events in the service worker (SPEC §3): claims what is due from the store under a lease held by
+ * this worker instance, dispatches a SyncEvent for each, bounds it by maxEventDuration and settles the outcome.
+ */
+import * as store from '../store/db';
+import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
+import { Outcome, SyncRecord, isLastChance } from '../core/registration';
+import { SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
+
+/** A firing's lease lapses this long after its last renewal: a worker killed mid-event is noticed by then. */
+export const LEASE_TTL = 30000;
+const RENEW_EVERY = LEASE_TTL / 3;
+
+export class Dispatcher {
+  policy: RetryPolicy = DEFAULT_POLICY;
+  /** Identifies this worker instance in leases: a new instance (after termination) never matches. */
+  readonly instance = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  /** Tag → the promise of its running event, including the settle. */
+  private readonly firing = new Map<string, Promise<void>>();
+  private passes: Promise<void> = Promise.resolve();
+  private passQueued = false;
+  private pageOnline = true;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private renewTimer: ReturnType<typeof setInterval> | undefined;
+  private settling: Array<{ tag: string; outcome: Outcome; done: (again: boolean) => void; fail: (e: unknown) => void }> = [];
+
+  constructor(
+    private readonly scope: string,
+    private readonly target: EventTarget,
+    private readonly SyncEvent: SyncEventClass,
+    private readonly isOnline: () => boolean,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  /**
+   * Wakes the dispatcher. The promise settles once the pass is done and every event running by then has
+   * settled: hand it to the waking event's waitUntil to keep the worker alive. It never rejects.
+   * `pageOnline` is the view of the page that poked, if any.
+   */
+  run(pageOnline?: boolean): Promise<void> {
+    if (pageOnline !== undefined) this.pageOnline = pageOnline;
+    if (!this.passQueued) {
+      this.passQueued = true;
+      this.passes = this.passes.then(() => {
+        this.passQueued = false;
+        return this.pass();
+      }).catch(this.report);
+    }
+    return this.passes.then(() => this.idle());
+  }
+
+  /** Settles when nothing is firing. */
+  private idle(): Promise<void> {
+    const running = Array.from(this.firing.values());
+    return running.length ? Promise.all(running).then(() => this.idle()) : Promise.resolve();
+  }
+
+  private async pass(): Promise<void> {
+    const now = Date.now();
+    if (!(this.isOnline() && this.pageOnline)) return;
+    const { claimed, next } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
+    for (const record of claimed) this.fire(record);
+    this.wakeAt(next);
+  }
+
+  /** While the worker lives, wake up for the earliest retry or lease expiry. */
+  private wakeAt(time: number): void {
+    clearTimeout(this.wakeTimer);
+    if (time !== Infinity) {
+      this.wakeTimer = setTimeout(() => this.run(), Math.min(Math.max(time - Date.now(), 0) + 10, MAX_DELAY));
+    }
+  }
+
+  private fire(record: SyncRecord): void {
+    const { tag } = record;
+    const lastChance = isLastChance(record.attempts, this.policy);
+    const outcome = new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => resolve('failure'), this.policy.maxEventDuration);
+      const settle = (result: Outcome) => {
+        clearTimeout(timer);
+        resolve(result);
+      };
+      dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance).then(() => settle('success'), () => settle('failure'));
+    });
+    const done = outcome
+      .then((result) => this.settle(tag, result))
+      .then((again) => {
+        this.finished(tag);
+        if (again) this.run();
+      }, (e) => {
+        // The record keeps its lease, which lapses, and it is retried as a failed attempt.
+        this.finished(tag);
+        this.report(e);
+      });
+    this.firing.set(tag, done);
+    if (this.firing.size === 1) {
+      this.renewTimer = setInterval(() => {
+        store.renewAll(this.scope, Array.from(this.firing.keys()), Date.now(), this.instance, LEASE_TTL).catch(this.report);
+      }, RENEW_EVERY);
+    }
+  }
+
+  private finished(tag: string): void {
+    this.firing.delete(tag);
+    if (!this.firing.size) clearInterval(this.renewTimer);
+  }
+
+  /** Settles in batches: events that end together are written in one transaction. */
+  private settle(tag: string, outcome: Outcome): Promise<boolean> {
+    return new Promise<boolean>((done, fail) => {
+      if (!this.settling.length) {
+        setTimeout(() => {
+          const batch = this.settling;
+          this.settling = [];
+          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then((again) => {
+            const pending = new Set(again.map((r) => r.tag));
+            for (const item of batch) item.done(pending.has(item.tag));
+          }, (e) => {
+            for (const item of batch) item.fail(e);
+          });
+        }, 0);
+      }
+      this.settling.push({ tag, outcome, done, fail });
+    });
+  }
+}

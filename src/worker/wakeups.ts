@@ -1,0 +1,31 @@
+/** What wakes the dispatcher in the service worker (SPEC §4): start, activate, messages, fetches, `online`. */
+import { isOurs, isPoke } from '../protocol';
+import { Dispatcher } from './dispatcher';
+
+/** A burst of fetches (a page load) wakes the dispatcher once. */
+export const FETCH_THROTTLE = 10000;
+
+export function listenForWakeups(scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher): void {
+  // Registered when the polyfill loads, so before the app's own listeners: ours never reach the app.
+  scope.addEventListener('message', (event) => {
+    const message = event as ExtendableMessageEvent;
+    if (!isOurs(message.data)) return;
+    message.stopImmediatePropagation();
+    // A real ExtendableEvent: its waitUntil keeps the worker alive while the sync events run.
+    if (isPoke(message.data)) message.waitUntil(dispatcher.run(message.data.online));
+  });
+  // Not waitUntil: activation would wait for the app's sync handlers, and fetches with it.
+  scope.addEventListener('activate', () => void dispatcher.run());
+  let lastFetch = -Infinity;
+  scope.addEventListener('fetch', (event) => {
+    const now = Date.now();
+    if (now - lastFetch < FETCH_THROTTLE) return;
+    lastFetch = now;
+    (event as FetchEvent).waitUntil(dispatcher.run());
+  });
+  // Where the engine fires it in workers.
+  scope.addEventListener('online', () => void dispatcher.run());
+  // The worker starting is a chance too. The first pass reads IndexedDB, so no event is dispatched before the
+  // app's script (after this one) has added its sync listeners.
+  void dispatcher.run();
+}

@@ -1,0 +1,96 @@
+// Chromium through playwright-core, with the flags from /work/shared/BROWSERS.md.
+// mode 'chromium-native': the native API; 'chromium-deleted': the API deleted so the polyfill installs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { withTimeout } from '../util.mjs';
+import { wrapPage } from './page.mjs';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// Runs in every page before any of its scripts, in 'chromium-deleted' mode.
+const DELETE_NATIVE_API = `
+  delete window.SyncManager;
+  delete window.PeriodicSyncManager;
+  delete ServiceWorkerRegistration.prototype.sync;
+  delete ServiceWorkerRegistration.prototype.periodicSync;
+`;
+
+export async function launchChromium(mode) {
+  const profile = await mkdtemp(join(tmpdir(), `bsp-${mode}-`));
+  let context;
+  try {
+    context = await withTimeout(
+      chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: 30000 }),
+      40000,
+      `launch chromium (${mode})`,
+    );
+    if (mode === 'chromium-deleted') await context.addInitScript({ content: DELETE_NATIVE_API });
+  } catch (error) {
+    await rm(profile, { recursive: true, force: true });
+    throw error;
+  }
+
+  const registrations = new Map(); // scopeURL -> registrationId, from the CDP ServiceWorker domain
+  let cdp = null;
+
+  const driver = {
+    mode,
+    engine: 'chromium',
+    nativeSync: mode === 'chromium-native',
+    swMode: mode === 'chromium-native' ? 'native' : 'deleted',
+    version: null,
+
+    async newPage() {
+      return wrapPage(await withTimeout(context.newPage(), 15000, 'new chromium page'), mode);
+    },
+
+    /** Emulated offline: flips navigator.onLine in pages and workers and makes their fetches fail. */
+    async setOnline(online) {
+      await withTimeout(context.setOffline(!online), 10000, `setOffline(${!online})`);
+    },
+
+    /** CDP ServiceWorker.dispatchSyncEvent (native Chromium only: fires through the browser's own path). */
+    async dispatchSyncEvent(page, { scope, tag, lastChance }) {
+      if (!cdp) {
+        cdp = await withTimeout(context.newCDPSession(page.raw), 10000, 'CDP session');
+        cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
+          for (const r of list) registrations.set(r.scopeURL, r.registrationId);
+        });
+        await withTimeout(cdp.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
+      }
+      const start = Date.now();
+      while (!registrations.has(scope)) {
+        if (Date.now() - start > 10000) throw new Error(`CDP never reported a registration for ${scope}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const origin = new URL(scope).origin;
+      await withTimeout(
+        cdp.send('ServiceWorker.dispatchSyncEvent', { origin, registrationId: registrations.get(scope), tag, lastChance }),
+        15000,
+        'ServiceWorker.dispatchSyncEvent',
+      );
+    },
+
+    async close() {
+      try {
+        await withTimeout(context.close(), 15000, 'close chromium');
+      } catch {
+        const pid = context.browser()?.process?.()?.pid;
+        if (pid) process.kill(pid, 'SIGKILL');
+      } finally {
+        await rm(profile, { recursive: true, force: true }).catch(() => {});
+      }
+    },
+  };
+
+  const probe = await driver.newPage();
+  try {
+    const ua = await probe.evaluate(() => navigator.userAgent);
+    driver.version = `Chromium ${/Chrom(?:e|ium)\/([\d.]+)/.exec(ua)?.[1] ?? ua}`;
+  } finally {
+    await probe.close();
+  }
+  return driver;
+}

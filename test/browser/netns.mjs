@@ -1,0 +1,57 @@
+// A private network namespace for the whole test run: real online/offline for every engine,
+// and no packet can leave the machine. Recipe from /work/shared/BROWSERS.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export const NETNS_MARKER = 'BSP_IN_NETNS';
+const RUN_LIMIT_MS = 9.5 * 60 * 1000;
+
+/**
+ * Outside the namespace: re-runs this very script as `unshare -n node <script>` with the marker set,
+ * waits for it and exits with its status. Inside: returns and lets the caller go on.
+ */
+export function ensureNetns() {
+  if (process.env[NETNS_MARKER] === '1') return;
+  const probe = spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10000 });
+  if (probe.status !== 0) {
+    console.error('`unshare -n` is not available (needs root or CAP_SYS_ADMIN); cannot isolate the network.');
+    process.exit(1);
+  }
+  const child = spawnSync('unshare', ['-n', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [NETNS_MARKER]: '1' },
+    timeout: RUN_LIMIT_MS + 30000,
+    killSignal: 'SIGTERM',
+  });
+  if (child.error) console.error(`test run in the namespace failed: ${child.error.message}`);
+  process.exit(child.status ?? 1);
+}
+
+const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 }).toString();
+
+/** Loopback plus a veth pair whose default route makes browsers believe they are online. */
+export function setupLinks() {
+  if (process.env[NETNS_MARKER] !== '1') throw new Error('setupLinks() must run inside the private namespace');
+  ip('link', 'set', 'lo', 'up');
+  ip('link', 'add', 'bt0', 'type', 'veth', 'peer', 'name', 'bt1');
+  ip('addr', 'add', '192.0.2.1/24', 'dev', 'bt0');
+  setLinkOnline(true);
+}
+
+/** Flips the namespace's connectivity. Loopback (the test server) is never touched. */
+export function setLinkOnline(online) {
+  if (online) {
+    ip('link', 'set', 'bt1', 'up');
+    ip('link', 'set', 'bt0', 'up');
+    ip('route', 'replace', 'default', 'via', '192.0.2.2', 'dev', 'bt0');
+  } else {
+    try {
+      ip('route', 'del', 'default');
+    } catch {
+      // no default route: already offline
+    }
+    ip('link', 'set', 'bt0', 'down');
+    ip('link', 'set', 'bt1', 'down');
+  }
+}
+
+export const linkState = () => ({ routes: ip('route').trim(), links: ip('-brief', 'link').trim() });

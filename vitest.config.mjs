@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  define: { __VERSION__: JSON.stringify('0.0.0-test') },
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    environment: 'happy-dom',
+    setupFiles: ['fake-indexeddb/auto'],
+  },
+});
