@@ -24,7 +24,7 @@ function registrationOf(manager: unknown): ServiceWorkerRegistration {
   return registration;
 }
 
-function storageFailed(e: unknown): DOMException {
+function storageFailed(e: unknown): Error {
   return domError('UnknownError', `Background Sync storage failed: ${(e as Error).message}`);
 }
 

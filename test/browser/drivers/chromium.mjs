@@ -87,8 +87,10 @@ export async function launchChromium(mode) {
 
   const probe = await driver.newPage();
   try {
-    const ua = await probe.evaluate(() => navigator.userAgent);
-    driver.version = `Chromium ${/Chrom(?:e|ium)\/([\d.]+)/.exec(ua)?.[1] ?? ua}`;
+    const session = await withTimeout(context.newCDPSession(probe.raw), 10000, 'CDP session');
+    const { product } = await withTimeout(session.send('Browser.getVersion'), 10000, 'Browser.getVersion');
+    driver.version = product.replace(/^(Headless)?Chrome\//, 'Chromium ');
+    await session.detach().catch(() => {});
   } finally {
     await probe.close();
   }

@@ -1,0 +1,94 @@
+// What a scenario gets to work with: a test page at a scope of its own with the test worker
+// registered, the server's log, and online/offline switching that waits until the browser agrees.
+import { waitFor } from './util.mjs';
+
+/**
+ * @param driver  a launched browser driver (drivers/*.mjs)
+ * @param server  the test server (server.mjs)
+ */
+export function createContext(driver, server, scenarioName) {
+  const opened = [];
+  const notes = [];
+  const ctx = {
+    driver,
+    server,
+    mode: driver.mode,
+    native: driver.nativeSync,
+    notes,
+    note: (text) => notes.push(text),
+
+    /** A unique tag for this mode and scenario. */
+    tag: (suffix) => `${driver.mode}:${scenarioName}:${suffix}`,
+
+    /** The URL of the test worker for this mode, with a retry policy and other options. */
+    swUrl(options = {}) {
+      const query = new URLSearchParams({ mode: driver.swMode });
+      for (const [key, value] of Object.entries(options)) query.set(key, String(value));
+      return `/sw.js?${query}`;
+    },
+
+    /**
+     * Opens the test page at /scope/<mode>-<scenario><suffix>/ and registers the test worker there.
+     * options.sw: query options for the worker; options.register: false to skip the registration.
+     */
+    async open({ sw = {}, register = true, suffix = '' } = {}) {
+      const page = await driver.newPage();
+      opened.push(page);
+      const scopePath = `/scope/${driver.mode}-${scenarioName}${suffix}/`;
+      await page.goto(`${server.origin}${scopePath}page.html`);
+      const handle = wrapTestPage(page, `${server.origin}${scopePath}`);
+      if (register) await page.evaluate((url) => T.setup(url), ctx.swUrl(sw));
+      return handle;
+    },
+
+    /** Switches connectivity and waits until the page and its worker both report it. */
+    async setOnline(online, testPage) {
+      await driver.setOnline(online);
+      if (!testPage) return;
+      await waitFor(async () => (await testPage.evaluate(() => navigator.onLine)) === online, {
+        timeout: 15000,
+        label: `page navigator.onLine === ${online}`,
+      });
+      await waitFor(async () => (await testPage.call('probe')).onLine === online, {
+        timeout: 15000,
+        interval: 250,
+        label: `worker navigator.onLine === ${online}`,
+      });
+    },
+
+    /** Sync events (listener) the worker reported for a tag of this scope. */
+    syncs: (testPage, tag, via = 'listener') => server.entries({ type: 'sync', scope: testPage.scope, tag, via }),
+    syncEnds: (testPage, tag) => server.entries({ type: 'syncEnd', scope: testPage.scope, tag }),
+    waitForSyncs: (testPage, tag, count = 1, timeout = 15000) =>
+      server.waitForEntries({ type: 'sync', scope: testPage.scope, tag, via: 'listener' }, { count, timeout, label: `${count} sync event(s) for ${tag.slice(0, 60)}` }),
+
+    /** Waits until getTags() in the page no longer lists the tag. */
+    async waitForTagGone(testPage, tag, timeout = 10000) {
+      await waitFor(async () => {
+        const result = await testPage.getTags();
+        return result.ok && !result.value.includes(tag);
+      }, { timeout, interval: 200, label: `getTags() without ${tag.slice(0, 60)}` });
+    },
+
+    /** Closes the scenario's pages and leaves the browser online for the next scenario. */
+    async cleanup() {
+      await Promise.all(opened.map((page) => page.close()));
+      await driver.setOnline(true);
+    },
+  };
+  return ctx;
+}
+
+function wrapTestPage(page, scope) {
+  return {
+    page,
+    scope,
+    evaluate: (fn, arg, timeout) => page.evaluate(fn, arg, timeout),
+    goto: (url) => page.goto(url),
+    register: (tag) => page.evaluate((t) => T.register(t), tag),
+    getTags: () => page.evaluate(() => T.getTags()),
+    probe: () => page.evaluate(() => T.probe()),
+    call: (cmd, args = {}) => page.evaluate(({ cmd: c, args: a }) => T.call(c, a), { cmd, args }),
+    post: (cmd, args = {}) => page.evaluate(({ cmd: c, args: a }) => T.post(c, a), { cmd, args }),
+  };
+}
