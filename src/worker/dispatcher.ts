@@ -57,7 +57,10 @@ export class Dispatcher {
 
   private async pass(): Promise<void> {
     const now = Date.now();
-    if (!(this.isOnline() && this.pageOnline)) return;
+    // A page's view counts for the pass it asked for only, so a stale or forged one cannot stall later passes.
+    const pageOnline = this.pageOnline;
+    this.pageOnline = true;
+    if (!(this.isOnline() && pageOnline)) return;
     const { claimed, next } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
     for (const record of claimed) this.fire(record);
     this.wakeAt(next);
