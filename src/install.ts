@@ -51,7 +51,8 @@ function installWorker(): Apply {
   const SyncEvent = defineSyncEvent();
   defineShared();
   defineGlobal('SyncEvent', SyncEvent);
-  Object.defineProperty(ServiceWorkerGlobalScope!.prototype, 'onsync', onsyncAccessor());
+  // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
+  Object.defineProperty(scope, 'onsync', onsyncAccessor());
   const dispatcher = new Dispatcher(
     scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
   );

@@ -9,6 +9,7 @@ import { needsWork, nextWake } from '../core/registration';
 import { poke } from '../protocol';
 
 export const DEFAULT_CHECK_INTERVAL = 60000;
+const REGISTERED_CHECK_DELAY = 1000;
 
 export class PageTriggers {
   private checkInterval = DEFAULT_CHECK_INTERVAL;
@@ -42,9 +43,13 @@ export class PageTriggers {
     }
   }
 
-  /** After register() resolved: the page knows the registration, so it pokes without reading the store. */
+  /**
+   * After register() resolved: the page knows the registration, so it pokes without reading the store. A check
+   * a moment later sees the firing and arms the page's timer for its outcome (a retry, or a lapsed lease).
+   */
   registered(registration: ServiceWorkerRegistration): void {
     if (navigator.onLine) sendPoke(registration);
+    setTimeout(() => void this.check(), REGISTERED_CHECK_DELAY);
   }
 
   /** Checks are serialized; a check asked for during one runs once more after it. Never rejects. */

@@ -22,7 +22,7 @@ export class Dispatcher {
   private pageOnline = true;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
-  private settling: Array<{ tag: string; outcome: Outcome; done: (again: boolean) => void; fail: (e: unknown) => void }> = [];
+  private settling: Array<{ tag: string; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
 
   constructor(
     private readonly scope: string,
@@ -87,9 +87,10 @@ export class Dispatcher {
     });
     const done = outcome
       .then((result) => this.settle(tag, result))
-      .then((again) => {
+      .then(() => {
         this.finished(tag);
-        if (again) this.run();
+        // Fire what is pending again (re-registered) and re-arm the wake-up for a retry now waiting.
+        void this.run();
       }, (e) => {
         // The record keeps its lease, which lapses, and it is retried as a failed attempt.
         this.finished(tag);
@@ -109,15 +110,14 @@ export class Dispatcher {
   }
 
   /** Settles in batches: events that end together are written in one transaction. */
-  private settle(tag: string, outcome: Outcome): Promise<boolean> {
-    return new Promise<boolean>((done, fail) => {
+  private settle(tag: string, outcome: Outcome): Promise<void> {
+    return new Promise<void>((done, fail) => {
       if (!this.settling.length) {
         setTimeout(() => {
           const batch = this.settling;
           this.settling = [];
-          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then((again) => {
-            const pending = new Set(again.map((r) => r.tag));
-            for (const item of batch) item.done(pending.has(item.tag));
+          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then(() => {
+            for (const item of batch) item.done();
           }, (e) => {
             for (const item of batch) item.fail(e);
           });

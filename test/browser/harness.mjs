@@ -28,16 +28,20 @@ export function createContext(driver, server, scenarioName) {
     },
 
     /**
-     * Opens the test page at /scope/<mode>-<scenario><suffix>/ and registers the test worker there.
-     * options.sw: query options for the worker; options.register: false to skip the registration.
+     * Opens the test page at /scope/<mode>-<scenario>/ and registers the test worker there, with
+     * `sw` as its query options (retry policy, installDelay).
      */
-    async open({ sw = {}, register = true, suffix = '' } = {}) {
+    async open({ sw = {} } = {}) {
       const page = await driver.newPage();
       opened.push(page);
-      const scopePath = `/scope/${driver.mode}-${scenarioName}${suffix}/`;
+      const scopePath = `/scope/${driver.mode}-${scenarioName}/`;
       await page.goto(`${server.origin}${scopePath}page.html`);
       const handle = wrapTestPage(page, `${server.origin}${scopePath}`);
-      if (register) await page.evaluate((url) => T.setup(url), ctx.swUrl(sw));
+      await page.evaluate((url) => T.setup(url), ctx.swUrl(sw));
+      const { configureError } = await handle.call('probe');
+      if (configureError && !driver.nativeSync) {
+        throw new Error(`BackgroundSyncPolyfill.configure(${JSON.stringify(sw)}) threw in the worker: ${configureError}`);
+      }
       return handle;
     },
 

@@ -2,7 +2,8 @@
 // Runs every scenario in three modes, each in a fresh browser profile, inside a private network
 // namespace, and writes test/browser/results.json. Options: --mode=<name>[,<name>] and
 // --only=<scenario>[,<scenario>] to run a subset.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureNetns, setupLinks } from './netns.mjs';
 
@@ -29,12 +30,20 @@ const modes = option('mode') ?? Object.keys(MODES);
 const only = option('only');
 for (const mode of modes) if (!MODES[mode]) throw new Error(`unknown mode ${mode}; known: ${Object.keys(MODES).join(', ')}`);
 
+const results = { startedAt: new Date().toISOString(), modes: {} };
+const counts = { passed: 0, failed: 0, skipped: 0 };
+
+const polyfillFile = join(DIST_DIR, 'background-sync-polyfill.js');
+if (!existsSync(polyfillFile)) {
+  console.log(`${polyfillFile} is missing: run \`npm run build\` first`);
+  finish(1);
+}
+
 let currentDriver = null;
 const watchdog = setTimeout(async () => {
-  console.error(`\nthe whole run exceeded ${RUN_LIMIT_MS / 1000} s: giving up`);
+  console.log(`\nthe whole run exceeded ${RUN_LIMIT_MS / 1000} s: giving up`);
   await currentDriver?.close().catch(() => {});
-  killChildren();
-  process.exit(1);
+  finish(1);
 }, RUN_LIMIT_MS);
 watchdog.unref();
 
@@ -42,20 +51,24 @@ setupLinks();
 const server = await startServer();
 console.log(`test server ${server.origin}, polyfill from ${DIST_DIR}`);
 
-const results = { startedAt: new Date().toISOString(), server: server.origin, modes: {} };
-const counts = { passed: 0, failed: 0, skipped: 0 };
+results.server = server.origin;
 
 try {
   for (const mode of modes) await runMode(mode);
 } finally {
   await server.close();
 }
+finish();
 
-writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), totals: counts }, null, 2)}\n`);
-console.log(`\nresults written to ${RESULTS_FILE}`);
-console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
-killChildren();
-process.exit(counts.failed > 0 ? 1 : 0);
+/** Writes results.json, prints the summary line and exits; `extraFailures` counts a run-level failure. */
+function finish(extraFailures = 0) {
+  counts.failed += extraFailures;
+  writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), totals: counts }, null, 2)}\n`);
+  console.log(`\nresults written to ${RESULTS_FILE}`);
+  console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+  killChildren();
+  process.exit(counts.failed > 0 ? 1 : 0);
+}
 
 async function runMode(mode) {
   console.log(`\n== ${mode}`);
@@ -94,7 +107,7 @@ async function runScenario(driver, modeResult, scenario) {
     record(modeResult, scenario.name, {
       status: 'fail',
       ms: Date.now() - start,
-      error: error.message,
+      error: describeError(error),
       notes: ctx.notes,
       ...(swErrors.length ? { workerErrors: swErrors.map((e) => e.message) } : {}),
     });
@@ -109,8 +122,16 @@ function record(modeResult, name, result) {
   counts[{ pass: 'passed', fail: 'failed', skip: 'skipped' }[result.status]] += 1;
   const detail = result.status === 'skip' ? ` (${result.reason})` : ` ${result.ms} ms`;
   console.log(`   ${label} ${name}${detail}${result.notes?.length ? `  [${result.notes.join('; ')}]` : ''}`);
-  if (result.error) console.log(`        ${short(result.error, 600)}`);
+  if (result.error) console.log(`        ${short(result.error, 700)}`);
   for (const message of result.workerErrors ?? []) console.log(`        worker error: ${short(message, 400)}`);
+}
+
+/** One readable line: assertion messages without node's trailing `false !== true`, diffs kept compact. */
+function describeError(error) {
+  return String(error?.message ?? error)
+    .replace(/\n+\S+ !== \S+\s*$/, '')
+    .replace(/\s*\n+\s*/g, ' | ')
+    .trim();
 }
 
 /** Last resort: kill processes this run started (direct children of this process), by pid. */

@@ -36,6 +36,11 @@ export const scenarios = [
         assert.equal(probe.syncType, 'object', `${where}: registration.sync should be an object`);
         assert.equal(probe.sameObject, true, `${where}: registration.sync should return the same object each time`);
         assert.equal(
+          probe.syncGetterNativeCode,
+          expectNative,
+          `${where}: the registration.sync getter ${expectNative ? 'should still be native' : 'should be the polyfill, not native code'}`,
+        );
+        assert.equal(
           probe.syncManagerNativeCode,
           expectNative,
           `${where}: SyncManager ${expectNative ? 'should still be the native function' : 'should be the polyfill, not native code'}`,
@@ -112,6 +117,24 @@ export const scenarios = [
       await ctx.waitForTagGone(page, tag);
       await sleep(1500);
       assert.equal(ctx.syncs(page, tag).length, 1, 'five registrations of one tag give one event');
+    },
+  },
+
+  {
+    name: 'two-tabs-one-event',
+    async run(ctx) {
+      const first = await ctx.open();
+      const second = await ctx.open();
+      const tag = ctx.tag('shared');
+      await ctx.setOnline(false, first);
+      resolved(await first.register(tag), 'register() in the first tab');
+      resolved(await second.register(tag), 'register() in the second tab');
+      assert.deepEqual(resolved(await second.getTags(), 'getTags() in the second tab'), [tag], 'both tabs see one registration');
+      await ctx.setOnline(true, first); // both tabs see `online` and poke the worker
+      await ctx.waitForSyncs(first, tag, 1, 15000);
+      await ctx.waitForTagGone(second, tag);
+      await sleep(1500);
+      assert.equal(ctx.syncs(first, tag).length, 1, 'two open tabs must not make a registration fire twice');
     },
   },
 

@@ -91,13 +91,16 @@ export async function startServer() {
     requests,
     entries,
     setBehaviour,
-    /** Waits until at least `count` entries match, and returns them. */
-    waitForEntries: (match, { count = 1, timeout = 10000, label } = {}) =>
-      waitFor(() => (entries(match).length >= count ? entries(match) : null), {
-        timeout,
-        interval: 50,
-        label: label ?? `${count} log entr${count === 1 ? 'y' : 'ies'} matching ${JSON.stringify({ ...match, tag: match.tag?.slice?.(0, 40) })}`,
-      }),
+    /** Waits until at least `count` entries match, and returns them. On timeout, says what was seen. */
+    async waitForEntries(match, { count = 1, timeout = 10000, label } = {}) {
+      try {
+        return await waitFor(() => (entries(match).length >= count ? entries(match) : null), { timeout, interval: 50, label: 'log entries' });
+      } catch (error) {
+        const seen = entries(match).map(({ type, tag, lastChance, t, result }) => ({ type, lastChance, result, t }));
+        const what = label ?? `${count} log entr${count === 1 ? 'y' : 'ies'} matching ${JSON.stringify({ ...match, tag: match.tag?.slice?.(0, 60) })}`;
+        throw new Error(`timed out after ${timeout} ms waiting for ${what}; saw ${seen.length}: ${JSON.stringify(seen)}`);
+      }
+    },
     close: () =>
       new Promise((ok) => {
         server.closeAllConnections?.();

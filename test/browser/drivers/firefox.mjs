@@ -24,7 +24,7 @@ export async function launchFirefox(mode) {
     engine: 'firefox',
     nativeSync: false,
     swMode: 'firefox',
-    version: `Firefox ${await browser.version()}`,
+    version: `Firefox ${(await browser.version()).replace(/^firefox\//i, '')}`,
 
     async newPage() {
       return wrapPage(await withTimeout(browser.newPage(), 15000, 'new firefox page'), mode);
