@@ -54,7 +54,7 @@ function installWorker(): Apply {
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
   const dispatcher = new Dispatcher(
-    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
+    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false && isActiveWorker(scope), report,
   );
   setSyncHost({
     // SPEC §2 step 3: only a top-level window counts.
@@ -66,6 +66,17 @@ function installWorker(): Apply {
   return (options) => {
     dispatcher.policy = updatePolicy(dispatcher.policy, options);
   };
+}
+
+/**
+ * Is this worker instance the active one? An installing or waiting version (during an update) must not fire,
+ * nor a redundant one. Where the engine lacks `self.serviceWorker`, judge by the registration.
+ */
+function isActiveWorker(scope: ServiceWorkerGlobalScope): boolean {
+  const self = scope.serviceWorker;
+  if (self) return self.state === 'activating' || self.state === 'activated';
+  const { active, installing, waiting } = scope.registration;
+  return !!active && !installing && !waiting;
 }
 
 /** Validates every option in any context, so a typo fails the same way in page and worker. */

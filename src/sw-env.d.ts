@@ -11,6 +11,8 @@ interface ServiceWorkerGlobalScope extends EventTarget {
   readonly registration: ServiceWorkerRegistration;
   readonly clients: Clients;
   readonly navigator: Navigator;
+  /** This worker itself; not in every engine. */
+  readonly serviceWorker?: ServiceWorker;
 }
 declare var ServiceWorkerGlobalScope: { prototype: ServiceWorkerGlobalScope } | undefined;
 declare var ExtendableEvent: { prototype: ExtendableEvent; new (type: string, init?: ExtendableEventInit): ExtendableEvent };

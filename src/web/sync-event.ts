@@ -10,9 +10,13 @@ interface EventState {
   lastChance: boolean;
   /** Set by the dispatcher while listeners run. */
   dispatching: boolean;
-  promises: Promise<unknown>[];
-  /** Promises passed to waitUntil that have not settled yet. */
+  /** Promises passed to waitUntil whose settling has not been counted yet. */
   pending: number;
+  /** The first rejection among them: the event failed. */
+  failed: boolean;
+  error: unknown;
+  /** Set by dispatchSyncEvent: called once nothing is pending after dispatch. */
+  finish: (() => void) | null;
 }
 
 const states = new WeakMap<object, EventState>();
@@ -36,7 +40,9 @@ export function defineSyncEvent() {
       if (init.tag === undefined) throw new TypeError(`${CONSTRUCT}: required member tag is undefined`);
       const tag = toDOMString(init.tag, CONSTRUCT);
       super(toDOMString(type, CONSTRUCT), init);
-      states.set(this, { tag, lastChance: !!init.lastChance, dispatching: false, promises: [], pending: 0 });
+      states.set(this, {
+        tag, lastChance: !!init.lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null,
+      });
     }
 
     get tag(): string {
@@ -53,12 +59,19 @@ export function defineSyncEvent() {
       if (!state.dispatching && state.pending === 0) {
         throw domError('InvalidStateError', 'The event handler is already finished and no extend lifetime promises are outstanding.');
       }
-      const promise = Promise.resolve(f);
       state.pending++;
-      state.promises.push(promise);
-      // Counted down a task later, so waitUntil from the promise's own reactions still counts as in time.
-      const done = () => setTimeout(() => state.pending--, 0);
-      promise.then(done, done);
+      // As the ServiceWorker spec's "extend lifetime promises": the count drops in a microtask after f settles,
+      // so a waitUntil from f's own reactions is still in time.
+      const settled = () => Promise.resolve().then(() => {
+        if (--state.pending === 0 && !state.dispatching && state.finish) state.finish();
+      });
+      Promise.resolve(f).then(settled, (error: unknown) => {
+        if (!state.failed) {
+          state.failed = true;
+          state.error = error;
+        }
+        return settled();
+      });
     }
   }
   webIDLInterface(SyncEvent, 'SyncEvent');
@@ -68,8 +81,8 @@ export function defineSyncEvent() {
 export type SyncEventClass = ReturnType<typeof defineSyncEvent>;
 
 /**
- * Dispatches a `sync` event at `target` and returns the outcome: it fulfils when every `waitUntil` promise has
- * fulfilled (or none was given) and rejects when one rejects. Listener exceptions are reported by
+ * Dispatches a `sync` event at `target` and returns the outcome once no `waitUntil` promise is pending: it
+ * fulfils when all fulfilled (or none was given) and rejects with the first rejection. Listener exceptions are reported by
  * dispatchEvent itself and do not decide the outcome (SPEC §3).
  */
 export function dispatchSyncEvent(
@@ -83,9 +96,10 @@ export function dispatchSyncEvent(
   } finally {
     state.dispatching = false;
   }
-  const settled = (count: number): Promise<void> =>
-    Promise.all(state.promises).then(() => (state.promises.length > count ? settled(state.promises.length) : undefined));
-  return settled(state.promises.length);
+  return new Promise<void>((resolve, reject) => {
+    state.finish = () => (state.failed ? reject(state.error) : resolve());
+    if (state.pending === 0) state.finish();
+  });
 }
 
 /** `self.onsync` (SPEC §1): an EventHandler attribute, kept in the listener list where it was first set. */

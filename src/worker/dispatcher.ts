@@ -28,7 +28,8 @@ export class Dispatcher {
     private readonly scope: string,
     private readonly target: EventTarget,
     private readonly SyncEvent: SyncEventClass,
-    private readonly isOnline: () => boolean,
+    /** Online, and this instance is the registration's active worker (native fires only there). */
+    private readonly mayFire: () => boolean,
     private readonly report: (error: unknown) => void,
   ) {}
 
@@ -60,7 +61,7 @@ export class Dispatcher {
     // A page's view counts for the pass it asked for only, so a stale or forged one cannot stall later passes.
     const pageOnline = this.pageOnline;
     this.pageOnline = true;
-    if (!(this.isOnline() && pageOnline)) return;
+    if (!(this.mayFire() && pageOnline)) return;
     const { claimed, next } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
     for (const record of claimed) this.fire(record);
     this.wakeAt(next);
