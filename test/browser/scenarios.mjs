@@ -260,6 +260,40 @@ export const scenarios = [
   },
 
   {
+    name: 'storage-failure',
+    skip: (ctx) => (ctx.native ? 'native Background Sync keeps registrations in the browser, not in IndexedDB' : null),
+    async run(ctx) {
+      const page = await ctx.open();
+      const kept = ctx.tag('kept');
+      // A registration stored before the failure; the handler holds it firing so it stays in getTags().
+      ctx.server.setBehaviour(kept, 'hold');
+      resolved(await page.register(kept), 'register() before the failure');
+      await ctx.waitForSyncs(page, kept, 1, 10000);
+      const during = await page.evaluate(async () => {
+        // Every IndexedDB transaction of this page fails as it would over quota.
+        const original = IDBDatabase.prototype.transaction;
+        IDBDatabase.prototype.transaction = function () {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+        try {
+          return {
+            register: await T.outcome(() => T.registration.sync.register('during-failure')),
+            getTags: await T.outcome(() => T.registration.sync.getTags()),
+          };
+        } finally {
+          IDBDatabase.prototype.transaction = original;
+        }
+      });
+      rejectedWith(during.register, 'UnknownError', 'register() while storage fails');
+      assert.match(during.register.message, /QuotaExceededError/, 'the UnknownError should say why');
+      rejectedWith(during.getTags, 'UnknownError', 'getTags() while storage fails');
+      const tags = resolved(await page.getTags(), 'getTags() once storage works again');
+      assert.deepEqual(tags, [kept], 'what was stored before the failure is kept, and the failed register stored nothing');
+      await page.call('release', { tag: kept });
+    },
+  },
+
+  {
     name: 'worker-register-without-window',
     async run(ctx) {
       const page = await ctx.open();
