@@ -22,6 +22,8 @@ export const MAX_DELAY = 2147483647;
 
 /** How long to wait after the `attempts`-th failure: initialRetryDelay * retryDelayFactor^(attempts-1). */
 export function retryDelay(attempts: number, policy: RetryPolicy): number {
+  // 0 * Infinity (a huge factor^attempts) would be NaN.
+  if (policy.initialRetryDelay === 0) return 0;
   return Math.min(policy.initialRetryDelay * Math.pow(policy.retryDelayFactor, attempts - 1), MAX_DELAY);
 }
 

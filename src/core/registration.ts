@@ -48,9 +48,14 @@ export function isSyncRecord(value: unknown): value is SyncRecord {
     typeof r === 'object' && r !== null &&
     typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === recordKey(r.scope, r.tag) &&
     STATES.indexOf(r.state) >= 0 &&
-    isCount(r.attempts) && typeof r.notBefore === 'number' && typeof r.order === 'number' &&
-    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && typeof r.leaseUntil === 'number'
+    isCount(r.attempts) && isFinite(r.notBefore) && isFinite(r.order) &&
+    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && isFinite(r.leaseUntil)
   );
+}
+
+/** A record that is never due nor abandoned (NaN, Infinity) would sit in getTags() forever. */
+function isFinite(n: unknown): boolean {
+  return typeof n === 'number' && Number.isFinite(n);
 }
 
 function isCount(n: unknown): boolean {
@@ -133,7 +138,10 @@ export function settle(
   return { ...idle, state: 'waiting', notBefore: now + retryDelay(record.attempts, policy) };
 }
 
-/** When something next needs a wake-up: the earliest retry or lease expiry; Infinity if nothing is scheduled. */
+/**
+ * When something next needs a wake-up: the earliest retry or lease expiry; Infinity if nothing is scheduled.
+ * The time may be past (due, but not yet claimed).
+ */
 export function nextWake(records: readonly SyncRecord[]): number {
   let next = Infinity;
   for (const r of records) {

@@ -86,10 +86,11 @@ export class PageTriggers {
     await Promise.all(removals);
   }
 
+  /** A past time is due already and was poked: the next trigger or periodic check covers it, not a spin. */
   private wakeAt(time: number): void {
     clearTimeout(this.timer);
-    if (time !== Infinity) {
-      this.timer = setTimeout(() => void this.check(), Math.min(Math.max(time - Date.now(), 0) + 10, MAX_DELAY));
+    if (time !== Infinity && time > Date.now()) {
+      this.timer = setTimeout(() => void this.check(), Math.min(time - Date.now() + 10, MAX_DELAY));
     }
   }
 }

@@ -91,12 +91,19 @@ function toStorageError(e: unknown, during: string): StorageError {
 /** Runs `work` in one readwrite transaction and resolves once it has committed durably. */
 async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   const db = await open();
+  let tx: Tx | undefined;
   try {
-    const tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
+    tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
     // Both must settle: a failed request aborts the transaction, and tx.done then rejects too.
     const [result] = await Promise.all([work(tx), tx.done]);
     return result;
   } catch (e) {
+    // All or nothing: requests made before a synchronous throw would otherwise commit.
+    try {
+      if (tx) tx.abort();
+    } catch {
+      // Already finished or aborted.
+    }
     throw toStorageError(e, during);
   }
 }
@@ -118,7 +125,9 @@ export function register(scope: string, tag: string): Promise<SyncRecord> {
     let order = 0;
     if (!existing) {
       const meta = tx.objectStore(META);
-      order = ((await meta.get('order')) as number | undefined || 0) + 1;
+      const last = await meta.get('order');
+      // A corrupt counter restarts rather than making every new record invalid.
+      order = (typeof last === 'number' && Number.isFinite(last) ? last : 0) + 1;
       await meta.put(order, 'order');
     }
     const next = registerRecord(existing, scope, tag, order);

@@ -34,12 +34,14 @@ export function defineSyncEvent() {
   class SyncEvent extends ExtendableEvent {
     constructor(type: string, init: SyncEventInit) {
       if (arguments.length < 2) throw new TypeError(`${CONSTRUCT}: 2 arguments required`);
+      // WebIDL converts the arguments in order: type, then the dictionary.
+      type = toDOMString(type, CONSTRUCT);
       if (init === null || (typeof init !== 'object' && typeof init !== 'function')) {
         throw new TypeError(`${CONSTRUCT}: the init dictionary must be an object`);
       }
       if (init.tag === undefined) throw new TypeError(`${CONSTRUCT}: required member tag is undefined`);
       const tag = toDOMString(init.tag, CONSTRUCT);
-      super(toDOMString(type, CONSTRUCT), init);
+      super(type, init);
       states.set(this, {
         tag, lastChance: !!init.lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null,
       });

@@ -47,13 +47,17 @@ export class Dispatcher {
         return this.pass();
       }).catch(this.report);
     }
-    return this.passes.then(() => this.idle());
+    return this.idle();
   }
 
-  /** Settles when nothing is firing. */
+  /** Settles when no pass is queued and nothing is firing, including what a settle fires again. */
   private idle(): Promise<void> {
-    const running = Array.from(this.firing.values());
-    return running.length ? Promise.all(running).then(() => this.idle()) : Promise.resolve();
+    const passes = this.passes;
+    return passes.then(() => {
+      const running = Array.from(this.firing.values());
+      if (running.length) return Promise.all(running).then(() => this.idle());
+      return this.passes === passes ? undefined : this.idle();
+    });
   }
 
   private async pass(): Promise<void> {

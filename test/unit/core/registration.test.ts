@@ -165,7 +165,7 @@ describe('settle', () => {
       ['success', 3, false, null],
       ['failure', 3, false, null], // last chance
       ['failure', 4, false, null], // beyond the last chance (policy lowered meanwhile)
-    ] as const)('%s on attempt %i (reregistered %s) removes the registration', (outcome, attempts, rereg) => {
+    ] as const)('%s on attempt %i (reregistered %s) removes the registration', (outcome, attempts, rereg, _removed) => {
       expect(settle(firing({ attempts, reregistered: rereg }), outcome, NOW, policy, 'A')).toBeNull();
     });
 
@@ -232,6 +232,15 @@ describe('settle', () => {
       expect(settle(r, 'success', NOW, policy, instance)).toBeUndefined();
       expect(settle(r, 'failure', NOW, policy, instance)).toBeUndefined();
     }
+  });
+
+  // A policy configure() accepts: maxAttempts up to 2^31-1, initialRetryDelay 0. factor^(attempts-1) overflows.
+  it('a failure leaves a waiting record that becomes due again, whatever the (valid) policy', () => {
+    const policy: RetryPolicy = { maxAttempts: 2147483647, initialRetryDelay: 0, retryDelayFactor: 3, maxEventDuration: 1 };
+    const next = settle(firing({ attempts: 700 }), 'failure', NOW, policy, 'A')!;
+    expect(next.state).toBe('waiting');
+    expect(isDue(next, NOW)).toBe(true);
+    expect(nextWake([next])).toBe(NOW);
   });
 
   it('does not mutate its input', () => {

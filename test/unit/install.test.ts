@@ -1,0 +1,215 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { freshIndexedDB, sleep, until } from './helpers';
+import { PROTOCOL_KEY } from '../../src/protocol';
+
+type Install = typeof import('../../src/install');
+const g = globalThis as Record<string, unknown>;
+const GLOBALS = ['BackgroundSyncPolyfill', 'SyncManager', 'SyncEvent', 'ServiceWorkerRegistration', 'ServiceWorkerGlobalScope'];
+
+/** A fresh copy of the polyfill, as a new page or worker would load it. */
+async function load(): Promise<Install> {
+  vi.resetModules();
+  return import('../../src/install');
+}
+
+/** A ServiceWorkerRegistration class like the engine's, without `sync` unless `native`. */
+function defineRegistrationClass(native = false) {
+  class ServiceWorkerRegistration {
+    constructor(public scope = 'https://example.com/', public active: { postMessage: (m: unknown) => void } | null = { postMessage: vi.fn() }) {}
+  }
+  if (native) {
+    Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', { get() { return 'native'; }, configurable: true });
+  }
+  g.ServiceWorkerRegistration = ServiceWorkerRegistration;
+  return ServiceWorkerRegistration;
+}
+
+function defineNative() {
+  const NativeSyncManager = class SyncManager {};
+  g.SyncManager = NativeSyncManager;
+  defineRegistrationClass(true);
+  return NativeSyncManager;
+}
+
+let warn: ReturnType<typeof vi.spyOn>;
+beforeEach(() => {
+  freshIndexedDB();
+  warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  Object.defineProperty(navigator, 'serviceWorker', {
+    value: { getRegistrations: async () => [] }, configurable: true,
+  });
+});
+afterEach(() => {
+  for (const name of GLOBALS) delete g[name];
+  delete (navigator as unknown as Record<string, unknown>).serviceWorker;
+  vi.restoreAllMocks();
+});
+
+const api = () => g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
+
+describe('hasNativeSync (SPEC §6)', () => {
+  it('is false without SyncManager', async () => {
+    defineRegistrationClass(true);
+    expect((await load()).hasNativeSync()).toBe(false);
+  });
+
+  it('is false without ServiceWorkerRegistration', async () => {
+    g.SyncManager = class {};
+    expect((await load()).hasNativeSync()).toBe(false);
+  });
+
+  it('is false with SyncManager but no sync on ServiceWorkerRegistration.prototype', async () => {
+    g.SyncManager = class {};
+    defineRegistrationClass(false);
+    expect((await load()).hasNativeSync()).toBe(false);
+  });
+
+  it('is true with both', async () => {
+    defineNative();
+    expect((await load()).hasNativeSync()).toBe(true);
+  });
+});
+
+describe('install() with native Background Sync', () => {
+  it('installs nothing but the BackgroundSyncPolyfill global, with native true', async () => {
+    const Native = defineNative();
+    const proto = (g.ServiceWorkerRegistration as { prototype: object }).prototype;
+    const syncBefore = Object.getOwnPropertyDescriptor(proto, 'sync');
+    (await load()).install('window');
+    expect(g.SyncManager).toBe(Native);
+    expect(Object.getOwnPropertyDescriptor(proto, 'sync')).toEqual(syncBefore);
+    expect(api()).toMatchObject({ native: true, version: '0.0.0-test' });
+    expect(Object.isFrozen(api())).toBe(true);
+  });
+
+  it('configure() still validates, so a typo fails the same everywhere', async () => {
+    defineNative();
+    (await load()).install('window');
+    expect(() => api().configure({ maxAttempts: 0 })).toThrow(RangeError);
+    expect(() => api().configure(null as unknown as BackgroundSyncPolyfillOptions)).toThrow(TypeError);
+    expect(() => api().configure({ maxAttempts: 5 })).not.toThrow();
+  });
+
+  it('a preset { force: true } installs the polyfill anyway', async () => {
+    const Native = defineNative();
+    g.BackgroundSyncPolyfill = { force: true };
+    const { install } = await load();
+    const { SyncManager } = await import('../../src/web/sync-manager'); // the copy `install` uses
+    install('window');
+    expect(api().native).toBe(false);
+    expect(g.SyncManager).not.toBe(Native);
+    expect(g.SyncManager).toBe(SyncManager);
+  });
+});
+
+describe('install(\'window\') without native support', () => {
+  it('defines SyncManager and ServiceWorkerRegistration.prototype.sync like native ones', async () => {
+    const Registration = defineRegistrationClass(false);
+    (await load()).install('window');
+    const { SyncManager } = await import('../../src/web/sync-manager');
+    expect(Object.getOwnPropertyDescriptor(globalThis, 'SyncManager'))
+      .toEqual({ value: SyncManager, writable: true, enumerable: false, configurable: true });
+    const sync = Object.getOwnPropertyDescriptor(Registration.prototype, 'sync')!;
+    expect(typeof sync.get).toBe('function');
+    expect(sync.set).toBeUndefined();
+    expect(sync.enumerable).toBe(true);
+    expect(sync.configurable).toBe(true);
+    const registration = new Registration() as unknown as ServiceWorkerRegistration;
+    expect(registration.sync).toBeInstanceOf(SyncManager);
+    expect(registration.sync).toBe(registration.sync);
+    expect(api()).toMatchObject({ native: false, version: '0.0.0-test' });
+    // Detection afterwards sees a "native" API: that is what a second copy of the script relies on, too.
+    expect('SyncManager' in globalThis && 'sync' in Registration.prototype).toBe(true);
+  });
+
+  it('register() pokes the active worker after resolving', async () => {
+    const Registration = defineRegistrationClass(false);
+    (await load()).install('window');
+    const registration = new Registration();
+    const postMessage = registration.active!.postMessage as ReturnType<typeof vi.fn>;
+    await (registration as unknown as ServiceWorkerRegistration).sync.register('outbox');
+    expect(postMessage).not.toHaveBeenCalled();
+    await until(() => postMessage.mock.calls.length > 0);
+    expect(postMessage).toHaveBeenCalledWith({ [PROTOCOL_KEY]: 1, online: true });
+  });
+
+  it('installs nothing without ServiceWorkerRegistration or navigator.serviceWorker', async () => {
+    delete (navigator as unknown as Record<string, unknown>).serviceWorker;
+    defineRegistrationClass(false);
+    (await load()).install('window');
+    expect('SyncManager' in globalThis).toBe(false);
+    expect(api().native).toBe(false);
+    expect(() => api().configure({ checkInterval: 1000 })).not.toThrow();
+  });
+
+  it('picks the window half by itself outside a service worker', async () => {
+    const Registration = defineRegistrationClass(false);
+    (await load()).install();
+    expect('sync' in Registration.prototype).toBe(true);
+  });
+});
+
+describe('BackgroundSyncPolyfill.configure()', () => {
+  beforeEach(async () => {
+    defineRegistrationClass(false);
+    (await load()).install('window');
+  });
+
+  it.each([
+    ['null', null, TypeError],
+    ['a number', 5, TypeError],
+    ['a string', 'fast', TypeError],
+    ['maxAttempts as a string', { maxAttempts: '3' }, TypeError],
+    ['maxAttempts 0', { maxAttempts: 0 }, RangeError],
+    ['maxAttempts 1.5', { maxAttempts: 1.5 }, RangeError],
+    ['initialRetryDelay -1', { initialRetryDelay: -1 }, RangeError],
+    ['retryDelayFactor NaN', { retryDelayFactor: NaN }, RangeError],
+    ['maxEventDuration Infinity', { maxEventDuration: Infinity }, RangeError],
+    ['checkInterval as a string', { checkInterval: '60000' }, TypeError],
+    ['checkInterval 0', { checkInterval: 0 }, RangeError],
+  ])('rejects %s', (_name, options, error) => {
+    expect(() => api().configure(options as BackgroundSyncPolyfillOptions)).toThrow(error);
+  });
+
+  it('names the bad option', () => {
+    expect(() => api().configure({ checkInterval: -1 })).toThrow(/checkInterval/);
+    expect(() => api().configure({ retryDelayFactor: 0 })).toThrow(/retryDelayFactor/);
+  });
+
+  it('accepts valid options and an empty object', () => {
+    expect(() => api().configure({})).not.toThrow();
+    expect(() => api().configure({
+      maxAttempts: 5, initialRetryDelay: 1000, retryDelayFactor: 2, maxEventDuration: 60000, checkInterval: 30000,
+    })).not.toThrow();
+  });
+});
+
+describe('loading twice and presets', () => {
+  it('a second copy of the script installs nothing', async () => {
+    defineRegistrationClass(false);
+    (await load()).install('window');
+    const first = api();
+    const firstSyncManager = g.SyncManager;
+    (await load()).install('window');
+    expect(api()).toBe(first);
+    expect(g.SyncManager).toBe(firstSyncManager);
+  });
+
+  it('preset options are applied; bad ones are reported, not thrown, and the API is still installed', async () => {
+    defineRegistrationClass(false);
+    g.BackgroundSyncPolyfill = { maxAttempts: 'many' };
+    const { install } = await load();
+    expect(() => install('window')).not.toThrow();
+    expect(api().native).toBe(false);
+    expect(typeof api().version).toBe('string');
+    expect(warn).toHaveBeenCalledWith('background-sync-polyfill:', expect.any(TypeError));
+  });
+
+  it('valid preset options are not reported', async () => {
+    defineRegistrationClass(false);
+    g.BackgroundSyncPolyfill = { maxAttempts: 5, checkInterval: 1000 };
+    (await load()).install('window');
+    await sleep(5);
+    expect(warn).not.toHaveBeenCalled();
+  });
+});

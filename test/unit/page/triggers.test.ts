@@ -1,0 +1,186 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { poke } from '../../../src/protocol';
+import { closeDatabase, list, register } from '../../../src/store/db';
+import { PageTriggers } from '../../../src/page/triggers';
+import { freshIndexedDB, putRaw, record } from '../helpers';
+
+class FakeRegistration {
+  active = { postMessage: vi.fn() };
+  constructor(public scope: string) {}
+}
+
+const realSetImmediate = (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate;
+
+/**
+ * Advances fake time in steps, letting IndexedDB (fake-indexeddb runs on the real setImmediate) finish between.
+ * PageTriggers cannot be stopped: fake timers keep one test's wake-up timers from running in the next.
+ */
+async function advance(ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    await vi.advanceTimersByTimeAsync(Math.min(step, ms - t));
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => realSetImmediate(() => r()));
+  }
+}
+
+let registrations: FakeRegistration[] = [];
+let n = 0;
+let scopeA: string;
+let scopeB: string;
+let online = true;
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  freshIndexedDB();
+  n++;
+  scopeA = `https://example.com/a${n}/`;
+  scopeB = `https://example.com/b${n}/`;
+  registrations = [];
+  online = true;
+  Object.defineProperty(navigator, 'serviceWorker', {
+    value: { getRegistrations: vi.fn(async () => registrations) }, configurable: true,
+  });
+  Object.defineProperty(navigator, 'onLine', { get: () => online, configurable: true });
+});
+afterEach(() => {
+  vi.useRealTimers(); // discards the triggers' pending timers
+  delete (navigator as unknown as Record<string, unknown>).serviceWorker;
+  delete (navigator as unknown as Record<string, unknown>).onLine;
+  closeDatabase();
+});
+
+function triggers() {
+  const report = vi.fn();
+  return { t: new PageTriggers(report), report };
+}
+
+const pokes = (r: FakeRegistration) => r.active.postMessage.mock.calls.length;
+
+describe('PageTriggers.check()', () => {
+  it('reads nothing else when the store is empty', async () => {
+    const { t, report } = triggers();
+    await t.check();
+    expect(navigator.serviceWorker.getRegistrations).not.toHaveBeenCalled();
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('pokes the worker of each scope with something due, and only those', async () => {
+    const a = new FakeRegistration(scopeA);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    await register(scopeA, 'due');
+    await putRaw(record({ scope: scopeB, tag: 'later', state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
+    const { t, report } = triggers();
+    await t.check();
+    expect(a.active.postMessage).toHaveBeenCalledTimes(1);
+    expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
+    expect(pokes(b)).toBe(0);
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('pokes for an abandoned firing (a dead worker\'s lapsed lease)', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'dead', leaseUntil: Date.now() - 1 }));
+    await triggers().t.check();
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('does not poke for a firing whose lease is running', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'live', leaseUntil: Date.now() + 60000 }));
+    await triggers().t.check();
+    expect(pokes(a)).toBe(0);
+  });
+
+  it('does not poke while offline', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    online = false;
+    await register(scopeA, 'due');
+    await triggers().t.check();
+    expect(pokes(a)).toBe(0);
+  });
+
+  it('does not poke a registration without an active worker', async () => {
+    const a = new FakeRegistration(scopeA);
+    (a as { active: unknown }).active = null;
+    registrations = [a];
+    await register(scopeA, 'due');
+    const { t, report } = triggers();
+    await t.check();
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('drops the registrations of a scope whose service worker registration is gone (SPEC §3)', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await register(scopeA, 'kept');
+    await register(scopeB, 'orphan-1');
+    await putRaw(record({ scope: scopeB, tag: 'orphan-2', state: 'waiting', attempts: 1, notBefore: Date.now() + 1e6 }));
+    await triggers().t.check();
+    expect((await list(scopeB))).toEqual([]);
+    expect((await list(scopeA)).map((r) => r.tag)).toEqual(['kept']);
+  });
+
+  it('wakes up by itself for the earliest retry and pokes then', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await putRaw(record({ scope: scopeA, state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
+    await triggers().t.check();
+    expect(pokes(a)).toBe(0);
+    await advance(59000, 1000);
+    expect(pokes(a)).toBe(0);
+    await advance(1100, 10);
+    expect(pokes(a)).toBeGreaterThanOrEqual(1);
+  });
+
+  // SPEC §4: the timer is armed "for the earliest waiting retry". Once that time has passed and the page has
+  // poked, nextWake() still returns the (past) retry time, so the page re-checks and pokes every 10 ms for as
+  // long as no worker claims the record: a worker that is offline by its own navigator.onLine, still starting,
+  // failing on storage, or not running the polyfill. The same happens for an abandoned firing (lapsed lease).
+  it.each([
+    ['a waiting record whose retry time has passed', { state: 'waiting', attempts: 1, notBefore: -1 }],
+    ['an abandoned firing', { state: 'firing', attempts: 1, lease: 'dead', leaseUntil: -1 }],
+  ] as const)('does not spin when the worker does not act on a poke: %s', async (_name, fields) => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await putRaw(record({ scope: scopeA, ...fields }));
+    await triggers().t.check();
+    expect(pokes(a)).toBe(1);
+    await advance(1000, 10);
+    // At most a handful of re-checks in a second, not one every 10 ms.
+    expect(pokes(a)).toBeLessThanOrEqual(3);
+  });
+
+  it('never rejects: a storage failure is reported', async () => {
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    const { t, report } = triggers();
+    await expect(t.check()).resolves.toBeUndefined();
+    expect(report).toHaveBeenCalledWith(expect.objectContaining({ name: 'StorageError' }));
+  });
+
+  it('checks asked for during a check are coalesced into one more check', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await register(scopeA, 'due');
+    const { t } = triggers();
+    await Promise.all([t.check(), t.check(), t.check(), t.check()]);
+    expect(pokes(a)).toBe(2);
+  });
+});
+
+describe('PageTriggers.registered()', () => {
+  it('pokes the registration\'s worker while online', () => {
+    const a = new FakeRegistration(scopeA);
+    triggers().t.registered(a as unknown as ServiceWorkerRegistration);
+    expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
+  });
+
+  it('does nothing offline', () => {
+    const a = new FakeRegistration(scopeA);
+    online = false;
+    triggers().t.registered(a as unknown as ServiceWorkerRegistration);
+    expect(pokes(a)).toBe(0);
+  });
+});

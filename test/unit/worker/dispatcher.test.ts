@@ -1,0 +1,369 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
+import { SyncRecord } from '../../../src/core/registration';
+import { closeDatabase, list, register } from '../../../src/store/db';
+import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
+import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
+import { freshIndexedDB, putRaw, rawRecord, record, sleep, until } from '../helpers';
+
+class ExtendableEvent extends Event {
+  waitUntil(_f: unknown): void {
+    throw new DOMException('x', 'InvalidStateError');
+  }
+}
+let SyncEvent: SyncEventClass;
+beforeAll(() => {
+  (globalThis as Record<string, unknown>).ExtendableEvent = ExtendableEvent;
+  SyncEvent = defineSyncEvent();
+});
+
+// Dispatchers cannot be stopped, so a dispatcher's timers from one test may still run in a later one: every
+// test uses its own scope, and a fresh database.
+let scope: string;
+let n = 0;
+beforeEach(() => {
+  scope = `https://example.com/dispatcher-${++n}/`;
+  freshIndexedDB();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  closeDatabase();
+});
+
+interface Fired {
+  tag: string;
+  lastChance: boolean;
+  target: EventTarget;
+}
+
+type Handler = (event: SyncEvent, count: number) => void;
+
+/** A target whose sync listener records each event and runs `handler`. */
+function target(fired: Fired[], handler: Handler = () => undefined): EventTarget {
+  const t = new EventTarget();
+  t.addEventListener('sync', (e) => {
+    const event = e as SyncEvent;
+    fired.push({ tag: event.tag, lastChance: event.lastChance, target: t });
+    handler(event, fired.filter((f) => f.tag === event.tag).length);
+  });
+  return t;
+}
+
+function dispatcher(t: EventTarget, policy: Partial<RetryPolicy> = {}, online: () => boolean = () => true) {
+  const report = vi.fn();
+  const d = new Dispatcher(scope, t, SyncEvent, online, report);
+  d.policy = { ...DEFAULT_POLICY, ...policy };
+  return { d, report };
+}
+
+const fail = (e: SyncEvent) => e.waitUntil(Promise.reject(new Error('upload failed')));
+const never = (e: SyncEvent) => e.waitUntil(new Promise(() => undefined));
+const tagsOf = async () => (await list(scope)).map((r) => r.tag);
+
+describe('Dispatcher', () => {
+  it('has a distinct instance id per dispatcher', () => {
+    const t = new EventTarget();
+    expect(dispatcher(t).d.instance).not.toBe(dispatcher(t).d.instance);
+  });
+
+  it('run() with nothing registered fires nothing and resolves', async () => {
+    const fired: Fired[] = [];
+    const { d, report } = dispatcher(target(fired));
+    await d.run();
+    expect(fired).toEqual([]);
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('run() fires each pending registration once; on success the registration is removed', async () => {
+    const fired: Fired[] = [];
+    const { d, report } = dispatcher(target(fired));
+    await register(scope, 'a');
+    await register(scope, 'b');
+    await register('https://example.com/elsewhere/', 'c');
+    await d.run();
+    expect(fired.map((f) => [f.tag, f.lastChance]).sort()).toEqual([['a', false], ['b', false]]);
+    expect(await tagsOf()).toEqual([]);
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('run() resolves only after the events\' waitUntil promises have settled', async () => {
+    let release!: () => void;
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, (e) => e.waitUntil(new Promise<void>((r) => (release = r)))));
+    await register(scope, 'a');
+    let done = false;
+    const running = d.run().then(() => (done = true));
+    await until(() => fired.length === 1);
+    await sleep(20);
+    expect(done).toBe(false);
+    expect((await rawRecord(scope, 'a'))!.state).toBe('firing');
+    release();
+    await running;
+    expect(await rawRecord(scope, 'a')).toBeUndefined();
+  });
+
+  it('a failed event is waiting for initialRetryDelay, with the attempt counted', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, fail), { initialRetryDelay: 60000 });
+    await register(scope, 'a');
+    const before = Date.now();
+    await d.run();
+    const r = (await rawRecord(scope, 'a'))!;
+    expect(r).toMatchObject({ state: 'waiting', attempts: 1, lease: '' });
+    expect(r.notBefore).toBeGreaterThanOrEqual(before + 60000);
+    expect(r.notBefore).toBeLessThanOrEqual(Date.now() + 60000);
+    // Not due yet: another run fires nothing.
+    await d.run();
+    expect(fired).toHaveLength(1);
+  });
+
+  it('lastChance is set on the final attempt only, and the registration is removed after it', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, fail), { maxAttempts: 3, initialRetryDelay: 0 });
+    await register(scope, 'a');
+    await d.run();
+    await until(async () => fired.length >= 3 && (await rawRecord(scope, 'a')) === undefined, 2000, 'three attempts');
+    await d.run();
+    await sleep(50);
+    expect(fired.map((f) => f.lastChance)).toEqual([false, false, true]);
+  });
+
+  it('retries wait initialRetryDelay * retryDelayFactor^(attempts-1) between attempts', async () => {
+    const fired: Fired[] = [];
+    const times: number[] = [];
+    const { d } = dispatcher(target(fired, (e) => {
+      times.push(Date.now());
+      fail(e);
+    }), { maxAttempts: 3, initialRetryDelay: 40, retryDelayFactor: 3 });
+    await register(scope, 'a');
+    await d.run();
+    await until(() => fired.length === 3, 3000, 'three attempts');
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(40);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(120);
+    expect(times[2] - times[1]).toBeLessThan(1000);
+    expect(fired.map((f) => f.lastChance)).toEqual([false, false, true]);
+  });
+
+  // SPEC §4: "timers while the worker is alive" are a chance to fire. After a failure the dispatcher must wake
+  // up for the retry time. It only re-arms its timer from claimDue's `next`, computed before the event failed
+  // (the lease expiry, LEASE_TTL = 30 s), so a retry due in 50 ms waits for 30 s.
+  it('retries a failed event by itself once initialRetryDelay has passed', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, (e, count) => {
+      if (count === 1) fail(e);
+    }), { initialRetryDelay: 50, retryDelayFactor: 2 });
+    await register(scope, 'a');
+    await d.run();
+    expect(fired).toHaveLength(1);
+    expect(LEASE_TTL).toBeGreaterThan(2000);
+    await until(() => fired.length === 2, 2000, 'the retry');
+    await until(async () => (await rawRecord(scope, 'a')) === undefined, 1000, 'removal after success');
+  });
+
+  it('re-registering while firing fires it again afterwards, as attempt 1', async () => {
+    const fired: Fired[] = [];
+    let release!: () => void;
+    const { d } = dispatcher(target(fired, (e, count) => {
+      if (count === 1) e.waitUntil(new Promise<void>((r) => (release = r)));
+    }));
+    await register(scope, 'a');
+    const running = d.run();
+    await until(() => fired.length === 1);
+    const during = await register(scope, 'a');
+    expect(during).toMatchObject({ state: 'firing', reregistered: true });
+    release();
+    await running;
+    await until(() => fired.length === 2, 2000, 'the second firing');
+    await until(async () => (await rawRecord(scope, 'a')) === undefined, 1000, 'removal');
+    expect(fired.map((f) => f.lastChance)).toEqual([false, false]);
+  });
+
+  // run()'s promise goes to the waking event's waitUntil (SPEC §4) to keep the worker alive while events run.
+  it('run() also covers the second firing of a tag re-registered while it fired', async () => {
+    const fired: Fired[] = [];
+    let release!: () => void;
+    let releaseSecond!: () => void;
+    const { d } = dispatcher(target(fired, (e, count) => {
+      e.waitUntil(new Promise<void>((r) => (count === 1 ? (release = r) : (releaseSecond = r))));
+    }));
+    await register(scope, 'a');
+    let done = false;
+    const running = d.run().then(() => (done = true));
+    await until(() => fired.length === 1);
+    await register(scope, 'a');
+    release();
+    await until(() => fired.length === 2, 2000, 'the second firing');
+    await sleep(20);
+    expect(done).toBe(false);
+    releaseSecond();
+    await running;
+    expect(await rawRecord(scope, 'a')).toBeUndefined();
+  });
+
+  it('re-registering while firing resets the attempts even when the event fails', async () => {
+    const fired: Fired[] = [];
+    let release!: (e: Error) => void;
+    const { d } = dispatcher(target(fired, (e, count) => {
+      if (count === 1) e.waitUntil(new Promise<void>((_, reject) => (release = reject)));
+    }), { maxAttempts: 1 });
+    await register(scope, 'a');
+    const running = d.run();
+    await until(() => fired.length === 1);
+    expect(fired[0].lastChance).toBe(true);
+    await register(scope, 'a');
+    release(new Error('failed'));
+    await running;
+    // Failed on its last chance, but re-registered: fires again rather than being dropped.
+    await until(() => fired.length === 2, 2000, 'the second firing');
+    await until(async () => (await rawRecord(scope, 'a')) === undefined, 1000, 'removal');
+  });
+
+  it('maxEventDuration bounds a handler that never settles: the attempt fails', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, never), { maxEventDuration: 50, initialRetryDelay: 60000 });
+    await register(scope, 'a');
+    const start = Date.now();
+    await d.run();
+    const elapsed = Date.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(1000);
+    expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'waiting', attempts: 1 });
+  });
+
+  it('offline (isOnline false) fires nothing and leaves the registration pending', async () => {
+    const fired: Fired[] = [];
+    let online = false;
+    const { d } = dispatcher(target(fired), {}, () => online);
+    await register(scope, 'a');
+    await d.run();
+    expect(fired).toEqual([]);
+    expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'pending', attempts: 0 });
+    online = true;
+    await d.run();
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+  });
+
+  it('the poking page\'s view counts too: run(false) fires nothing, run(true) fires', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired));
+    await register(scope, 'a');
+    await d.run(false);
+    expect(fired).toEqual([]);
+    await d.run(true);
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+  });
+
+  it('the page\'s offline view holds for the pass it asked for only', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired));
+    await register(scope, 'a');
+    await d.run(false);
+    expect(fired).toEqual([]);
+    await d.run(); // a timer, a fetch, activate: no page view
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+  });
+
+  it('an abandoned firing (a dead instance\'s lapsed lease) is a failed attempt and is retried', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired), { initialRetryDelay: 0 });
+    await putRaw(record({
+      scope, tag: 'a', state: 'firing', attempts: 1, lease: 'dead-instance', leaseUntil: Date.now() - 1,
+    }));
+    await d.run();
+    expect(fired.map((f) => [f.tag, f.lastChance])).toEqual([['a', false]]);
+    expect(await rawRecord(scope, 'a')).toBeUndefined();
+  });
+
+  it('a firing held by a live instance is not fired again', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired));
+    const held: SyncRecord = record({
+      scope, tag: 'a', state: 'firing', attempts: 1, lease: 'live-instance', leaseUntil: Date.now() + LEASE_TTL,
+    });
+    await putRaw(held);
+    await d.run();
+    expect(fired).toEqual([]);
+    expect(await rawRecord(scope, 'a')).toEqual(held);
+  });
+
+  it('run() never rejects: a storage failure is reported', async () => {
+    const fired: Fired[] = [];
+    const { d, report } = dispatcher(target(fired));
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    closeDatabase();
+    await expect(d.run()).resolves.toBeUndefined();
+    expect(report).toHaveBeenCalledWith(expect.objectContaining({ name: 'StorageError' }));
+    expect(fired).toEqual([]);
+  });
+
+  it('concurrent run() calls on one dispatcher fire each registration once', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, (e) => e.waitUntil(sleep(20))));
+    for (const tag of ['a', 'b', 'c']) await register(scope, tag);
+    await Promise.all([d.run(), d.run(), d.run()]);
+    expect(fired.map((f) => f.tag).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  describe('two dispatchers sharing one store never fire the same tag concurrently', () => {
+    async function race(second: typeof Dispatcher) {
+      const fired: Fired[] = [];
+      const active = new Map<string, number>();
+      let overlap = 0;
+      const handler: Handler = (e) => {
+        const count = (active.get(e.tag) || 0) + 1;
+        active.set(e.tag, count);
+        if (count > 1) overlap++;
+        e.waitUntil(sleep(30).then(() => void active.set(e.tag, active.get(e.tag)! - 1)));
+      };
+      const a = new Dispatcher(scope, target(fired, handler), SyncEvent, () => true, vi.fn());
+      const b = new second(scope, target(fired, handler), SyncEvent, () => true, vi.fn());
+      const tags = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+      for (const tag of tags) await register(scope, tag);
+      await Promise.all([a.run(), b.run(), a.run(), b.run()]);
+      expect(overlap).toBe(0);
+      expect(fired.map((f) => f.tag).sort()).toEqual(tags);
+      expect(await tagsOf()).toEqual([]);
+      return fired;
+    }
+
+    it('in one context (one connection)', async () => {
+      await race(Dispatcher);
+    });
+
+    it('in two contexts (two connections, as two worker instances during an update)', async () => {
+      vi.resetModules();
+      const other = await import('../../../src/worker/dispatcher');
+      const otherStore = await import('../../../src/store/db');
+      try {
+        await race(other.Dispatcher);
+      } finally {
+        otherStore.closeDatabase();
+      }
+    });
+  });
+
+  it('renews the lease of a long-running event, so no other instance takes it over', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired, never), { maxEventDuration: 10 * LEASE_TTL });
+    await register(scope, 'a');
+    const start = Date.now();
+    void d.run();
+    for (let i = 0; i < 50 && fired.length === 0; i++) await vi.advanceTimersByTimeAsync(0);
+    expect(fired).toHaveLength(1);
+    expect((await rawRecord(scope, 'a'))!.leaseUntil).toBe(start + LEASE_TTL);
+    // Well past the first lease: still held, by renewals.
+    await vi.advanceTimersByTimeAsync(2 * LEASE_TTL);
+    for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(0);
+    const r = (await rawRecord(scope, 'a'))!;
+    expect(r.state).toBe('firing');
+    expect(r.lease).toBe(d.instance);
+    expect(r.leaseUntil).toBeGreaterThan(Date.now());
+    // Another instance finds nothing to do.
+    const other = dispatcher(target(fired));
+    const otherRun = other.d.run();
+    for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(0);
+    await otherRun;
+    expect(fired).toHaveLength(1);
+  });
+});
