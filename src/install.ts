@@ -8,6 +8,7 @@ import { defineSyncEvent, onsyncAccessor } from './web/sync-event';
 import { Dispatcher } from './worker/dispatcher';
 import { listenForWakeups } from './worker/wakeups';
 import { PageTriggers } from './page/triggers';
+import { setDebug } from './debug';
 
 type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
 type Apply = (options: Options) => void;
@@ -87,6 +88,9 @@ function validate(options: unknown): Options {
   const o = options as Options;
   updatePolicy({ maxAttempts: 1, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 1 }, o);
   if (o.checkInterval !== undefined) checkOption('checkInterval', o.checkInterval, 1);
+  if (o.debug !== undefined && typeof o.debug !== 'boolean') {
+    throw new TypeError(`BackgroundSyncPolyfill.configure: debug must be a boolean, got ${typeof o.debug}`);
+  }
   return o;
 }
 
@@ -108,6 +112,7 @@ export function install(kind?: 'window' | 'worker'): void {
     version: VERSION,
     configure(options: BackgroundSyncPolyfillOptions): void {
       const valid = validate(options);
+      if (valid.debug !== undefined) setDebug(valid.debug as boolean);
       if (apply) apply(valid);
     },
   };

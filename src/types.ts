@@ -51,6 +51,8 @@ declare global {
     maxEventDuration?: number;
     /** Page: ms between checks for due registrations while the page is visible (default 60000). */
     checkInterval?: number;
+    /** Page and worker: log each state transition to the console (default false). */
+    debug?: boolean;
   }
 
   interface BackgroundSyncPolyfillGlobal {

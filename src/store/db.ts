@@ -163,15 +163,19 @@ export async function listAll(): Promise<SyncRecord[]> {
  */
 export function claimDue(
   scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
-): Promise<{ claimed: SyncRecord[]; next: number }> {
+): Promise<{ claimed: SyncRecord[]; next: number; reaped: Array<{ tag: string; next: SyncRecord | null }> }> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
     const claimed: SyncRecord[] = [];
     const kept: SyncRecord[] = [];
+    const reaped: Array<{ tag: string; next: SyncRecord | null }> = [];
     const writes: Promise<unknown>[] = [];
     for (const record of await recordsOf(store, scope)) {
       let current: SyncRecord | null | undefined = record;
-      if (isAbandoned(record, now)) current = settle(record, 'failure', now, policy, null);
+      if (isAbandoned(record, now)) {
+        current = settle(record, 'failure', now, policy, null);
+        reaped.push({ tag: record.tag, next: current || null });
+      }
       const mine = current && claim(current, now, instance, leaseTtl);
       if (mine) claimed.push(mine);
       const next = mine || current;
@@ -179,27 +183,30 @@ export function claimDue(
       if (next !== record) writes.push(next ? store.put(next) : store.delete(record.id));
     }
     await Promise.all(writes);
-    return { claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept) };
+    return { claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped };
   });
 }
 
-/** Settles firings held by `instance`; returns the records that are pending again (re-registered). */
+/**
+ * Settles firings held by `instance`. Returns each transition made (null: removed); outcomes for records this
+ * instance no longer holds are ignored.
+ */
 export function settleAll(
   scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome }>, now: number, policy: RetryPolicy,
   instance: string,
-): Promise<SyncRecord[]> {
+): Promise<Array<{ tag: string; next: SyncRecord | null }>> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    const again: SyncRecord[] = [];
+    const settled: Array<{ tag: string; next: SyncRecord | null }> = [];
     for (const { tag, outcome } of outcomes) {
       const record = await store.get(recordKey(scope, tag));
       if (!isSyncRecord(record)) continue;
       const next = settle(record, outcome, now, policy, instance);
       if (next === undefined) continue;
       await (next ? store.put(next) : store.delete(record.id));
-      if (next && next.state === 'pending') again.push(next);
+      settled.push({ tag, next });
     }
-    return again;
+    return settled;
   });
 }
 

@@ -2,6 +2,7 @@
 import * as store from '../store/db';
 import { tagsInOrder } from '../core/registration';
 import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
+import { describe, trace } from '../debug';
 
 /** Chromium's limit on a tag's length. */
 export const MAX_TAG_LENGTH = 10240;
@@ -47,11 +48,13 @@ export class SyncManager {
         'InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.',
       );
     }
+    let record;
     try {
-      await store.register(registration.scope, tag);
+      record = await store.register(registration.scope, tag);
     } catch (e) {
       throw storageFailed(e);
     }
+    trace(`register("${tag}") → ${describe(record)}`);
     // Fire only after this promise has resolved (SPEC §2 step 7).
     setTimeout(() => host.registered(registration), 0);
   }

@@ -6,6 +6,7 @@ import * as store from '../store/db';
 import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
 import { Outcome, SyncRecord, isLastChance } from '../core/registration';
 import { SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
+import { describe, trace } from '../debug';
 
 /** A firing's lease lapses this long after its last renewal: a worker killed mid-event is noticed by then. */
 export const LEASE_TTL = 30000;
@@ -66,7 +67,8 @@ export class Dispatcher {
     const pageOnline = this.pageOnline;
     this.pageOnline = true;
     if (!(this.mayFire() && pageOnline)) return;
-    const { claimed, next } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
+    const { claimed, next, reaped } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
+    for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
     for (const record of claimed) this.fire(record);
     this.wakeAt(next);
   }
@@ -82,6 +84,7 @@ export class Dispatcher {
   private fire(record: SyncRecord): void {
     const { tag } = record;
     const lastChance = isLastChance(record.attempts, this.policy);
+    trace(`"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => resolve('failure'), this.policy.maxEventDuration);
       const settle = (result: Outcome) => {
@@ -121,7 +124,10 @@ export class Dispatcher {
         setTimeout(() => {
           const batch = this.settling;
           this.settling = [];
-          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then(() => {
+          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then((settled) => {
+            for (const { tag: t, next } of settled) {
+              trace(`"${t}" ${batch.find((item) => item.tag === t)!.outcome} → ${describe(next)}`);
+            }
             for (const item of batch) item.done();
           }, (e) => {
             for (const item of batch) item.fail(e);

@@ -213,3 +213,25 @@ describe('loading twice and presets', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 });
+
+describe('configure({ debug })', () => {
+  it('logs state transitions with the prefix once enabled, and not before', async () => {
+    const Registration = defineRegistrationClass();
+    (await load()).install('window');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const registration = new Registration('https://example.com/debug/') as unknown as ServiceWorkerRegistration;
+    await registration.sync.register('quiet');
+    expect(log).not.toHaveBeenCalled();
+    api().configure({ debug: true });
+    await registration.sync.register('loud');
+    expect(log).toHaveBeenCalledWith('background-sync-polyfill: register("loud") → pending');
+    api().configure({ debug: false });
+  });
+
+  it.each([['yes'], [1], [null]])('rejects debug: %j with a TypeError that names it', async (value) => {
+    defineRegistrationClass();
+    (await load()).install('window');
+    expect(() => api().configure({ debug: value as never })).toThrow(/debug must be a boolean/);
+    expect(() => api().configure({ debug: value as never })).toThrow(TypeError);
+  });
+});

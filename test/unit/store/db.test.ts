@@ -178,12 +178,12 @@ describe('claimDue', () => {
 
   it('returns nothing and next Infinity for an empty scope', async () => {
     await putRaw(record({ scope: OTHER_SCOPE }));
-    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: Infinity });
+    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: Infinity, reaped: [] });
   });
 
   it('next is the earliest retry when nothing is claimed', async () => {
     await putRaw(record({ state: 'waiting', attempts: 1, notBefore: NOW + 1234 }));
-    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: NOW + 1234 });
+    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: NOW + 1234, reaped: [] });
   });
 
   describe('abandoned firings (lease lapsed) are failed attempts', () => {
@@ -269,7 +269,7 @@ describe('settleAll', () => {
       firing('again', { reregistered: true }),
       firing('again-failed', { reregistered: true, attempts: 3 }),
     );
-    const again = await settleAll(SCOPE, [
+    const settled = await settleAll(SCOPE, [
       { tag: 'ok', outcome: 'success' },
       { tag: 'fail', outcome: 'failure' },
       { tag: 'last', outcome: 'failure' },
@@ -277,7 +277,10 @@ describe('settleAll', () => {
       { tag: 'again-failed', outcome: 'failure' },
     ], NOW, policy, 'A');
     const idle = { lease: '', leaseUntil: 0, reregistered: false };
-    expect(again.map((r) => r.tag)).toEqual(['again', 'again-failed']);
+    expect(settled.filter((s) => s.next && s.next.state === 'pending').map((s) => s.tag)).toEqual(['again', 'again-failed']);
+    expect(settled.map((s) => [s.tag, s.next && s.next.state])).toEqual([
+      ['ok', null], ['fail', 'waiting'], ['last', null], ['again', 'pending'], ['again-failed', 'pending'],
+    ]);
     expect(await rawRecord(SCOPE, 'ok')).toBeUndefined();
     expect(await rawRecord(SCOPE, 'last')).toBeUndefined();
     expect(await rawRecord(SCOPE, 'fail')).toEqual({ ...firing('fail'), ...idle, state: 'waiting', attempts: 2, notBefore: NOW + 900000 });
@@ -292,13 +295,13 @@ describe('settleAll', () => {
       firing('elsewhere', { scope: OTHER_SCOPE }),
     ];
     await putRaw(...others);
-    const again = await settleAll(SCOPE, [
+    const settled = await settleAll(SCOPE, [
       { tag: 'theirs', outcome: 'success' },
       { tag: 'pending', outcome: 'success' },
       { tag: 'missing', outcome: 'failure' },
       { tag: 'elsewhere', outcome: 'success' },
     ], NOW, policy, 'A');
-    expect(again).toEqual([]);
+    expect(settled).toEqual([]);
     expect([...(await rawRecords()).values()]).toEqual(expect.arrayContaining(others));
     expect((await rawRecords()).size).toBe(3);
   });
@@ -574,5 +577,17 @@ describe('open()', () => {
     closeDatabase();
     const b = await open();
     expect(b).not.toBe(a);
+  });
+});
+
+describe('claimDue reports what it reaped', () => {
+  it('names each abandoned firing and what became of it', async () => {
+    await putRaw(
+      record({ tag: 'dead', state: 'firing', attempts: 1, lease: 'gone', leaseUntil: NOW - 1 }),
+      record({ tag: 'dead-last', state: 'firing', attempts: 3, lease: 'gone', leaseUntil: NOW - 1 }),
+      record({ tag: 'alive', state: 'firing', attempts: 1, lease: 'B', leaseUntil: NOW + 1 }),
+    );
+    const { reaped } = await claimDue(SCOPE, NOW, 'A', TTL, policy);
+    expect(reaped.map((r) => [r.tag, r.next && r.next.state])).toEqual([['dead', 'waiting'], ['dead-last', null]]);
   });
 });
