@@ -194,17 +194,17 @@ export function claimDue(
 export function settleAll(
   scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome }>, now: number, policy: RetryPolicy,
   instance: string,
-): Promise<Array<{ tag: string; next: SyncRecord | null }>> {
+): Promise<Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }>> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    const settled: Array<{ tag: string; next: SyncRecord | null }> = [];
+    const settled: Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }> = [];
     for (const { tag, outcome } of outcomes) {
       const record = await store.get(recordKey(scope, tag));
       if (!isSyncRecord(record)) continue;
       const next = settle(record, outcome, now, policy, instance);
       if (next === undefined) continue;
       await (next ? store.put(next) : store.delete(record.id));
-      settled.push({ tag, next });
+      settled.push({ tag, outcome, next });
     }
     return settled;
   });

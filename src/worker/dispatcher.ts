@@ -125,9 +125,7 @@ export class Dispatcher {
           const batch = this.settling;
           this.settling = [];
           store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then((settled) => {
-            for (const { tag: t, next } of settled) {
-              trace(`"${t}" ${batch.find((item) => item.tag === t)!.outcome} → ${describe(next)}`);
-            }
+            for (const s of settled) trace(`"${s.tag}" ${s.outcome} → ${describe(s.next)}`);
             for (const item of batch) item.done();
           }, (e) => {
             for (const item of batch) item.fail(e);
