@@ -15,11 +15,11 @@ type Apply = (options: Options) => void;
 
 export const VERSION = __VERSION__;
 
-const global = self as unknown as Record<string, unknown>;
+const globalScope = self as unknown as Record<string, unknown>;
 
 /** SPEC §6. */
 export function hasNativeSync(): boolean {
-  return 'SyncManager' in global && typeof ServiceWorkerRegistration !== 'undefined' &&
+  return 'SyncManager' in globalScope && typeof ServiceWorkerRegistration !== 'undefined' &&
     'sync' in ServiceWorkerRegistration.prototype;
 }
 
@@ -28,7 +28,7 @@ function report(error: unknown): void {
 }
 
 function defineGlobal(name: string, value: unknown): void {
-  Object.defineProperty(global, name, { value, writable: true, configurable: true });
+  Object.defineProperty(globalScope, name, { value, writable: true, configurable: true });
 }
 
 function defineShared(): void {
@@ -55,7 +55,8 @@ function installWorker(): Apply {
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
   const dispatcher = new Dispatcher(
-    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false && isActiveWorker(scope), report,
+    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
+    () => isActiveWorker(scope),
   );
   setSyncHost({
     // SPEC §2 step 3: only a top-level window counts.
@@ -99,7 +100,7 @@ function validate(options: unknown): Options {
  * installs once. A `self.BackgroundSyncPolyfill` object set before loading gives `force` and initial options.
  */
 export function install(kind?: 'window' | 'worker'): void {
-  const preset = global.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
+  const preset = globalScope.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
   if (preset && typeof preset.version === 'string') return;
   if (!kind) {
     const isWorker = typeof ServiceWorkerGlobalScope !== 'undefined' && self instanceof (ServiceWorkerGlobalScope as never);

@@ -55,6 +55,15 @@ declare global {
     debug?: boolean;
   }
 
+  /**
+   * What may be set as `self.BackgroundSyncPolyfill` before the script loads. In TypeScript:
+   * `(self as { BackgroundSyncPolyfill?: BackgroundSyncPolyfillPreset }).BackgroundSyncPolyfill = { force: true };`
+   */
+  interface BackgroundSyncPolyfillPreset extends BackgroundSyncPolyfillOptions {
+    /** Use the polyfill even where the API is native (Electron, Android WebView, Brave). */
+    force?: boolean;
+  }
+
   interface BackgroundSyncPolyfillGlobal {
     /** True when the engine's own Background Sync is in use and the polyfill installed nothing. */
     readonly native: boolean;

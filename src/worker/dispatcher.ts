@@ -11,6 +11,12 @@ import { describe, trace } from '../debug';
 /** A firing's lease lapses this long after its last renewal: a worker killed mid-event is noticed by then. */
 export const LEASE_TTL = 30000;
 const RENEW_EVERY = LEASE_TTL / 3;
+/**
+ * A page that saw the network come back pokes once, but the worker's navigator.onLine can lag behind the
+ * page's (Chromium fires no `online` in workers): wait this long for it rather than lose the wake-up.
+ */
+export const ONLINE_LAG = 5000;
+const ONLINE_POLL = 100;
 
 export class Dispatcher {
   policy: RetryPolicy = DEFAULT_POLICY;
@@ -20,7 +26,8 @@ export class Dispatcher {
   private readonly firing = new Map<string, Promise<void>>();
   private passes: Promise<void> = Promise.resolve();
   private passQueued = false;
-  private pageOnline = true;
+  /** The view of the page whose poke queued the next pass; undefined for other wake-ups. */
+  private pageOnline: boolean | undefined;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private settling: Array<{ tag: string; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
@@ -29,9 +36,11 @@ export class Dispatcher {
     private readonly scope: string,
     private readonly target: EventTarget,
     private readonly SyncEvent: SyncEventClass,
-    /** Online, and this instance is the registration's active worker (native fires only there). */
-    private readonly mayFire: () => boolean,
+    /** The worker's own view of connectivity. */
+    private readonly isOnline: () => boolean,
     private readonly report: (error: unknown) => void,
+    /** Is this instance the registration's active worker? Native fires only there. */
+    private readonly isActive: () => boolean = () => true,
   ) {}
 
   /**
@@ -62,11 +71,16 @@ export class Dispatcher {
   }
 
   private async pass(): Promise<void> {
-    const now = Date.now();
     // A page's view counts for the pass it asked for only, so a stale or forged one cannot stall later passes.
     const pageOnline = this.pageOnline;
-    this.pageOnline = true;
-    if (!(this.mayFire() && pageOnline)) return;
+    this.pageOnline = undefined;
+    if (pageOnline === false) return;
+    if (!this.isActive()) return;
+    for (let waited = 0; pageOnline && !this.isOnline() && waited < ONLINE_LAG; waited += ONLINE_POLL) {
+      await new Promise((resolve) => setTimeout(resolve, ONLINE_POLL));
+    }
+    if (!this.isOnline()) return;
+    const now = Date.now();
     const { claimed, next, reaped } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
     for (const record of claimed) this.fire(record);

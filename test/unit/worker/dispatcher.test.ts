@@ -3,7 +3,7 @@ import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord } from '../../../src/core/registration';
 import { closeDatabase, list, register } from '../../../src/store/db';
 import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
-import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
+import { Dispatcher, LEASE_TTL, ONLINE_LAG } from '../../../src/worker/dispatcher';
 import { freshIndexedDB, putRaw, rawRecord, record, sleep, until } from '../helpers';
 
 class ExtendableEvent extends Event {
@@ -251,6 +251,42 @@ describe('Dispatcher', () => {
     expect(fired).toEqual([]);
     await d.run(true);
     expect(fired.map((f) => f.tag)).toEqual(['a']);
+  });
+
+  it('a page that saw the network come back is believed while the worker\'s onLine lags behind (ONLINE_LAG)', async () => {
+    const fired: Fired[] = [];
+    let online = false;
+    const { d } = dispatcher(target(fired), {}, () => online);
+    await register(scope, 'a');
+    setTimeout(() => { online = true; }, 300);
+    const started = Date.now();
+    await d.run(true);
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+    expect(Date.now() - started).toBeLessThan(ONLINE_LAG);
+  });
+
+  it('gives up after ONLINE_LAG when the worker stays offline, and a wake-up without a page view does not wait', async () => {
+    const fired: Fired[] = [];
+    const { d } = dispatcher(target(fired), {}, () => false);
+    await register(scope, 'a');
+    let started = Date.now();
+    await d.run();
+    expect(Date.now() - started).toBeLessThan(ONLINE_LAG / 2);
+    started = Date.now();
+    await d.run(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(ONLINE_LAG - 50);
+    expect(fired).toEqual([]);
+  }, 15000);
+
+  it('an inactive (installing, waiting) worker does not wait for the network at all', async () => {
+    const fired: Fired[] = [];
+    const report = vi.fn();
+    const d = new Dispatcher(scope, target(fired), SyncEvent, () => false, report, () => false);
+    await register(scope, 'a');
+    const started = Date.now();
+    await d.run(true);
+    expect(Date.now() - started).toBeLessThan(ONLINE_LAG / 2);
+    expect(fired).toEqual([]);
   });
 
   it('the page\'s offline view holds for the pass it asked for only', async () => {

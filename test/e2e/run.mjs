@@ -1,0 +1,200 @@
+// The end-to-end suite: `node test/e2e/run.mjs` (npm run test:e2e). Needs `npm run build` first.
+//   demo     the outbox demo (examples/outbox/) in Chromium (native, and with ?force) and Firefox
+//   workbox  workbox-background-sync on top of the polyfill: Chromium with the API deleted, Firefox (and
+//            native Chromium as the control)
+//   bundler  the packed package imported by name and bundled by Rollup: Chromium with the API deleted, Firefox
+// Like test/browser/run.mjs it runs inside a private network namespace (`unshare -n`), so that offline is real
+// for Firefox and nothing leaves the machine. Options:
+//   --only=demo,workbox,bundler   a subset of the tests
+//   --browser=chromium-native,chromium-deleted,firefox   a subset of the browsers
+//   --update-screenshot           copy the Firefox demo screenshot to examples/outbox/screenshot.png
+// Screenshots and results.json go to $BSP_E2E_OUT (default: <tmpdir>/bsp-e2e).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureNetns, setupLinks } from '../browser/netns.mjs';
+
+ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
+
+let modules;
+try {
+  modules = await Promise.all([
+    import('../browser/drivers/chromium.mjs'),
+    import('../browser/drivers/firefox.mjs'),
+    import('../browser/util.mjs'),
+    import('./build-fixtures.mjs'),
+    import('./tests/demo.mjs'),
+    import('./tests/workbox.mjs'),
+    import('./tests/bundler.mjs'),
+  ]);
+} catch (error) {
+  console.log(`could not load the suite: ${error.stack || error.message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const [{ launchChromium }, { launchFirefox }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { workbox }, { bundler }] = modules;
+
+const TESTS = [demo, workbox, bundler];
+const BROWSERS = { 'chromium-native': launchChromium, 'chromium-deleted': launchChromium, firefox: launchFirefox };
+const CASE_TIMEOUT = 120000;
+const RUN_LIMIT_MS = 9 * 60 * 1000;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OUTPUT = process.env.BSP_E2E_OUT || join(tmpdir(), 'bsp-e2e');
+
+const option = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]?.split(',');
+const only = option('only');
+const browsers = option('browser');
+for (const name of only ?? []) if (!TESTS.some((t) => t.name === name)) throw new Error(`unknown test ${name}`);
+for (const name of browsers ?? []) if (!BROWSERS[name]) throw new Error(`unknown browser ${name}`);
+const updateScreenshot = process.argv.includes('--update-screenshot');
+
+const counts = { passed: 0, failed: 0 };
+const results = { startedAt: new Date().toISOString(), cases: [] };
+let currentDriver = null;
+
+const watchdog = setTimeout(async () => {
+  console.log(`\nthe whole run exceeded ${RUN_LIMIT_MS / 1000} s: giving up`);
+  await currentDriver?.close().catch(() => {});
+  finish(1);
+}, RUN_LIMIT_MS);
+watchdog.unref();
+
+if (!existsSync(join(ROOT, 'dist', 'background-sync-polyfill.min.js'))) {
+  console.log('dist/ is missing: run `npm run build` first');
+  finish(1);
+}
+mkdirSync(OUTPUT, { recursive: true });
+setupLinks();
+
+const cases = TESTS.filter((test) => !only || only.includes(test.name)).flatMap((test) =>
+  test.cases.filter((c) => !browsers || browsers.includes(c.browser)).map((c) => ({ test, variant: c })),
+);
+
+let www = null;
+if (cases.some(({ test }) => test !== demo)) {
+  const start = Date.now();
+  try {
+    www = await withTimeout(() => buildFixtures(), 120000, 'build the fixtures');
+    console.log(`fixtures bundled from the packed package in ${Date.now() - start} ms: ${www}`);
+  } catch (error) {
+    console.log(`could not build the fixtures: ${error.stack || error.message}`);
+    for (const c of cases.filter(({ test }) => test !== demo)) record(c, { status: 'fail', ms: 0, error: `fixture build failed: ${error.message}` });
+    cases.splice(0, cases.length, ...cases.filter(({ test }) => test === demo));
+  }
+}
+
+try {
+  for (const browser of Object.keys(BROWSERS)) {
+    const group = cases.filter(({ variant }) => variant.browser === browser);
+    if (group.length) await runBrowser(browser, group);
+  }
+} finally {
+  if (www) removeFixtures(www);
+}
+finish();
+
+async function runBrowser(browser, group) {
+  console.log(`\n== ${browser}`);
+  let driver;
+  try {
+    driver = await BROWSERS[browser](browser);
+  } catch (error) {
+    for (const c of group) record(c, { status: 'fail', ms: 0, error: `launch failed: ${error.message}` });
+    return;
+  }
+  currentDriver = driver;
+  console.log(`   ${driver.version}`);
+  try {
+    for (const c of group) await runCase(driver, c);
+  } finally {
+    await driver.close();
+    currentDriver = null;
+  }
+}
+
+async function runCase(driver, c) {
+  const ctx = createContext(driver);
+  const start = Date.now();
+  try {
+    await withTimeout(() => c.test.run(ctx, c.variant), CASE_TIMEOUT, `${c.test.name} [${c.variant.label}]`);
+    record(c, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version });
+  } catch (error) {
+    record(c, { status: 'fail', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version, error: oneLine(error) });
+  } finally {
+    await withTimeout(() => ctx.cleanup(), 20000, 'cleanup').catch((error) => console.log(`   cleanup failed: ${error.message}`));
+  }
+}
+
+function createContext(driver) {
+  const pages = [];
+  const notes = [];
+  return {
+    driver,
+    www,
+    outputDir: OUTPUT,
+    updateScreenshot,
+    notes,
+    note: (text) => notes.push(text),
+    async newPage() {
+      const page = await driver.newPage();
+      pages.push(page);
+      return page;
+    },
+    /** Switches the browser's connectivity and waits until the page agrees. */
+    async setOnline(online, page) {
+      await driver.setOnline(online);
+      if (page) {
+        await waitFor(async () => (await page.evaluate(() => navigator.onLine)) === online, {
+          timeout: 20000,
+          interval: 100,
+          label: `navigator.onLine === ${online} in the page`,
+        });
+      }
+    },
+    async cleanup() {
+      await Promise.all(pages.map((page) => page.close()));
+      await driver.setOnline(true);
+    },
+  };
+}
+
+function record(c, result) {
+  const name = `${c.test.name} [${c.variant.label}]`;
+  counts[result.status === 'pass' ? 'passed' : 'failed'] += 1;
+  results.cases.push({ name, ...result });
+  console.log(`   ${result.status === 'pass' ? 'PASS' : 'FAIL'} ${name} ${result.ms} ms${result.notes?.length ? `  [${result.notes.join('; ')}]` : ''}`);
+  if (result.error) console.log(`        ${result.error}`);
+}
+
+function oneLine(error) {
+  return String(error?.message ?? error).replace(/\n+\S+ !== \S+\s*$/, '').replace(/\s*\n+\s*/g, ' | ').slice(0, 1500);
+}
+
+function finish(extraFailures = 0) {
+  counts.failed += extraFailures;
+  try {
+    mkdirSync(OUTPUT, { recursive: true });
+    writeFileSync(join(OUTPUT, 'results.json'), `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), totals: counts }, null, 2)}\n`);
+    console.log(`\nscreenshots and results.json in ${OUTPUT}`);
+  } catch (error) {
+    console.log(`could not write results: ${error.message}`);
+  }
+  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  killChildren();
+  process.exit(counts.failed > 0 ? 1 : 0);
+}
+
+/** Last resort: kill processes this run started (direct children of this process), by pid. */
+function killChildren() {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// The `/window` entry in page code.
+import 'background-sync-polyfill/window';
+
+export const register = (reg: ServiceWorkerRegistration): Promise<void> => reg.sync.register('outbox');
+export const native: boolean = BackgroundSyncPolyfill.native;
