@@ -45,7 +45,11 @@ export function open(): Promise<Db> {
         OPEN_TIMEOUT,
       );
       openDB(DB_NAME, DB_VERSION, {
-        upgrade: (db, oldVersion) => migrate(db, oldVersion),
+        upgrade: (db, oldVersion, _newVersion, tx) => {
+          // An aborted upgrade fails the open; its own done promise must not go unhandled (idb#320).
+          tx.done.catch(() => undefined);
+          migrate(db, oldVersion);
+        },
         // A newer version elsewhere wants to upgrade: let it, and reopen on next use.
         blocking: () => forget(attempt, true),
         terminated: () => forget(attempt, false),
@@ -94,8 +98,11 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
   let tx: Tx | undefined;
   try {
     tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
-    // Both must settle: a failed request aborts the transaction, and tx.done then rejects too.
-    const [result] = await Promise.all([work(tx), tx.done]);
+    const done = tx.done;
+    // Handled here so that a failed request's cause, not done's generic AbortError, is what we report (idb#326).
+    done.catch(() => undefined);
+    const result = await work(tx);
+    await done;
     return result;
   } catch (e) {
     // All or nothing: requests made before a synchronous throw would otherwise commit.
@@ -104,7 +111,7 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
     } catch {
       // Already finished or aborted.
     }
-    throw toStorageError(e, during);
+    throw toStorageError((tx && tx.error) || e, during);
   }
 }
 
@@ -125,9 +132,15 @@ export function register(scope: string, tag: string): Promise<SyncRecord> {
     let order = 0;
     if (!existing) {
       const meta = tx.objectStore(META);
-      const last = await meta.get('order');
-      // A corrupt counter restarts rather than making every new record invalid.
-      order = (typeof last === 'number' && Number.isFinite(last) ? last : 0) + 1;
+      // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
+      const [last] = await meta.getAll(IDBKeyRange.only('order'));
+      if (typeof last === 'number' && Number.isFinite(last)) {
+        order = last + 1;
+      } else {
+        // Rebuild a corrupt or missing counter after the highest order stored, so getTags() keeps its order.
+        for (const r of (await store.getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
+        order += 1;
+      }
       await meta.put(order, 'order');
     }
     const next = registerRecord(existing, scope, tag, order);
@@ -159,10 +172,11 @@ export async function listAll(): Promise<SyncRecord[]> {
 
 /**
  * One pass of the dispatcher (SPEC §3): abandoned firings are settled as failed attempts, then every due
- * record of the scope is claimed by `instance`. Returns the claimed records; no other context can claim them.
+ * record of the scope is claimed by `instance`. `running`: tags whose events `instance` is still running. Returns the claimed records; no other context can claim them.
  */
 export function claimDue(
   scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
+  running: ReadonlySet<string> = new Set(),
 ): Promise<{ claimed: SyncRecord[]; next: number; reaped: Array<{ tag: string; next: SyncRecord | null }> }> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
@@ -172,7 +186,8 @@ export function claimDue(
     const writes: Promise<unknown>[] = [];
     for (const record of await recordsOf(store, scope)) {
       let current: SyncRecord | null | undefined = record;
-      if (isAbandoned(record, now)) {
+      // A lapsed lease of ours on an event still running means renewals failed, not that we died: keep it.
+      if (isAbandoned(record, now) && !(record.lease === instance && running.has(record.tag))) {
         current = settle(record, 'failure', now, policy, null);
         reaped.push({ tag: record.tag, next: current || null });
       }

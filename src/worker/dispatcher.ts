@@ -81,7 +81,9 @@ export class Dispatcher {
     }
     if (!this.isOnline()) return;
     const now = Date.now();
-    const { claimed, next, reaped } = await store.claimDue(this.scope, now, this.instance, LEASE_TTL, this.policy);
+    const { claimed, next, reaped } = await store.claimDue(
+      this.scope, now, this.instance, LEASE_TTL, this.policy, new Set(this.firing.keys()),
+    );
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
     for (const record of claimed) this.fire(record);
     this.wakeAt(next);
