@@ -107,19 +107,19 @@ export function dispatchSyncEvent(
 /** `self.onsync` (SPEC §1): an EventHandler attribute, kept in the listener list where it was first set. */
 export function onsyncAccessor(): PropertyDescriptor {
   const handlers = new WeakMap<object, { handler: Function | null; listener: EventListener }>();
-  return {
-    configurable: true,
-    enumerable: true,
-    get(this: EventTarget) {
+  // Accessors of an object literal, so that they are named "get onsync" and "set onsync", as WebIDL has them.
+  const accessors = {
+    get onsync(): Function | null {
       const entry = handlers.get(this);
       return entry ? entry.handler : null;
     },
-    set(this: EventTarget, value: unknown) {
-      let entry = handlers.get(this);
+    set onsync(value: unknown) {
+      const self = this as unknown as EventTarget;
+      let entry = handlers.get(self);
       const handler = typeof value === 'function' ? value : null;
       if (!entry) {
         if (!handler) return;
-        const target = this;
+        const target = self;
         entry = {
           handler,
           listener(event: Event) {
@@ -127,14 +127,15 @@ export function onsyncAccessor(): PropertyDescriptor {
             if (current) current.call(target, event);
           },
         };
-        handlers.set(this, entry);
-        this.addEventListener('sync', entry.listener);
+        handlers.set(self, entry);
+        self.addEventListener('sync', entry.listener);
       } else if (!handler) {
-        this.removeEventListener('sync', entry.listener);
-        handlers.delete(this);
+        self.removeEventListener('sync', entry.listener);
+        handlers.delete(self);
       } else {
         entry.handler = handler;
       }
     },
   };
+  return { ...Object.getOwnPropertyDescriptor(accessors, 'onsync'), enumerable: true, configurable: true };
 }

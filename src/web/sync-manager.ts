@@ -70,17 +70,23 @@ export class SyncManager {
 }
 webIDLInterface(SyncManager, 'SyncManager');
 
-/** The getter installed as `ServiceWorkerRegistration.prototype.sync`: one SyncManager per registration. */
-export function syncGetter(this: ServiceWorkerRegistration): SyncManager {
-  if (!(this instanceof ServiceWorkerRegistration)) throw illegalInvocation();
-  let manager = managers.get(this);
-  if (!manager) {
-    manager = Object.create(SyncManager.prototype) as SyncManager;
-    registrations.set(manager, this);
-    managers.set(this, manager);
-  }
-  return manager;
-}
+/**
+ * The getter installed as `ServiceWorkerRegistration.prototype.sync`: one SyncManager per registration.
+ * Taken from an object literal's accessor so that its name is "get sync", as WebIDL has it.
+ */
+export const syncGetter = Object.getOwnPropertyDescriptor({
+  get sync(): SyncManager {
+    const registration = this as unknown as ServiceWorkerRegistration;
+    if (!(registration instanceof ServiceWorkerRegistration)) throw illegalInvocation();
+    let manager = managers.get(registration);
+    if (!manager) {
+      manager = Object.create(SyncManager.prototype) as SyncManager;
+      registrations.set(manager, registration);
+      managers.set(registration, manager);
+    }
+    return manager;
+  },
+}, 'sync')!.get as (this: ServiceWorkerRegistration) => SyncManager;
 
 export function setSyncHost(next: SyncHost): void {
   host = next;
