@@ -1,5 +1,8 @@
 // What a scenario gets to work with: a test page at a scope of its own with the test worker
 // registered, the server's log, and online/offline switching that waits until the browser agrees.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from './util.mjs';
 
 /**
@@ -8,6 +11,8 @@ import { waitFor } from './util.mjs';
  */
 export function createContext(driver, server, scenarioName) {
   const opened = [];
+  const browsers = [];
+  const profiles = [];
   const notes = [];
   const ctx = {
     driver,
@@ -27,16 +32,24 @@ export function createContext(driver, server, scenarioName) {
       return `/sw.js?${query}`;
     },
 
+    /** The scope URL of this scenario's test page; `sub` names a nested scope inside it. */
+    scopeUrl: (sub) => `${server.origin}/scope/${driver.mode}-${scenarioName}/${sub ? `${sub}/` : ''}`,
+
     /**
-     * Opens the test page at /scope/<mode>-<scenario>/ and registers the test worker there, with
-     * `sw` as its query options (retry policy, installDelay).
+     * Opens the test page at /scope/<mode>-<scenario>/[<sub>/] in `browser` (the suite's browser by default)
+     * and registers the test worker there, with `sw` as its query options (retry policy, installDelay, build).
+     * With `setup: false` it only attaches to the registration the page finds (after a browser restart).
      */
-    async open({ sw = {} } = {}) {
-      const page = await driver.newPage();
+    async open({ sw = {}, sub, browser = driver, setup = true } = {}) {
+      const page = await browser.newPage();
       opened.push(page);
-      const scopePath = `/scope/${driver.mode}-${scenarioName}/`;
-      await page.goto(`${server.origin}${scopePath}page.html`);
-      const handle = wrapTestPage(page, `${server.origin}${scopePath}`);
+      const scope = ctx.scopeUrl(sub);
+      await page.goto(`${scope}page.html`);
+      const handle = wrapTestPage(page, scope, browser);
+      if (!setup) {
+        await waitFor(() => page.evaluate(() => T.attach()), { timeout: 15000, interval: 250, label: 'an active registration for the page' });
+        return handle;
+      }
       await page.evaluate((url) => T.setup(url), ctx.swUrl(sw));
       const { configureError } = await handle.call('probe');
       if (configureError && !driver.nativeSync) {
@@ -45,9 +58,25 @@ export function createContext(driver, server, scenarioName) {
       return handle;
     },
 
+    /**
+     * A second browser of this engine on a profile directory that outlives it: `relaunch(browser)` opens the same
+     * profile again once the first has quit. Closed and removed at cleanup.
+     */
+    async launchPersistent(profile) {
+      let dir = profile;
+      if (!dir) {
+        dir = await mkdtemp(join(tmpdir(), `bsp-${driver.mode}-${scenarioName}-`));
+        profiles.push(dir);
+      }
+      const browser = await driver.launchPersistent(dir, { server });
+      browsers.push(browser);
+      return browser;
+    },
+    relaunch: (browser) => ctx.launchPersistent(browser.profile),
+
     /** Switches connectivity and waits until the page and its worker both report it. */
     async setOnline(online, testPage) {
-      await driver.setOnline(online);
+      await (testPage?.browser ?? driver).setOnline(online);
       if (!testPage) return;
       await waitFor(async () => (await testPage.evaluate(() => navigator.onLine)) === online, {
         timeout: 15000,
@@ -77,19 +106,24 @@ export function createContext(driver, server, scenarioName) {
     /** Closes the scenario's pages and leaves the browser online for the next scenario. */
     async cleanup() {
       await Promise.all(opened.map((page) => page.close()));
+      for (const browser of browsers) await browser.close().catch(() => {});
+      for (const dir of profiles) await rm(dir, { recursive: true, force: true }).catch(() => {});
       await driver.setOnline(true);
     },
   };
   return ctx;
 }
 
-function wrapTestPage(page, scope) {
+function wrapTestPage(page, scope, browser) {
   return {
     page,
     scope,
+    browser,
     evaluate: (fn, arg, timeout) => page.evaluate(fn, arg, timeout),
     goto: (url) => page.goto(url),
     register: (tag) => page.evaluate((t) => T.register(t), tag),
+    registerMany: (tags) => page.evaluate((list) => T.registerMany(list), tags),
+    unregister: () => page.evaluate(() => T.unregister()),
     getTags: () => page.evaluate(() => T.getTags()),
     probe: () => page.evaluate(() => T.probe()),
     call: (cmd, args = {}) => page.evaluate(({ cmd: c, args: a }) => T.call(c, a), { cmd, args }),

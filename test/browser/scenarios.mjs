@@ -1,10 +1,97 @@
 // The scenarios, written once and run in every mode where they apply.
 // A scenario is { name, skip?(ctx) -> reason | null, timeout?, run(ctx) }; it fails by throwing.
 import assert from 'node:assert/strict';
-import { sleep, short } from './util.mjs';
+import { isDeepStrictEqual } from 'node:util';
+import { sleep, short, waitFor } from './util.mjs';
 
 const FAST_RETRY = { maxAttempts: 3, initialRetryDelay: 1000, retryDelayFactor: 2, maxEventDuration: 5000 };
 const NATIVE_RETRY_SKIP = 'native Chromium retries after 5 min and 15 min and cannot be configured (lastChance is covered by cdp-last-chance)';
+
+// What WebIDL prescribes for the interfaces (fixtures/idl-probe.js describes what the engine has).
+const OPERATION = { kind: 'function', writable: true, enumerable: true, configurable: true };
+const READONLY_ATTRIBUTE = { kind: 'accessor', get: 'function', set: 'undefined', enumerable: true, configurable: true };
+const INTERFACE_OBJECT = { kind: 'function', writable: true, enumerable: false, configurable: true };
+const IDL_EVERYWHERE = {
+  interfaceObject: INTERFACE_OBJECT,
+  constructor: { length: 0, name: 'SyncManager' },
+  prototypeProperty: { kind: 'object', writable: false, enumerable: false, configurable: false },
+  prototypeConstructor: { kind: 'function', writable: true, enumerable: false, configurable: true },
+  constructorLinks: true,
+  register: OPERATION,
+  registerFunction: { length: 1, name: 'register' },
+  getTags: OPERATION,
+  getTagsFunction: { length: 0, name: 'getTags' },
+  ownKeys: ['Symbol(Symbol.toStringTag)', 'constructor', 'getTags', 'register'],
+  toStringTag: { value: 'SyncManager', writable: false, enumerable: false, configurable: true },
+  prototypeString: '[object SyncManager]',
+  syncAttribute: READONLY_ATTRIBUTE,
+  syncGetter: { length: 0, name: 'get sync' },
+};
+const IDL_WORKER_ONLY = {
+  syncEventInterfaceObject: INTERFACE_OBJECT,
+  syncEventConstructor: { length: 2, name: 'SyncEvent' },
+  syncEventInherits: true,
+  syncEventTag: READONLY_ATTRIBUTE,
+  syncEventTagGetter: { length: 0, name: 'get tag' },
+  syncEventLastChance: READONLY_ATTRIBUTE,
+  syncEventLastChanceGetter: { length: 0, name: 'get lastChance' },
+  syncEventToStringTag: { value: 'SyncEvent', writable: false, enumerable: false, configurable: true },
+  syncEventCallable: 'TypeError',
+  onsync: { kind: 'accessor', get: 'function', set: 'function', enumerable: true, configurable: true },
+  onsyncGetter: { length: 0, name: 'get onsync' },
+  onsyncSetter: { length: 1, name: 'set onsync' },
+};
+const REJECTS_TYPE_ERROR = { rejected: true, name: 'TypeError' };
+const BRAND_CHECKS = {
+  registerOnObject: REJECTS_TYPE_ERROR,
+  registerOnRegistration: REJECTS_TYPE_ERROR,
+  getTagsOnObject: REJECTS_TYPE_ERROR,
+  getTagsOnPrototype: REJECTS_TYPE_ERROR,
+  getterOnWrongThis: 'TypeError',
+};
+
+/** Lists, key by key, where an IDL shape differs from what WebIDL wants (so a failure names every difference). */
+function shapeDiffs(actual, expected, where) {
+  return Object.keys(expected)
+    .filter((key) => !isDeepStrictEqual(actual?.[key], expected[key]))
+    .map((key) => `${where} ${key} is ${JSON.stringify(actual?.[key])}, WebIDL wants ${JSON.stringify(expected[key])}`);
+}
+
+/** Waits until the server log has at least one `sync` event for each tag of `tags` in the page's scope. */
+async function waitForAllTags(ctx, testPage, tags, timeout) {
+  const wanted = new Set(tags);
+  await waitFor(() => {
+    const fired = new Set(ctx.server.entries({ type: 'sync', scope: testPage.scope, via: 'listener' }).map((e) => e.tag));
+    return [...wanted].every((tag) => fired.has(tag));
+  }, { timeout, interval: 100, label: `a sync event for each of ${tags.length} tags` }).catch((error) => {
+    const fired = new Set(ctx.server.entries({ type: 'sync', scope: testPage.scope, via: 'listener' }).map((e) => e.tag));
+    const missing = tags.filter((tag) => !fired.has(tag));
+    throw new Error(`${error.message}; ${missing.length} never fired, e.g. ${short(missing.slice(0, 3))}`);
+  });
+}
+
+/** How many `sync` events each tag got in the page's scope (server log), tags in the given order. */
+function countsByTag(ctx, testPage, tags) {
+  const counts = new Map(tags.map((tag) => [tag, 0]));
+  for (const entry of ctx.server.entries({ type: 'sync', scope: testPage.scope, via: 'listener' })) {
+    counts.set(entry.tag, (counts.get(entry.tag) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Asserts every tag fired exactly once and nothing else fired in the scope. */
+function assertEachOnce(ctx, testPage, tags, what) {
+  assert.ok(tags.length > 0, 'no tags: the check would be vacuous');
+  const counts = countsByTag(ctx, testPage, tags);
+  const wrong = [...counts].filter(([tag, n]) => n !== 1 || !tags.includes(tag));
+  assert.ok(wrong.length === 0, `${what}: each tag should fire exactly once; ${wrong.length} did not: ${short(wrong.slice(0, 5).map(([t, n]) => `${t.split(':').pop()}×${n}`))}`);
+}
+
+/** getTags() in the polyfill keeps registration order; native Chromium's order is its own, so compare as sets there. */
+function assertTags(ctx, actual, expected, what) {
+  if (ctx.native) assert.deepEqual([...actual].sort(), [...expected].sort(), what);
+  else assert.deepEqual(actual, expected, `${what} (in registration order)`);
+}
 
 /** Asserts a register()/getTags() outcome from T.outcome() resolved, and returns its value. */
 function resolved(result, what) {
@@ -48,6 +135,7 @@ export const scenarios = [
       }
       assert.equal(inPage.syncGetterType, 'function', 'registration.sync should be a getter on ServiceWorkerRegistration.prototype');
       assert.equal(inPage.constructError, 'TypeError', 'new SyncManager() should throw TypeError');
+      assert.equal(inWorker.constructError, 'TypeError', 'worker: new SyncManager() should throw TypeError');
       assert.equal(inPage.toStringTag, '[object SyncManager]', 'Symbol.toStringTag of registration.sync');
       assert.equal(inPage.syncEventInPage, false, 'SyncEvent should not exist in pages');
       assert.equal(inWorker.syncEventType, 'function', 'worker: SyncEvent should be a function');
@@ -57,7 +145,16 @@ export const scenarios = [
       assert.deepEqual(inWorker.syncEventWithTag, { ok: true, tag: 't', lastChance: false }, 'new SyncEvent("sync", {tag})');
       assert.deepEqual(inWorker.syncEventWithoutTag, { ok: false, name: 'TypeError' }, 'new SyncEvent("sync", {}) should throw TypeError');
       assert.equal(inWorker.configureError, null, 'configure() threw in the worker');
-      ctx.note(`polyfill ${inPage.version}`);
+      // WebIDL fidelity: descriptors, lengths, names, the prototype chain, toStringTag, brand checks.
+      const differences = [
+        ...shapeDiffs(await page.evaluate(() => T.idlShape()), IDL_EVERYWHERE, 'page:'),
+        ...shapeDiffs(inWorker.idlShape, { ...IDL_EVERYWHERE, ...IDL_WORKER_ONLY }, 'worker:'),
+        ...shapeDiffs(await page.evaluate(() => T.brandChecks()), BRAND_CHECKS, 'page brand check'),
+        ...shapeDiffs(await page.call('brandChecks'), BRAND_CHECKS, 'worker brand check'),
+      ];
+      assert.ok(differences.length === 0, `not as WebIDL has it: ${differences.join('; ')}`);
+      assert.notEqual(inWorker.idlShape.onsyncHolder, 'missing', 'worker: onsync should be an attribute of the global');
+      ctx.note(`polyfill ${inPage.version}; onsync on the ${inWorker.idlShape.onsyncHolder}`);
     },
   },
 
@@ -152,10 +249,11 @@ export const scenarios = [
       assert.deepEqual(events.map((e) => e.lastChance), [false, false, true], 'lastChance of attempts 1, 2, 3');
       const gaps = [events[1].t - events[0].t, events[2].t - events[1].t];
       ctx.note(`gaps ${gaps.join(' ms, ')} ms`);
-      assert.ok(gaps[0] >= 950 && gaps[0] <= 2500, `first retry should come ≈1000 ms after attempt 1, came after ${gaps[0]} ms`);
-      assert.ok(gaps[1] >= 1950 && gaps[1] <= 3500, `second retry should come ≈2000 ms after attempt 2, came after ${gaps[1]} ms`);
+      // Never early; late within generous bounds (two busy cores, other test runs alongside).
+      assert.ok(gaps[0] >= 950 && gaps[0] <= 5000, `first retry should come ≈1000 ms after attempt 1, came after ${gaps[0]} ms`);
+      assert.ok(gaps[1] >= 1950 && gaps[1] <= 7000, `second retry should come ≈2000 ms after attempt 2 (backoff factor 2), came after ${gaps[1]} ms`);
       await ctx.waitForTagGone(page, tag, 5000);
-      await sleep(4500); // a 4th attempt would be due ≈4 s after the 3rd
+      await sleep(5000); // a 4th attempt would be due ≈4 s after the 3rd
       assert.equal(ctx.syncs(page, tag).length, 3, 'exactly maxAttempts (3) attempts');
     },
   },
@@ -343,9 +441,199 @@ export const scenarios = [
       const gap = events[1].t - events[0].t;
       ctx.note(`retry after ${gap} ms`);
       assert.deepEqual(events.map((e) => e.lastChance), [false, true], 'lastChance of attempts 1 and 2');
-      assert.ok(gap >= 2450 && gap <= 4500, `a never-settling attempt should fail after maxEventDuration (2000) + retry (500), retried after ${gap} ms`);
+      assert.ok(gap >= 2450 && gap <= 8000, `a never-settling attempt should fail after maxEventDuration (2000) + retry (500), retried after ${gap} ms`);
       await ctx.waitForTagGone(page, tag, 6000);
       assert.equal(ctx.syncs(page, tag).length, 2, 'exactly maxAttempts (2) attempts');
+    },
+  },
+
+  {
+    name: 'several-tabs',
+    timeout: 120000,
+    async run(ctx) {
+      const tabs = [await ctx.open(), await ctx.open(), await ctx.open()];
+      const tags = Array.from({ length: 50 }, (_, i) => ctx.tag(`t${String(i).padStart(2, '0')}`));
+      for (const tab of tabs) await ctx.setOnline(false, tab);
+      // Each tab registers its third of the tags, and the first five of the others' too (coalescing across tabs), at once.
+      const shares = tabs.map((_, i) => [...tags.filter((_, j) => j % 3 === i), ...tags.filter((_, j) => j % 3 !== i).slice(0, 5)]);
+      const outcomes = await Promise.all(tabs.map((tab, i) => tab.registerMany(shares[i])));
+      outcomes.flat().forEach((result, i) => resolved(result, `register() #${i + 1}`));
+      const listed = resolved(await tabs[2].getTags(), 'getTags()');
+      assert.deepEqual([...listed].sort(), [...tags].sort(), 'getTags() should list the 50 tags once each');
+      await sleep(1500);
+      assert.equal(ctx.server.entries({ type: 'sync', scope: tabs[0].scope }).length, 0, 'nothing may fire while offline');
+      await ctx.setOnline(true, tabs[0]); // every tab sees `online` and pokes the worker
+      await waitForAllTags(ctx, tabs[0], tags, 45000);
+      for (const tab of tabs) {
+        await waitFor(async () => {
+          const result = await tab.getTags();
+          return result.ok && result.value.length === 0;
+        }, { timeout: 15000, interval: 250, label: 'getTags() empty in every tab' });
+      }
+      await sleep(2000);
+      assertEachOnce(ctx, tabs[0], tags, '3 tabs, 50 tags');
+    },
+  },
+
+  {
+    name: 'persistence',
+    timeout: 150000,
+    async run(ctx) {
+      const first = await ctx.launchPersistent();
+      const page = await ctx.open({ browser: first });
+      const tag = ctx.tag('survives');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() while offline');
+      assert.deepEqual(resolved(await page.getTags(), 'getTags()'), [tag], 'getTags() before the restart');
+      await sleep(1500);
+      assert.equal(ctx.syncs(page, tag).length, 0, 'nothing may fire while offline');
+      const quit = await first.close();
+      assert.equal(quit.clean, true, `the browser should quit cleanly: ${quit.detail}`);
+      assert.equal(ctx.syncs(page, tag).length, 0, 'nothing fired before the browser quit');
+      const quitAt = Date.now();
+      await ctx.setOnline(true);
+      const second = await ctx.relaunch(first);
+      const openedAt = Date.now();
+      const reopened = await ctx.open({ browser: second, setup: false });
+      const [event] = await ctx.waitForSyncs(reopened, tag, 1, 30000);
+      assert.ok(event.t > quitAt, 'the event should fire in the relaunched browser');
+      ctx.note(event.t < openedAt ? 'fired before a page was opened' : 'fired once a page was open');
+      await ctx.waitForTagGone(reopened, tag);
+      await sleep(1500);
+      assert.equal(ctx.syncs(reopened, tag).length, 1, 'exactly one event after the restart');
+      const end = await second.close();
+      assert.equal(end.clean, true, `the relaunched browser should quit cleanly: ${end.detail}`);
+    },
+  },
+
+  {
+    name: 'worker-update',
+    timeout: 90000,
+    skip: (ctx) =>
+      ctx.native
+        ? 'native: only Chromium\'s offline emulation holds native registrations pending here, and it sticks to a registration ' +
+          'whose emulated worker version is replaced: native sync then never fires again in that session, not even for a new tag ' +
+          '(reproduced with the polyfill inactive); the link going down does not stop native sync'
+        : null,
+    async run(ctx) {
+      const build = ctx.tag('build');
+      const page = await ctx.open({ sw: { build } });
+      assert.equal((await page.call('probe')).build, 1, 'version 1 of the worker should be active');
+      await ctx.setOnline(false, page);
+      const before = Array.from({ length: 5 }, (_, i) => ctx.tag(`v1-${i}`));
+      (await page.registerMany(before)).forEach((result, i) => resolved(result, `register() #${i + 1} under version 1`));
+      ctx.server.setSwBuild(build, 2);
+      await page.evaluate(() => T.update(), undefined, 25000);
+      assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
+      const after = Array.from({ length: 3 }, (_, i) => ctx.tag(`v2-${i}`));
+      (await page.registerMany(after)).forEach((result, i) => resolved(result, `register() #${i + 1} under version 2`));
+      const all = [...before, ...after];
+      const tags = resolved(await page.getTags(), 'getTags() after the update');
+      assertTags(ctx, tags, all, 'getTags() should keep the registrations made under version 1');
+      assertTags(ctx, resolved(await page.call('getTags'), 'getTags() in the new worker'), all, 'the new worker should see them too');
+      assert.equal(ctx.server.entries({ type: 'sync', scope: page.scope }).length, 0, 'nothing may fire while offline');
+      await ctx.setOnline(true, page);
+      await waitForAllTags(ctx, page, all, 30000);
+      await ctx.waitForTagGone(page, all[all.length - 1]);
+      await waitFor(async () => resolved(await page.getTags(), 'getTags()').length === 0, { timeout: 10000, interval: 250, label: 'getTags() empty' });
+      await sleep(1500);
+      assertEachOnce(ctx, page, all, 'registrations across a worker update');
+      const builds = [...new Set(ctx.server.entries({ type: 'sync', scope: page.scope }).map((e) => e.build))];
+      assert.deepEqual(builds, [2], 'every event should fire in the new version');
+    },
+  },
+
+  {
+    name: 'unregistration',
+    timeout: 90000,
+    async run(ctx) {
+      // The bundled worker (no importScripts) registers again under Chromium's offline emulation too.
+      const sw = { build: ctx.tag('build') };
+      const page = await ctx.open({ sw });
+      const dropped = [ctx.tag('dropped-1'), ctx.tag('dropped-2')];
+      await ctx.setOnline(false, page);
+      (await page.registerMany(dropped)).forEach((result) => resolved(result, 'register()'));
+      assertTags(ctx, resolved(await page.getTags(), 'getTags()'), dropped, 'getTags() before unregister()');
+      assert.equal(resolved(await page.unregister(), 'registration.unregister()'), true, 'unregister() should resolve true');
+      await waitFor(async () => !(await page.evaluate(() => T.scopes())).includes(page.scope), { timeout: 10000, label: 'the registration gone' });
+      // Native drops the tags with the registration. The polyfill's page check, which runs on load, focus, online and
+      // visibility (SPEC §3, §4), finds the registration gone: the user comes back to the tab (focus), then the app
+      // registers its worker again.
+      await page.evaluate(() => dispatchEvent(new Event('focus')));
+      await sleep(1500);
+      await page.evaluate((url) => T.setup(url), ctx.swUrl(sw));
+      assert.deepEqual(resolved(await page.getTags(), 'getTags()'), [], 'getTags() at the same scope after unregister() and register() again');
+      assert.deepEqual(resolved(await page.call('getTags'), 'getTags() in the new worker'), [], 'the new worker should see no tags either');
+      const fresh = ctx.tag('fresh');
+      resolved(await page.register(fresh), 'register() on the new registration');
+      await ctx.setOnline(true, page);
+      await ctx.waitForSyncs(page, fresh, 1, 20000);
+      await ctx.waitForTagGone(page, fresh);
+      await sleep(2000);
+      for (const tag of dropped) assert.equal(ctx.syncs(page, tag).length, 0, `${tag.split(':').pop()} was dropped with its registration and must never fire`);
+      assert.equal(ctx.syncs(page, fresh).length, 1, 'the new registration fires once');
+    },
+  },
+
+  {
+    name: 'two-scopes',
+    timeout: 90000,
+    async run(ctx) {
+      const outer = await ctx.open();
+      const inner = await ctx.open({ sub: 'inner' }); // nested: /scope/…/inner/ inside /scope/…/
+      assert.notEqual(inner.scope, outer.scope);
+      const shared = ctx.tag('same-name');
+      const outerTags = [ctx.tag('outer-1'), ctx.tag('outer-2'), shared];
+      const innerTags = [ctx.tag('inner-1'), shared];
+      await ctx.setOnline(false, outer);
+      await ctx.setOnline(false, inner);
+      (await outer.registerMany(outerTags.slice(0, 2))).forEach((result) => resolved(result, 'register() in the outer scope'));
+      (await inner.registerMany(innerTags)).forEach((result) => resolved(result, 'register() in the inner scope'));
+      resolved(await outer.register(shared), 'register() in the outer scope');
+      assertTags(ctx, resolved(await outer.getTags(), 'outer getTags()'), outerTags, 'the outer registration sees only its own tags');
+      assertTags(ctx, resolved(await inner.getTags(), 'inner getTags()'), innerTags, 'the inner registration sees only its own tags');
+      assertTags(ctx, resolved(await outer.call('getTags'), 'outer worker getTags()'), outerTags, 'the outer worker sees only its own tags');
+      assertTags(ctx, resolved(await inner.call('getTags'), 'inner worker getTags()'), innerTags, 'the inner worker sees only its own tags');
+      await ctx.setOnline(true, outer);
+      await waitForAllTags(ctx, outer, outerTags, 30000);
+      await waitForAllTags(ctx, inner, innerTags, 30000);
+      await ctx.waitForTagGone(outer, shared);
+      await ctx.waitForTagGone(inner, shared);
+      await sleep(1500);
+      assertEachOnce(ctx, outer, outerTags, 'outer scope');
+      assertEachOnce(ctx, inner, innerTags, 'inner scope');
+    },
+  },
+
+  {
+    name: 'no-page-open',
+    timeout: 90000,
+    async run(ctx) {
+      const page = await ctx.open();
+      const tag = ctx.tag('nobody-home');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() while offline');
+      await page.page.close();
+      await sleep(500);
+      await ctx.setOnline(true);
+      if (ctx.native) {
+        // Native Background Sync: the browser wakes the worker itself.
+        await ctx.waitForSyncs(page, tag, 1, 20000);
+        await sleep(1500);
+        assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event with no page open');
+        return;
+      }
+      // The polyfill's honest limit (SPEC §4): with no page open, nothing is sure to wake the worker. Whatever
+      // happens meanwhile, the registration must fire, once, by the next visit.
+      await sleep(8000);
+      const early = ctx.syncs(page, tag).length;
+      ctx.note(early ? 'fired with no page open (the worker was still alive)' : 'nothing fired with no page open, as documented');
+      assert.ok(early <= 1, `at most one event with no page open, saw ${early}`);
+      const visit = await ctx.open({ setup: false });
+      await ctx.waitForSyncs(visit, tag, 1, 20000);
+      await ctx.waitForTagGone(visit, tag);
+      await sleep(1500);
+      assert.equal(ctx.syncs(visit, tag).length, 1, 'exactly one event by the end of the next visit');
     },
   },
 ];

@@ -10,6 +10,10 @@
 //   GET  /log                   every entry so far
 //   POST /control               {tag, behaviour}: 'ok' (default) | 'fail' | 'hold' | 'never'
 //   POST /control/get           {tag} -> {behaviour}; the worker asks this when its sync handler starts
+//   GET  /sw.js?build=<key>     the worker script with `self.__swBuild = <n>;` first: setSwBuild(key, n) changes its
+//                               bytes, so registration.update() installs a new version (a deploy)
+//   GET  /rc/poll?id=…          remote control for a page no WebDriver drives (page.js, ?rc=<id>): the next
+//   POST /rc/result, /rc/hello    function to evaluate (long poll), its result, and the page announcing itself
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -29,6 +33,8 @@ export async function startServer() {
   const seenIds = new Set();
   const behaviours = new Map();
   const requests = [];
+  const swBuilds = new Map();
+  const remotes = new Map();
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => send(res, error.status ?? 500, { error: error.message }));
@@ -53,8 +59,23 @@ export async function startServer() {
       const { tag } = await readJson(req);
       return send(res, 200, { behaviour: behaviours.get(String(tag)) ?? 'ok' });
     }
+    if (req.method === 'POST' && path === '/rc/hello') {
+      const { id, url: pageUrl } = await readJson(req);
+      remote(id).hello(pageUrl);
+      return send(res, 204);
+    }
+    if (req.method === 'POST' && path === '/rc/result') {
+      const result = await readJson(req);
+      remote(result.id).result(result);
+      return send(res, 204);
+    }
+    if (req.method === 'GET' && path === '/rc/poll') return remote(url.searchParams.get('id')).poll(res);
     if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
-    if (path === '/sw.js') return sendFile(res, join(FIXTURES_DIR, 'sw.js'), { 'Service-Worker-Allowed': '/' });
+    if (path === '/sw.js') {
+      const build = url.searchParams.get('build');
+      if (build === null) return sendFile(res, join(FIXTURES_DIR, 'sw.js'), { 'Service-Worker-Allowed': '/' });
+      return sendBundledWorker(res, swBuilds.get(build) ?? 1);
+    }
     if (path.startsWith('/dist/')) return sendFile(res, inside(DIST_DIR, path.slice('/dist/'.length)));
     if (path.startsWith('/fixtures/')) return sendFile(res, inside(FIXTURES_DIR, path.slice('/fixtures/'.length)));
     if (/^\/scope\/[\w-]+\/(?:[\w-]+\/)?page\.html$/.test(path)) return sendFile(res, join(FIXTURES_DIR, 'page.html'));
@@ -75,6 +96,12 @@ export async function startServer() {
     behaviours.set(String(tag), behaviour);
   }
 
+  function remote(id) {
+    if (!id) throw Object.assign(new Error('rc: no id'), { status: 400 });
+    if (!remotes.has(id)) remotes.set(id, createRemote(id));
+    return remotes.get(id);
+  }
+
   await new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', ok);
@@ -91,6 +118,10 @@ export async function startServer() {
     requests,
     entries,
     setBehaviour,
+    /** The version the next fetch of /sw.js?build=<key> serves (1 until set). */
+    setSwBuild: (key, version) => swBuilds.set(String(key), Number(version)),
+    /** The remote control of the page(s) that load with ?rc=<id>. */
+    remote,
     /** Waits until at least `count` entries match, and returns them. On timeout, says what was seen. */
     async waitForEntries(match, { count = 1, timeout = 10000, label } = {}) {
       try {
@@ -115,13 +146,33 @@ function inside(root, relative) {
   return file;
 }
 
-async function sendFile(res, file, headers = {}) {
+/**
+ * The test worker as a bundler would ship it: its importScripts() inlined, and `self.__swBuild = <n>;` first, so
+ * a new build changes the bytes. A new version then needs no fetch but its own script's, which the browser makes
+ * even under Chromium's offline emulation (that emulation also reaches a new worker's importScripts() and fails them).
+ */
+async function sendBundledWorker(res, build) {
+  let source = (await readFile(join(FIXTURES_DIR, 'sw.js'), 'utf8')).toString();
+  for (const [statement, file] of [
+    ["importScripts('/dist/background-sync-polyfill.js');", join(DIST_DIR, 'background-sync-polyfill.js')],
+    ["importScripts('/fixtures/idl-probe.js');", join(FIXTURES_DIR, 'idl-probe.js')],
+  ]) {
+    if (!source.includes(statement)) throw new Error(`sw.js no longer has ${statement}`);
+    const inlined = await readFile(file, 'utf8');
+    source = source.replace(statement, () => `${inlined}\n`);
+  }
+  res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store', 'Service-Worker-Allowed': '/' });
+  res.end(`self.__swBuild = ${build};\n${source}`);
+}
+
+async function sendFile(res, file, headers = {}, prefix = '') {
   let body;
   try {
     body = await readFile(file);
   } catch {
     return send(res, 404, { error: `not found: ${file}` });
   }
+  if (prefix) body = Buffer.concat([Buffer.from(prefix), body]);
   res.writeHead(200, {
     'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
     'Cache-Control': 'no-store',
@@ -160,4 +211,106 @@ function readJson(req) {
     });
     req.on('error', fail);
   });
+}
+
+/**
+ * Remote control of a page that no WebDriver session drives (WebKit's MiniBrowser on a persistent profile,
+ * which automation mode cannot have). The page (fixtures/page.js with ?rc=<id>) announces itself, then long-polls
+ * for functions to evaluate and posts their results. One evaluation at a time, each with a deadline.
+ */
+function createRemote(id) {
+  const queue = [];
+  let waitingPoll = null;
+  let pollTimer = null;
+  let sequence = 0;
+  const pending = new Map();
+  let hellos = 0;
+  let helloWaiters = [];
+
+  function deliver() {
+    if (!waitingPoll || !queue.length) return;
+    const res = waitingPoll;
+    waitingPoll = null;
+    clearTimeout(pollTimer);
+    send(res, 200, queue.shift());
+  }
+
+  return {
+    id,
+    get hellos() {
+      return hellos;
+    },
+    hello(url) {
+      hellos += 1;
+      // A page that (re)loaded cannot answer what its predecessor was asked.
+      for (const [seq, { reject }] of pending) {
+        reject(new Error(`rc ${id}: the page reloaded (${url}) before answering #${seq}`));
+        pending.delete(seq);
+      }
+      queue.length = 0;
+      const waiters = helloWaiters;
+      helloWaiters = [];
+      for (const wake of waiters) wake(url);
+    },
+    /** Resolves once the page has announced itself `count` times in all. */
+    waitForHello(count, timeout) {
+      if (hellos >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`rc ${id}: no page announced itself in ${timeout} ms`)), timeout);
+        helloWaiters.push(() => {
+          if (hellos >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+    },
+    poll(res) {
+      if (waitingPoll) send(waitingPoll, 204);
+      clearTimeout(pollTimer);
+      waitingPoll = res;
+      pollTimer = setTimeout(() => {
+        if (waitingPoll === res) {
+          waitingPoll = null;
+          send(res, 204);
+        }
+      }, 15000);
+      res.on('close', () => {
+        if (waitingPoll === res) {
+          waitingPoll = null;
+          clearTimeout(pollTimer);
+        }
+      });
+      deliver();
+    },
+    result({ seq, ok, value, error }) {
+      const waiter = pending.get(seq);
+      if (!waiter) return;
+      pending.delete(seq);
+      if (ok) waiter.resolve(value);
+      else waiter.reject(new Error(`rc evaluate failed in the page: ${error}`));
+    },
+    /** Evaluates fn(arg) in the page; fn must be self-contained (it travels as source text). */
+    evaluate(fn, arg, timeout = 20000) {
+      const seq = ++sequence;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(seq);
+          reject(new Error(`rc ${id}: no answer to ${fn.name || 'function'} in ${timeout} ms`));
+        }, timeout);
+        pending.set(seq, {
+          resolve: (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
+        queue.push({ seq, fn: fn.toString(), arg: arg === undefined ? null : arg, hasArg: arg !== undefined });
+        deliver();
+      });
+    },
+  };
 }

@@ -1,4 +1,5 @@
 // Small helpers shared by the runner, the drivers and the scenarios.
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,3 +52,40 @@ export const short = (value, max = 300) => {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text && text.length > max ? `${text.slice(0, max)}…` : text;
 };
+
+/** The pids of a process's descendants, deepest first, read from /proc (children only of processes we started). */
+export function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  const out = [];
+  const walk = (p) => {
+    for (const child of children.get(p) ?? []) {
+      walk(child);
+      out.push(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Kills a process we started and everything it started, by pid. */
+export function killTree(pid, signal = 'SIGKILL') {
+  if (!pid) return;
+  for (const p of [...descendants(pid), pid]) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // gone already
+    }
+  }
+}

@@ -1,5 +1,6 @@
 // Chromium through playwright-core, with the flags from /work/shared/BROWSERS.md.
 // mode 'chromium-native': the native API; 'chromium-deleted': the API deleted so the polyfill installs.
+// Offline is Chromium's own emulation (context.setOffline), which reaches pages, workers and native sync.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,23 +18,37 @@ const DELETE_NATIVE_API = `
   delete ServiceWorkerRegistration.prototype.periodicSync;
 `;
 
+/** The suite's browser for a mode: a fresh temporary profile, removed on close. */
 export async function launchChromium(mode) {
   const profile = await mkdtemp(join(tmpdir(), `bsp-${mode}-`));
-  let context;
+  let driver;
   try {
-    context = await withTimeout(
-      chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: 30000 }),
-      40000,
-      `launch chromium (${mode})`,
-    );
-    if (mode === 'chromium-deleted') await context.addInitScript({ content: DELETE_NATIVE_API });
+    driver = await openChromium(mode, profile, { keepProfile: false });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
+    throw error;
+  }
+  driver.launchPersistent = (dir) => openChromium(mode, dir, { keepProfile: true });
+  return driver;
+}
+
+async function openChromium(mode, profile, { keepProfile }) {
+  const context = await withTimeout(
+    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: 30000 }),
+    40000,
+    `launch chromium (${mode})`,
+  );
+  const pid = context.browser()?.process?.()?.pid ?? null;
+  try {
+    if (mode === 'chromium-deleted') await withTimeout(context.addInitScript({ content: DELETE_NATIVE_API }), 10000, 'addInitScript');
+  } catch (error) {
+    await context.close().catch(() => {});
     throw error;
   }
 
   const registrations = new Map(); // scopeURL -> registrationId, from the CDP ServiceWorker domain
   let cdp = null;
+  let closed = null;
 
   const driver = {
     mode,
@@ -41,6 +56,7 @@ export async function launchChromium(mode) {
     nativeSync: mode === 'chromium-native',
     swMode: mode === 'chromium-native' ? 'native' : 'deleted',
     version: null,
+    profile,
 
     async newPage() {
       return wrapPage(await withTimeout(context.newPage(), 15000, 'new chromium page'), mode);
@@ -73,26 +89,43 @@ export async function launchChromium(mode) {
       );
     },
 
-    async close() {
-      try {
-        await withTimeout(context.close(), 15000, 'close chromium');
-      } catch {
-        const pid = context.browser()?.process?.()?.pid;
-        if (pid) process.kill(pid, 'SIGKILL');
-      } finally {
-        await rm(profile, { recursive: true, force: true }).catch(() => {});
-      }
+    /** Quits the browser; `clean` says whether it quit on its own (profile flushed) rather than being killed. */
+    close() {
+      closed ??= (async () => {
+        let clean = true;
+        try {
+          await withTimeout(context.close(), 15000, 'close chromium');
+        } catch {
+          clean = false;
+          if (pid) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // gone already
+            }
+          }
+        } finally {
+          if (!keepProfile) await rm(profile, { recursive: true, force: true }).catch(() => {});
+        }
+        return { clean };
+      })();
+      return closed;
     },
   };
 
-  const probe = await driver.newPage();
   try {
-    const session = await withTimeout(context.newCDPSession(probe.raw), 10000, 'CDP session');
-    const { product } = await withTimeout(session.send('Browser.getVersion'), 10000, 'Browser.getVersion');
-    driver.version = product.replace(/^(Headless)?Chrome\//, 'Chromium ');
-    await session.detach().catch(() => {});
-  } finally {
-    await probe.close();
+    const probe = await driver.newPage();
+    try {
+      const session = await withTimeout(context.newCDPSession(probe.raw), 10000, 'CDP session');
+      const { product } = await withTimeout(session.send('Browser.getVersion'), 10000, 'Browser.getVersion');
+      driver.version = product.replace(/^(Headless)?Chrome\//, 'Chromium ');
+      await session.detach().catch(() => {});
+    } finally {
+      await probe.close();
+    }
+  } catch (error) {
+    await driver.close();
+    throw error;
   }
   return driver;
 }

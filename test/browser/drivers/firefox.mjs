@@ -5,8 +5,14 @@ import { setLinkOnline } from '../netns.mjs';
 import { withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
+/** The suite's browser: puppeteer makes a fresh temporary profile and removes it on close. */
 export async function launchFirefox(mode) {
-  // puppeteer makes a fresh temporary profile and removes it on close.
+  const driver = await openFirefox(mode, undefined);
+  driver.launchPersistent = (dir) => openFirefox(mode, dir);
+  return driver;
+}
+
+async function openFirefox(mode, userDataDir) {
   const browser = await withTimeout(
     puppeteer.launch({
       browser: 'firefox',
@@ -14,17 +20,21 @@ export async function launchFirefox(mode) {
       headless: true,
       timeout: 30000,
       protocolTimeout: 30000,
+      ...(userDataDir ? { userDataDir } : {}),
       extraPrefsFirefox: { 'network.manage-offline-status': true },
     }),
     40000,
     'launch firefox',
   );
+  const child = browser.process();
+  let closed = null;
   const driver = {
     mode,
     engine: 'firefox',
     nativeSync: false,
     swMode: 'firefox',
-    version: `Firefox ${(await browser.version()).replace(/^firefox\//i, '')}`,
+    version: null,
+    profile: userDataDir ?? null,
 
     async newPage() {
       return wrapPage(await withTimeout(browser.newPage(), 15000, 'new firefox page'), mode);
@@ -34,13 +44,28 @@ export async function launchFirefox(mode) {
       setLinkOnline(online);
     },
 
-    async close() {
-      try {
-        await withTimeout(browser.close(), 15000, 'close firefox');
-      } catch {
-        browser.process()?.kill('SIGKILL');
-      }
+    /** Quits the browser; `clean` says whether it quit on its own (profile flushed) rather than being killed. */
+    close() {
+      closed ??= (async () => {
+        try {
+          await withTimeout(browser.close(), 20000, 'close firefox');
+          if (child && child.exitCode === null && child.signalCode === null) {
+            await withTimeout(new Promise((resolve) => child.once('exit', resolve)), 10000, 'firefox exit');
+          }
+          return { clean: true };
+        } catch {
+          child?.kill('SIGKILL');
+          return { clean: false };
+        }
+      })();
+      return closed;
     },
   };
+  try {
+    driver.version = `Firefox ${(await withTimeout(browser.version(), 10000, 'firefox version')).replace(/^firefox\//i, '')}`;
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
   return driver;
 }
