@@ -9,6 +9,7 @@ import { Dispatcher } from './worker/dispatcher';
 import { listenForWakeups } from './worker/wakeups';
 import { PageTriggers } from './page/triggers';
 import { setDebug } from './debug';
+import { removeScope } from './store/db';
 
 type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
 type Apply = (options: Options) => void;
@@ -33,7 +34,19 @@ function defineGlobal(name: string, value: unknown): void {
 
 function defineShared(): void {
   defineGlobal('SyncManager', SyncManager);
-  Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
+  const proto = ServiceWorkerRegistration.prototype;
+  Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
+  // Unregistering drops the registration's tags at once, as Chromium does (SPEC §3); a page check also sweeps
+  // the tags of registrations that went away by other means.
+  const original = proto.unregister;
+  if (typeof original !== 'function') return;
+  Object.defineProperty(proto, 'unregister', {
+    value: function unregister(this: ServiceWorkerRegistration): Promise<boolean> {
+      const { scope } = this;
+      return original.call(this).then((done) => (done ? removeScope(scope).then(() => done, () => done) : done));
+    },
+    writable: true, enumerable: true, configurable: true,
+  });
 }
 
 function installWindow(): Apply | null {

@@ -235,3 +235,24 @@ describe('configure({ debug })', () => {
     expect(() => api().configure({ debug: value as never })).toThrow(TypeError);
   });
 });
+
+describe('unregister() drops the registration\'s tags (SPEC §3)', () => {
+  it('removes its scope\'s records once the engine\'s unregister() resolves true, and keeps them on false', async () => {
+    const Registration = defineRegistrationClass();
+    let result = true;
+    (Registration.prototype as unknown as { unregister: () => Promise<boolean> }).unregister = async () => result;
+    (await load()).install('window');
+    const gone = new Registration('https://example.com/gone/') as unknown as ServiceWorkerRegistration;
+    const kept = new Registration('https://example.com/kept/') as unknown as ServiceWorkerRegistration;
+    await gone.sync.register('a');
+    await kept.sync.register('b');
+    result = false;
+    expect(await kept.unregister()).toBe(false);
+    expect(await kept.sync.getTags()).toEqual(['b']);
+    result = true;
+    expect(await gone.unregister()).toBe(true);
+    expect(await gone.sync.getTags()).toEqual([]);
+    expect(await kept.sync.getTags()).toEqual(['b']);
+    expect(Registration.prototype.unregister.name).toBe('unregister');
+  });
+});
