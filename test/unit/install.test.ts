@@ -253,6 +253,6 @@ describe('unregister() drops the registration\'s tags (SPEC §3)', () => {
     expect(await gone.unregister()).toBe(true);
     expect(await gone.sync.getTags()).toEqual([]);
     expect(await kept.sync.getTags()).toEqual(['b']);
-    expect(Registration.prototype.unregister.name).toBe('unregister');
+    expect((Registration.prototype as unknown as { unregister: () => unknown }).unregister.name).toBe('unregister');
   });
 });
