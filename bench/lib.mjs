@@ -1,0 +1,57 @@
+// Small helpers: statistics, the node-side clock, the private network namespace with a longer run limit.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { NETNS_MARKER } from '../test/browser/netns.mjs';
+
+/** Milliseconds since the epoch with sub-millisecond resolution: the same scale the pages and workers report. */
+export const nodeNow = () => performance.timeOrigin + performance.now();
+
+/** Quantile by linear interpolation between closest ranks (R type 7). */
+export function quantile(values, q) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function summary(values) {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (!finite.length) return { n: 0, p50: null, p95: null, min: null, max: null };
+  return {
+    n: finite.length,
+    p50: quantile(finite, 0.5),
+    p95: quantile(finite, 0.95),
+    min: Math.min(...finite),
+    max: Math.max(...finite),
+  };
+}
+
+export const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
+
+/** Re-executes this script as `unshare -n node <script>`, like test/browser/netns.mjs, with a longer time limit. */
+export function ensureNetns(limitMs) {
+  if (process.env[NETNS_MARKER] === '1') return;
+  const probe = spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10000 });
+  if (probe.status !== 0) {
+    console.error('`unshare -n` is not available (needs root or CAP_SYS_ADMIN): cannot switch the network off for real.');
+    process.exit(1);
+  }
+  const child = spawnSync('unshare', ['-n', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, [NETNS_MARKER]: '1' },
+    timeout: limitMs + 60000,
+    killSignal: 'SIGTERM',
+  });
+  if (child.error) console.error(`benchmark run in the namespace failed: ${child.error.message}`);
+  process.exit(child.status ?? 1);
+}
+
+export const fmtMs = (v, digits) => {
+  if (v == null) return '–';
+  const d = digits ?? (Math.abs(v) < 1 ? 3 : Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0);
+  return v.toFixed(d);
+};
+export const fmtRatio = (v) => (v == null ? '–' : v.toFixed(2));
+export const fmtBytes = (v) => (v == null ? '–' : v.toLocaleString('en-US'));

@@ -1,0 +1,414 @@
+// The measurements. Each takes "subjects" (one engine and mode each, see run.mjs) and returns plain data.
+// Native and polyfill alternate repetition by repetition, so a noisy stretch of time hits both.
+import { nodeNow, summary, quantile } from './lib.mjs';
+import { sleep, waitFor, withTimeout } from '../test/browser/util.mjs';
+
+/** The polyfill's page checks the store 1 s after each register(); wait that out so it never overlaps a measurement. */
+const AFTER_REGISTER_QUIET = 1300;
+
+let scopeCounter = 0;
+
+/** Opens the benchmark page of `subject` at a scope of its own and registers the benchmark worker there. */
+export async function openScope(subject, name, { script = 'min', instrument = false, scope } = {}) {
+  const scopeName = scope ?? `${subject.id}-${name}-${Date.now().toString(36)}${scopeCounter++}`;
+  const query = new URLSearchParams({ script, ...(instrument ? { instrument: '1' } : {}) });
+  const page = await subject.driver.newPage();
+  let step = 'goto';
+  try {
+    await page.goto(`${subject.origin}/bench/s/${scopeName}/page.html?${query}`);
+    step = 'register the worker';
+    // The scope name makes the worker's URL unique: a profiler can tell its target from the others.
+    const swQuery = new URLSearchParams({ mode: subject.swMode, script, ...(instrument ? { instrument: '1' } : {}), scope: scopeName });
+    const { native } = await page.evaluate((url) => B.setup(url), `/bench/sw.js?${swQuery}`, 30000);
+    step = 'ask the worker';
+    const workerNative = await page.evaluate(() => B.call('native'));
+    if (native !== subject.native || workerNative !== subject.native) {
+      throw new Error(`${subject.id}: expected native=${subject.native}, page says ${native}, worker says ${workerNative}`);
+    }
+  } catch (error) {
+    await page.close();
+    error.message = `open ${scopeName}: ${step}: ${error.message}`;
+    throw error;
+  }
+  return {
+    page,
+    scopeName,
+    evaluate: (fn, arg, timeout) => page.evaluate(fn, arg, timeout),
+    call: (cmd, args = {}, timeout = 20000) => page.evaluate(({ c, a, t }) => B.call(c, a, t), { c: cmd, a: args, t: timeout }, timeout + 2000),
+    async close({ unregister = false } = {}) {
+      // WebKitGTK 2.50 never completes later IndexedDB transactions on a store when a context goes away with a
+      // readwrite transaction in flight (bench/webkit-idb-wedge.mjs reproduces it with a bare page). Let the page and
+      // its worker finish their own work (the polyfill's post-register check, settles) before leaving.
+      if (subject.engine === 'webkit') await sleep(3000);
+      if (unregister) await page.evaluate(() => B.registration.unregister()).catch(() => {});
+      await page.close();
+    },
+  };
+}
+
+/** Switches connectivity and waits until the page and its worker both agree. */
+export async function setOnline(subject, handle, online, timeout = 20000) {
+  await subject.driver.setOnline(online);
+  await waitFor(async () => (await handle.evaluate(() => navigator.onLine)) === online, { timeout, interval: 25, label: `page onLine === ${online}` });
+  await waitFor(async () => (await handle.call('onLine')) === online, { timeout, interval: 50, label: `worker onLine === ${online}` });
+}
+
+/**
+ * The offset of the browser's clock from node's (browser - node), from the round trip with the smallest RTT, for the
+ * page and for its worker (through the page). Both should be ~0: one machine, one wall clock.
+ */
+export async function clockOffsets(handle, samples = 12) {
+  let best = { rtt: Infinity, offset: null };
+  for (let i = 0; i < samples; i++) {
+    const before = nodeNow();
+    const inPage = await handle.evaluate(() => B.now());
+    const after = nodeNow();
+    if (after - before < best.rtt) best = { rtt: after - before, offset: inPage - (before + after) / 2 };
+  }
+  let worker = { rtt: Infinity, offset: null };
+  for (let i = 0; i < samples; i++) {
+    const { a, w, b } = await handle.evaluate(async () => {
+      const a = B.now();
+      const w = await B.call('now');
+      return { a, w, b: B.now() };
+    });
+    if (b - a < worker.rtt) worker = { rtt: b - a, offset: w - (a + b) / 2 };
+  }
+  return { page: best, workerVsPage: worker };
+}
+
+// ---------------------------------------------------------------- load cost (Chromium, native API present)
+
+/**
+ * Main-thread time of evaluating each variant's script (trace event EvaluateScript), per page load, variants in
+ * rotating order. Two ways of serving: `cached` (max-age, as a CDN serves a versioned file: after the warm-up, loads
+ * reuse the HTTP cache and V8's code cache; the headline) and `uncached` (no-store: compiled afresh every time).
+ */
+export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['empty', 'polyfill', 'unrun', 'detect'] } = {}) {
+  const page = await subject.driver.newPage();
+  const cdp = await subject.driver.cdp(page);
+  const result = { loads, warmup, unit: 'ms', cached: {}, uncached: {} };
+  try {
+    for (const serving of ['cached', 'uncached']) {
+      const samples = Object.fromEntries(variants.map((v) => [v, []]));
+      const offThread = Object.fromEntries(variants.map((v) => [v, []]));
+      const dir = serving === 'cached' ? 'cached/' : '';
+      for (let round = 0; round < warmup + loads; round++) {
+        // Rotate the order, so no variant always goes first after a navigation of the same kind.
+        const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+        for (const variant of order) {
+          const events = [];
+          const onData = ({ value }) => events.push(...value);
+          cdp.on('Tracing.dataCollected', onData);
+          await withTimeout(cdp.send('Tracing.start', { categories: 'devtools.timeline', transferMode: 'ReportEvents' }), 10000, 'Tracing.start');
+          await page.goto(`${subject.origin}/load/${dir}${variant}.html`);
+          const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+          await withTimeout(cdp.send('Tracing.end'), 10000, 'Tracing.end');
+          await withTimeout(complete, 10000, 'tracingComplete');
+          cdp.off('Tracing.dataCollected', onData);
+          if (round < warmup) continue;
+          const url = `/load/${dir}${variant}.js`;
+          const about = (e) => {
+            const data = e.args?.data ?? e.args ?? {};
+            return typeof data.url === 'string' ? data.url.endsWith(url) : typeof data.fileName === 'string' && data.fileName.endsWith(url);
+          };
+          const evaluate = events.filter((e) => e.name === 'EvaluateScript' && e.ph === 'X' && about(e));
+          if (!evaluate.length) throw new Error(`no EvaluateScript trace event for ${url}`);
+          const mainTid = evaluate[0].tid;
+          samples[variant].push(evaluate.reduce((total, e) => total + e.dur, 0) / 1000);
+          const background = events.filter((e) => e.ph === 'X' && e.tid !== mainTid && (e.name === 'v8.parseOnBackground' || e.name === 'BackgroundJSStreamManager::RunScriptStreamingTask') && about(e));
+          offThread[variant].push(background.reduce((total, e) => total + e.dur, 0) / 1000);
+        }
+      }
+      const out = result[serving];
+      out.variants = {};
+      for (const v of variants) out.variants[v] = { mainThread: summary(samples[v]), offThreadParse: summary(offThread[v]), samples: samples[v] };
+      const base = out.variants.empty.mainThread.p50;
+      out.excessP50 = out.variants.polyfill.mainThread.p50 - base;
+      if (out.variants.unrun) out.unrunExcessP50 = out.variants.unrun.mainThread.p50 - base;
+      if (out.variants.detect) out.detectExcessP50 = out.variants.detect.mainThread.p50 - base;
+    }
+  } finally {
+    await cdp.detach().catch(() => {});
+    await page.close();
+  }
+  // The headline: repeat loads of a cacheable script.
+  Object.assign(result, {
+    variants: result.cached.variants,
+    excessP50: result.cached.excessP50,
+    unrunExcessP50: result.cached.unrunExcessP50,
+    detectExcessP50: result.cached.detectExcessP50,
+  });
+  return result;
+}
+
+// ---------------------------------------------------------------- register() latency
+
+/** Waits until every event of these prefixes has settled in the worker (not timed); returns how many settled. */
+async function settle(handle, prefixes, count, timeout) {
+  const results = [];
+  for (const prefix of prefixes) {
+    await handle.call('expect', { prefix, count });
+    const done = await handle.evaluate(({ p, t }) => B.waitDone(p, t), { p: prefix, t: timeout }, timeout + 5000);
+    await handle.call('take', { prefix });
+    results.push(done);
+  }
+  return results;
+}
+
+/**
+ * 500 sequential register() calls per subject, in blocks of 100 alternating between subjects, then 500 concurrent
+ * ones per subject, alternating. Online, as an app registers: events fire as they come. Between blocks every event
+ * settles (not timed).
+ */
+export async function registerLatency(subjects, { sequential = 500, concurrent = 500, block = 100, log = () => {} } = {}) {
+  const handles = new Map();
+  const data = Object.fromEntries(subjects.map((s) => [s.id, { sequential: [], concurrent: [], unsettled: 0 }]));
+  try {
+    for (const subject of subjects) handles.set(subject.id, await openScope(subject, 'register'));
+    const blocks = Math.ceil(sequential / block);
+    for (let b = 0; b < blocks; b++) {
+      for (const subject of subjects) {
+        const handle = handles.get(subject.id);
+        const prefix = `seq${b}`;
+        const n = Math.min(block, sequential - b * block);
+        const latencies = await handle.evaluate(({ p, n }) => B.registerSequential(p, n), { p: prefix, n }, 120000);
+        data[subject.id].sequential.push(...latencies);
+        const [done] = await settle(handle, [prefix], n, 60000);
+        if (done.type !== 'done') data[subject.id].unsettled += n;
+      }
+    }
+    log(`sequential done`);
+    for (const subject of subjects) {
+      const handle = handles.get(subject.id);
+      const latencies = await handle.evaluate(({ p, n }) => B.registerConcurrent(p, n), { p: 'conc', n: concurrent }, 120000);
+      data[subject.id].concurrent.push(...latencies);
+      const [done] = await settle(handle, ['conc'], concurrent, 60000);
+      if (done.type !== 'done') data[subject.id].unsettled += concurrent;
+    }
+  } finally {
+    for (const handle of handles.values()) await handle.close({ unregister: true });
+  }
+  const out = {};
+  for (const [id, d] of Object.entries(data)) {
+    out[id] = { sequential: summary(d.sequential), concurrent: summary(d.concurrent), unsettled: d.unsettled };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- reconnect latency
+
+/**
+ * From the call that brings the network back (Chromium: context.setOffline(false); others: the namespace's link up)
+ * to the entry of the sync handler, with one page open. One tag registered offline per repetition.
+ */
+export async function reconnect(subjects, { reps = 30, timeout = 10000, log = () => {} } = {}) {
+  const data = Object.fromEntries(subjects.map((s) => [s.id, { reps: [], clock: null }]));
+  const scopes = Object.fromEntries(subjects.map((s) => [s.id, `${s.id}-reconnect-${Date.now().toString(36)}`]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const subject of subjects) {
+      const d = data[subject.id];
+      const record = { rep, latency: null, pageOnline: null, poke: null, pokeWorkerOnLine: null, workerOnline: null, switchCall: null, error: null };
+      d.reps.push(record);
+      let handle;
+      let step = 'open the page';
+      try {
+        handle = await openScope(subject, 'reconnect', { scope: scopes[subject.id] });
+        step = 'clock offsets';
+        if (!d.clock) d.clock = await clockOffsets(handle);
+        step = 'go offline';
+        await setOnline(subject, handle, false);
+        const prefix = `rc${rep}`;
+        step = 'register offline';
+        await handle.evaluate((tag) => B.registration.sync.register(tag), `${prefix}/0`);
+        await sleep(AFTER_REGISTER_QUIET);
+        step = 'expect';
+        const { seen } = await handle.call('expect', { prefix, count: 1 });
+        if (seen) throw new Error('the event fired while offline');
+        await handle.call('diagnostics');
+        step = 'wait for the event';
+        const doneP = handle.evaluate(({ p, t }) => B.waitDone(p, t), { p: prefix, t: timeout }, timeout + 5000);
+        doneP.catch(() => {});
+        await sleep(50);
+        const t0 = nodeNow();
+        await subject.driver.setOnline(true);
+        const t1 = nodeNow();
+        record.switchCall = t1 - t0;
+        const done = await doneP;
+        // Browser times to node's clock: worker = page + workerVsPage; page = node + page offset.
+        const pageOffset = d.clock.page.offset ?? 0;
+        const workerOffset = pageOffset + (d.clock.workerVsPage.offset ?? 0);
+        const onlineAt = await handle.evaluate(() => B.onlineAt[B.onlineAt.length - 1] ?? null);
+        if (onlineAt != null) record.pageOnline = onlineAt - pageOffset - t0;
+        const diagnostics = await handle.call('diagnostics');
+        const poke = diagnostics.find((e) => e.type === 'poke' && e.t - workerOffset >= t0);
+        if (poke) {
+          record.poke = poke.t - workerOffset - t0;
+          record.pokeWorkerOnLine = poke.onLine;
+        }
+        const online = diagnostics.find((e) => e.type === 'online');
+        if (online) record.workerOnline = online.t - workerOffset - t0;
+        if (done.type !== 'done') {
+          record.error = `no sync event within ${timeout} ms of going online (page online event ${fmt(record.pageOnline)}, ` +
+            `poke at the worker ${fmt(record.poke)} with worker onLine=${record.pokeWorkerOnLine}, worker online event ${fmt(record.workerOnline)})`;
+          throw new Error(record.error);
+        }
+        record.latency = done.firstEnter - workerOffset - t0;
+        await handle.call('take', { prefix });
+        await handle.evaluate(({ p }) => B.waitTagsGone(p, 20000), { p: prefix }, 25000);
+      } catch (error) {
+        record.error ??= `${step}: ${error.message}`;
+        await subject.driver.setOnline(true).catch(() => {});
+        // Leave no tag behind for the next repetition: a fresh scope.
+        if (handle) await handle.close({ unregister: true });
+        handle = null;
+        scopes[subject.id] = `${subject.id}-reconnect-${Date.now().toString(36)}`;
+      } finally {
+        if (handle) await handle.close({ unregister: rep === reps - 1 });
+      }
+    }
+    log(`rep ${rep + 1}/${reps}: ${subjects.map((s) => {
+      const r = data[s.id].reps.at(-1);
+      return `${s.id} ${r.latency != null ? `${r.latency.toFixed(1)} ms` : `FAILED: ${r.error}`}`;
+    }).join(', ')}`);
+  }
+  const out = {};
+  for (const [id, d] of Object.entries(data)) {
+    const ok = d.reps.filter((r) => r.latency != null);
+    // A repetition whose event never came counts as +Infinity: it moves the percentiles, it is not dropped.
+    const withMisses = d.reps.map((r) => (r.latency != null ? r.latency : Infinity));
+    out[id] = {
+      reps: d.reps.length,
+      fired: ok.length,
+      latency: { ...summary(ok.map((r) => r.latency)), p50WithMisses: quantileInf(withMisses, 0.5), p95WithMisses: quantileInf(withMisses, 0.95) },
+      pageOnlineEvent: summary(d.reps.map((r) => r.pageOnline).filter((v) => v != null)),
+      pokeAtWorker: summary(d.reps.map((r) => r.poke).filter((v) => v != null)),
+      workerOnlineEvent: summary(d.reps.map((r) => r.workerOnline).filter((v) => v != null)),
+      switchCall: summary(d.reps.map((r) => r.switchCall).filter((v) => v != null)),
+      samples: ok.map((r) => r.latency),
+      repetitions: d.reps,
+      failures: d.reps.filter((r) => r.error).map((r) => `rep ${r.rep}: ${r.error}`),
+      clock: d.clock,
+    };
+  }
+  return out;
+}
+
+const fmt = (v) => (v == null ? 'never' : `${v.toFixed(1)} ms`);
+
+/** A quantile where misses are +Infinity (sorted last). */
+function quantileInf(values, q) {
+  const sorted = values.slice().sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = sorted[Math.floor(pos)];
+  const hi = sorted[Math.ceil(pos)];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return Infinity;
+  return lo + (hi - lo) * (pos - Math.floor(pos));
+}
+
+// ---------------------------------------------------------------- drain and scale
+
+/**
+ * One repetition: offline, register `count` tags (at most 100 in flight), back online, until every handler has
+ * settled; then until getTags() is empty. A fresh scope each time.
+ */
+async function drainOnce(subject, count, { timeout }) {
+  const handle = await openScope(subject, `drain${count}`);
+  const prefix = `d${count}`;
+  const result = { count, registerMs: null, firstEnterMs: null, lastSettleMs: null, spreadMs: null, storeEmptyMs: null, settled: 0, complete: false };
+  try {
+    const clock = await clockOffsets(handle, 6);
+    await setOnline(subject, handle, false);
+    result.registerMs = await handle.evaluate(({ p, n }) => B.registerMany(p, n, 100), { p: prefix, n: count }, timeout);
+    await sleep(AFTER_REGISTER_QUIET + Math.min(count / 10, 2000)); // the polyfill's check reads every record
+    const { seen } = await handle.call('expect', { prefix, count });
+    if (seen) throw new Error(`${seen} events fired while offline`);
+    const doneP = handle.evaluate(({ p, t }) => B.waitDone(p, t), { p: prefix, t: timeout }, timeout + 5000);
+    doneP.catch(() => {});
+    await sleep(50);
+    const t0 = nodeNow();
+    await subject.driver.setOnline(true);
+    const done = await doneP;
+    const workerOffset = (clock.page.offset ?? 0) + (clock.workerVsPage.offset ?? 0);
+    if (done.type === 'done') {
+      result.complete = true;
+      result.settled = done.count;
+      result.firstEnterMs = done.firstEnter - workerOffset - t0;
+      result.lastSettleMs = done.lastSettle - workerOffset - t0;
+      result.spreadMs = done.lastSettle - done.firstEnter;
+      // Polling getTags() has a cost of its own with many tags: poll less often as they grow (resolution: interval).
+      const interval = Math.max(25, Math.round(count / 20));
+      result.storeEmptyResolutionMs = interval;
+      const gone = await handle.evaluate(({ p, t, i }) => B.waitTagsGone(p, t, i), { p: prefix, t: timeout, i: interval }, timeout + 5000);
+      if (gone.at != null) result.storeEmptyMs = gone.at - (clock.page.offset ?? 0) - t0;
+    } else {
+      const taken = await handle.call('take', { prefix }, 60000);
+      result.settled = taken.settle.length;
+      result.error = `only ${result.settled} of ${count} settled within ${timeout} ms`;
+    }
+  } catch (error) {
+    result.error = error.message;
+    await subject.driver.setOnline(true).catch(() => {});
+  } finally {
+    await handle.call('take', { prefix }, 60000).catch(() => {});
+    await handle.close({ unregister: true });
+  }
+  return result;
+}
+
+/** Drain and scale: for each size, `reps[size]` repetitions per subject, alternating. */
+export async function drainScale(subjects, { sizes, reps, timeout = 240000, log = () => {} }) {
+  const out = {};
+  for (const subject of subjects) out[subject.id] = {};
+  for (const size of sizes) {
+    const runs = Object.fromEntries(subjects.map((s) => [s.id, []]));
+    for (let rep = 0; rep < (reps[size] ?? 1); rep++) {
+      for (const subject of subjects) {
+        const r = await drainOnce(subject, size, { timeout: size >= 10000 ? Math.max(timeout, 600000) : timeout });
+        runs[subject.id].push(r);
+        log(`${subject.id} ${size} tags, rep ${rep + 1}: register ${r.registerMs?.toFixed(0)} ms, all settled ${r.lastSettleMs?.toFixed(0) ?? '–'} ms after online, store empty ${r.storeEmptyMs?.toFixed(0) ?? '–'} ms${r.error ? `  (${r.error})` : ''}`);
+      }
+    }
+    for (const subject of subjects) {
+      const list = runs[subject.id];
+      const ok = list.filter((r) => r.complete);
+      const med = (key) => quantile(ok.map((r) => r[key]).filter((v) => v != null), 0.5);
+      const registerMs = med('registerMs');
+      const lastSettleMs = med('lastSettleMs');
+      out[subject.id][size] = {
+        reps: list.length,
+        complete: ok.length,
+        registerMs,
+        firstEnterMs: med('firstEnterMs'),
+        lastSettleMs,
+        spreadMs: med('spreadMs'),
+        storeEmptyMs: med('storeEmptyMs'),
+        perTag: {
+          register: registerMs == null ? null : registerMs / size,
+          drain: lastSettleMs == null ? null : lastSettleMs / size,
+          total: registerMs == null || lastSettleMs == null ? null : (registerMs + lastSettleMs) / size,
+        },
+        runs: list,
+      };
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- what bounds register(): raw IndexedDB
+
+/** Raw readwrite transactions (one get, one put) with each durability, in a page of the polyfill's site. */
+export async function idbBound(subject, { count = 200 } = {}) {
+  const handle = await openScope(subject, 'idb');
+  const out = {};
+  try {
+    for (const durability of ['strict', 'relaxed', 'default']) {
+      const latencies = await handle.evaluate(({ n, d }) => B.idbTransactions(n, d), { n: count, d: durability }, 120000);
+      out[durability] = summary(latencies);
+    }
+  } finally {
+    await handle.close({ unregister: true });
+  }
+  return out;
+}
