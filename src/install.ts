@@ -3,7 +3,7 @@
  * but the `BackgroundSyncPolyfill` global; otherwise the page or worker half, by the global scope.
  */
 import { checkOption, updatePolicy } from './core/policy';
-import { SyncManager, setSyncHost, syncGetter } from './web/sync-manager';
+import { setSyncHost, shapeSyncManager, syncGetter } from './web/sync-manager';
 import { defineSyncEvent, onsyncAccessor } from './web/sync-event';
 import { Dispatcher } from './worker/dispatcher';
 import { listenForWakeups } from './worker/wakeups';
@@ -33,7 +33,7 @@ function defineGlobal(name: string, value: unknown): void {
 }
 
 function defineShared(): void {
-  defineGlobal('SyncManager', SyncManager);
+  defineGlobal('SyncManager', shapeSyncManager());
   const proto = ServiceWorkerRegistration.prototype;
   Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
   // Unregistering drops the registration's tags at once, as Chromium does (SPEC §3); a page check also sweeps

@@ -9,7 +9,9 @@ import { needsWork, nextWake } from '../core/registration';
 import { poke } from '../protocol';
 
 export const DEFAULT_CHECK_INTERVAL = 60000;
+/** The check after register() waits for a burst of registrations to end, but never longer than the maximum. */
 const REGISTERED_CHECK_DELAY = 1000;
+const REGISTERED_CHECK_MAX_DELAY = 5000;
 
 export class PageTriggers {
   private checkInterval = DEFAULT_CHECK_INTERVAL;
@@ -17,12 +19,15 @@ export class PageTriggers {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private checking: Promise<void> | null = null;
   private again = false;
+  private registeredTimer: ReturnType<typeof setTimeout> | undefined;
+  private registeredSince = 0;
 
   constructor(private readonly report: (error: unknown) => void) {}
 
   start(): void {
     const check = () => void this.check();
-    for (const type of ['online', 'focus', 'pageshow']) addEventListener(type, check);
+    for (const type of ['focus', 'pageshow']) addEventListener(type, check);
+    addEventListener('online', () => this.online());
     document.addEventListener('visibilitychange', () => this.visibilityChanged());
     if (document.readyState === 'complete') check();
     else addEventListener('load', check);
@@ -49,7 +54,26 @@ export class PageTriggers {
    */
   registered(registration: ServiceWorkerRegistration): void {
     if (navigator.onLine) sendPoke(registration);
-    setTimeout(() => void this.check(), REGISTERED_CHECK_DELAY);
+    // One check per burst: a check reads every record, so one per register() would grow with N² in a burst.
+    const now = Date.now();
+    if (this.registeredTimer === undefined) this.registeredSince = now;
+    clearTimeout(this.registeredTimer);
+    const delay = Math.min(REGISTERED_CHECK_DELAY, this.registeredSince + REGISTERED_CHECK_MAX_DELAY - now);
+    this.registeredTimer = setTimeout(() => {
+      this.registeredTimer = undefined;
+      void this.check();
+    }, Math.max(delay, 0));
+  }
+
+  /**
+   * Back online: poke the worker of the page's own registration at once, since the worker decides what is due
+   * anyway, then check every scope as for any other trigger.
+   */
+  private online(): void {
+    navigator.serviceWorker.getRegistration().then((registration) => {
+      if (registration && navigator.onLine) sendPoke(registration);
+    }, this.report);
+    void this.check();
   }
 
   /** Checks are serialized; a check asked for during one runs once more after it. Never rejects. */

@@ -123,30 +123,72 @@ async function recordsOf(store: ScopeIndexed, scope: string): Promise<SyncRecord
   return (await store.index('scope').getAll(scope)).filter(isSyncRecord);
 }
 
-/** register(tag) for one scope: coalesces with an existing record (SPEC §2 steps 5 and 6). */
+interface Pending {
+  scope: string;
+  tag: string;
+  resolve: (record: SyncRecord) => void;
+  reject: (error: unknown) => void;
+}
+let batch: Pending[] | null = null;
+
+/**
+ * register(tag) for one scope: coalesces with an existing record (SPEC §2 steps 5 and 6). The calls a context
+ * makes in one go (a loop of register() calls, say) are written in one transaction: IndexedDB would otherwise
+ * run and commit their transactions one after another. They succeed or fail together.
+ */
 export function register(scope: string, tag: string): Promise<SyncRecord> {
-  return write('write', async (tx) => {
-    const store = tx.objectStore(REGISTRATIONS);
-    const found = await store.get(recordKey(scope, tag));
-    const existing = isSyncRecord(found) ? found : undefined;
-    let order = 0;
-    if (!existing) {
-      const meta = tx.objectStore(META);
-      // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
-      const [last] = await meta.getAll(IDBKeyRange.only('order'));
-      if (typeof last === 'number' && Number.isFinite(last)) {
-        order = last + 1;
-      } else {
-        // Rebuild a corrupt or missing counter after the highest order stored, so getTags() keeps its order.
-        for (const r of (await store.getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
-        order += 1;
-      }
-      await meta.put(order, 'order');
+  return new Promise((resolve, reject) => {
+    if (!batch) {
+      batch = [];
+      Promise.resolve().then(writeBatch);
     }
-    const next = registerRecord(existing, scope, tag, order);
-    if (next !== existing) await store.put(next);
-    return next;
+    batch.push({ scope, tag, resolve, reject });
   });
+}
+
+function writeBatch(): void {
+  const items = batch || [];
+  batch = null;
+  write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    // Requests in one transaction run in order, so every read is issued at once; a tag twice in the batch
+    // sees the record its first occurrence wrote, through `written`.
+    const found = await Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag))));
+    const written = new Map<string, SyncRecord>();
+    let order: number | undefined;
+    const results: SyncRecord[] = [];
+    const puts: Promise<unknown>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const { scope, tag } = items[i];
+      const id = recordKey(scope, tag);
+      const stored = written.get(id) || found[i];
+      const existing = isSyncRecord(stored) ? stored : undefined;
+      if (!existing && order === undefined) order = await lastOrder(tx);
+      const next = registerRecord(existing, scope, tag, existing ? 0 : (order = (order as number) + 1));
+      if (next !== existing) {
+        written.set(id, next);
+        puts.push(store.put(next));
+      }
+      results.push(next);
+    }
+    await Promise.all(puts);
+    if (order !== undefined) await tx.objectStore(META).put(order, 'order');
+    return results;
+  }).then(
+    (results) => items.forEach((item, i) => item.resolve(results[i])),
+    (e) => items.forEach((item) => item.reject(e)),
+  );
+}
+
+/** The highest order given so far. */
+async function lastOrder(tx: Tx): Promise<number> {
+  // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
+  const [last] = await tx.objectStore(META).getAll(IDBKeyRange.only('order'));
+  if (typeof last === 'number' && Number.isFinite(last)) return last;
+  // Rebuild a corrupt or missing counter after the highest order stored, so getTags() keeps its order.
+  let order = 0;
+  for (const r of (await tx.objectStore(REGISTRATIONS).getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
+  return order;
 }
 
 /** Every valid record of a scope, in registration order. */

@@ -68,7 +68,17 @@ export class SyncManager {
     }
   }
 }
-webIDLInterface(SyncManager, 'SyncManager');
+
+let shaped = false;
+/**
+ * Gives SyncManager its WebIDL shape (enumerable operations, `Symbol.toStringTag`). Done when the polyfill
+ * installs, not when the module loads, so a browser with the native API pays nothing for it (SPEC §6).
+ */
+export function shapeSyncManager(): typeof SyncManager {
+  if (!shaped) webIDLInterface(SyncManager, 'SyncManager');
+  shaped = true;
+  return SyncManager;
+}
 
 /**
  * The getter installed as `ServiceWorkerRegistration.prototype.sync`: one SyncManager per registration.

@@ -16,7 +16,9 @@ const RENEW_EVERY = LEASE_TTL / 3;
  * page's (Chromium fires no `online` in workers): wait this long for it rather than lose the wake-up.
  */
 export const ONLINE_LAG = 5000;
-const ONLINE_POLL = 100;
+/** The first look again comes soon (Chromium updates the worker a few ms after the page), then backs off. */
+const ONLINE_POLL_FIRST = 4;
+const ONLINE_POLL_MAX = 100;
 
 export class Dispatcher {
   policy: RetryPolicy = DEFAULT_POLICY;
@@ -76,8 +78,8 @@ export class Dispatcher {
     this.pageOnline = undefined;
     if (pageOnline === false) return;
     if (!this.isActive()) return;
-    for (let waited = 0; pageOnline && !this.isOnline() && waited < ONLINE_LAG; waited += ONLINE_POLL) {
-      await new Promise((resolve) => setTimeout(resolve, ONLINE_POLL));
+    for (let waited = 0, step = ONLINE_POLL_FIRST; pageOnline && !this.isOnline() && waited < ONLINE_LAG; waited += step, step = Math.min(step * 2, ONLINE_POLL_MAX)) {
+      await new Promise((resolve) => setTimeout(resolve, step));
     }
     if (!this.isOnline()) return;
     const now = Date.now();

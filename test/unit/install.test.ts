@@ -82,6 +82,24 @@ describe('install() with native Background Sync', () => {
     expect(Object.isFrozen(api())).toBe(true);
   });
 
+  it('does no WebIDL shaping work where native exists: the polyfill\'s SyncManager stays untouched', async () => {
+    defineNative();
+    const { install } = await load();
+    const { SyncManager } = await import('../../src/web/sync-manager'); // the copy `install` uses
+    install('window');
+    expect(Object.getOwnPropertyDescriptor(SyncManager.prototype, Symbol.toStringTag)).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(SyncManager.prototype, 'register')!.enumerable).toBe(false);
+  });
+
+  it('shapes SyncManager when it installs instead', async () => {
+    defineRegistrationClass(false);
+    const { install } = await load();
+    const { SyncManager } = await import('../../src/web/sync-manager');
+    install('window');
+    expect(Object.getOwnPropertyDescriptor(SyncManager.prototype, Symbol.toStringTag)!.value).toBe('SyncManager');
+    expect(Object.getOwnPropertyDescriptor(SyncManager.prototype, 'register')!.enumerable).toBe(true);
+  });
+
   it('configure() still validates, so a typo fails the same everywhere', async () => {
     defineNative();
     (await load()).install('window');

@@ -184,3 +184,73 @@ describe('PageTriggers.registered()', () => {
     expect(pokes(a)).toBe(0);
   });
 });
+
+describe('PageTriggers: the check after register() (one per burst, SPEC §4)', () => {
+  const checks = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
+
+  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await register(scopeA, 'due');
+    const { t } = triggers();
+    for (let i = 0; i < 20; i++) {
+      t.registered(a as unknown as ServiceWorkerRegistration);
+      await advance(100);
+    }
+    expect(checks()).toBe(0);
+    await advance(1000);
+    expect(checks()).toBe(1);
+    await advance(3000);
+    expect(checks()).toBe(1);
+  });
+
+  it('a burst that goes on is still checked within 5 s of its first register()', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    await register(scopeA, 'due');
+    const { t } = triggers();
+    for (let i = 0; i < 55; i++) {
+      t.registered(a as unknown as ServiceWorkerRegistration);
+      await advance(100);
+    }
+    expect(checks()).toBe(1);
+  });
+});
+
+describe('PageTriggers: back online', () => {
+  it('pokes the page\'s own registration at once, before reading the store, then checks every scope', async () => {
+    const own = new FakeRegistration(scopeA);
+    const other = new FakeRegistration(scopeB);
+    registrations = [own, other];
+    await register(scopeB, 'due');
+    const getRegistration = vi.fn(async () => own);
+    Object.assign(navigator.serviceWorker, { getRegistration });
+    const { t, report } = triggers();
+    t.start();
+    await advance(50);
+    own.active.postMessage.mockClear();
+    other.active.postMessage.mockClear();
+    dispatchEvent(new Event('online'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(own.active.postMessage).toHaveBeenCalledWith(poke(true));
+    expect(pokes(other)).toBe(0);
+    await advance(50);
+    expect(pokes(other)).toBe(1);
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('does not poke when the page went offline again before its registration was found', async () => {
+    const own = new FakeRegistration(scopeA);
+    let found!: (r: FakeRegistration) => void;
+    Object.assign(navigator.serviceWorker, { getRegistration: () => new Promise((resolve) => { found = resolve; }) });
+    const { t } = triggers();
+    t.start();
+    await advance(50);
+    dispatchEvent(new Event('online'));
+    online = false;
+    found(own);
+    await advance(50);
+    expect(pokes(own)).toBe(0);
+  });
+});

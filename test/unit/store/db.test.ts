@@ -76,6 +76,66 @@ describe('register', () => {
   });
 });
 
+describe('register: calls made in one go share one transaction', () => {
+  function countReadwrite() {
+    const db = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
+    const original = db.transaction;
+    let n = 0;
+    vi.spyOn(db, 'transaction').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (args[1] === 'readwrite') n++;
+      return original.apply(this, args);
+    });
+    return () => n;
+  }
+
+  it('200 concurrent calls are one readwrite transaction, in call order, each resolving its own record', async () => {
+    await open();
+    const readwrite = countReadwrite();
+    const names = Array.from({ length: 200 }, (_, i) => `t${i}`);
+    const records = await Promise.all(names.map((tag) => register(SCOPE, tag)));
+    expect(readwrite()).toBe(1);
+    expect(records.map((r) => r.tag)).toEqual(names);
+    expect(records.map((r) => r.order)).toEqual(names.map((_, i) => i + 1));
+    expect(await tags()).toEqual(names);
+    expect((await register(SCOPE, 'next')).order).toBe(201);
+  });
+
+  it('a tag twice in one batch coalesces into one record; other scopes keep theirs', async () => {
+    const [a1, b, a2, other] = await Promise.all([
+      register(SCOPE, 'a'), register(SCOPE, 'b'), register(SCOPE, 'a'), register(OTHER_SCOPE, 'a'),
+    ]);
+    expect(a2).toEqual(a1);
+    expect(b.order).toBe(a1.order + 1);
+    expect(other.scope).toBe(OTHER_SCOPE);
+    expect(await tags()).toEqual(['a', 'b']);
+    expect(await tags(OTHER_SCOPE)).toEqual(['a']);
+  });
+
+  it('calls awaited one after another are separate transactions', async () => {
+    await open();
+    const readwrite = countReadwrite();
+    await register(SCOPE, 'a');
+    await register(SCOPE, 'b');
+    expect(readwrite()).toBe(2);
+  });
+
+  it('a batch fails together and writes nothing; the next call works', async () => {
+    await register(SCOPE, 'first');
+    const put = FakeObjectStore.prototype.put;
+    let calls = 0;
+    vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
+      if (this.name === REGISTRATIONS && ++calls === 2) throw new DOMException('quota', 'QuotaExceededError');
+      return put.apply(this, args as Parameters<typeof put>);
+    });
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((tag) => register(SCOPE, tag)));
+    vi.restoreAllMocks();
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(StorageError);
+    expect(await tags()).toEqual(['first']);
+    expect((await register(SCOPE, 'd')).order).toBe(2);
+  });
+});
+
 describe('list / listAll', () => {
   it('are empty for an empty database', async () => {
     expect(await list(SCOPE)).toEqual([]);

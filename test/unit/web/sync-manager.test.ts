@@ -1,5 +1,5 @@
 import { Mock, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, syncGetter } from '../../../src/web/sync-manager';
+import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeSyncManager, syncGetter } from '../../../src/web/sync-manager';
 import { closeDatabase } from '../../../src/store/db';
 import { OTHER_SCOPE, SCOPE, freshIndexedDB, rawRecord } from '../helpers';
 
@@ -10,6 +10,7 @@ class FakeRegistration {
 type Registration = ServiceWorkerRegistration & FakeRegistration;
 
 beforeAll(() => {
+  shapeSyncManager(); // as install() does
   (globalThis as Record<string, unknown>).ServiceWorkerRegistration = FakeRegistration;
   Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
 });

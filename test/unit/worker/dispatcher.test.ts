@@ -265,6 +265,24 @@ describe('Dispatcher', () => {
     expect(Date.now() - started).toBeLessThan(ONLINE_LAG);
   });
 
+  it('while waiting for its own onLine it looks again within milliseconds, then backs off to 100 ms steps', async () => {
+    const fired: Fired[] = [];
+    const looks: number[] = [];
+    const { d } = dispatcher(target(fired), {}, () => {
+      looks.push(Date.now());
+      return looks.length > 1 && Date.now() - looks[0] >= 600;
+    });
+    await register(scope, 'a');
+    await d.run(true);
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+    // The waits: the gaps between the looks up to the first that found the worker online.
+    const firstOnline = looks.findIndex((t) => t - looks[0] >= 600);
+    const gaps = looks.slice(1, firstOnline + 1).map((t, i) => t - looks[i]);
+    expect(gaps[0]).toBeLessThan(50); // the page says online: Chromium's worker catches up a few ms later
+    expect(Math.max(...gaps)).toBeLessThan(250); // never a long nap past the moment the worker agrees
+    expect(gaps.slice(-2).every((gap) => gap >= 60)).toBe(true); // but no busy polling either
+  });
+
   it('gives up after ONLINE_LAG when the worker stays offline, and a wake-up without a page view does not wait', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired), {}, () => false);
