@@ -27,6 +27,45 @@ const lowerDependencies = () => ({
   },
 });
 
+/**
+ * The classic script: the ES bundle of polyfill/script.ts becomes the body of a function. Where the browser has
+ * Background Sync (SPEC §6, the same check as `hasNativeSync` in src/install.ts; test/build/bundle.test.ts holds
+ * them together) and no preset asks for anything, the body is left unevaluated and `BackgroundSyncPolyfill` is an
+ * accessor that evaluates it and installs on first read. Everywhere else the body runs and installs at once.
+ */
+const lazyWhereNative = () => ({
+  name: 'lazy-where-native',
+  renderChunk(code) {
+    const exported = /\nexport \{ install \};\s*$/;
+    if (!exported.test(code)) throw new Error('lazy-where-native: the bundle must end with `export { install };`');
+    const body = code.replace(exported, '\nreturn install;\n');
+    return `(function () {
+'use strict';
+var g = self;
+var name = 'BackgroundSyncPolyfill';
+var load = function () {
+${body}};
+if (g[name] === undefined && 'SyncManager' in g && typeof ServiceWorkerRegistration !== 'undefined' &&
+    'sync' in ServiceWorkerRegistration.prototype) {
+  Object.defineProperty(g, name, {
+    get: function () {
+      delete g[name];
+      load()();
+      return g[name];
+    },
+    set: function (value) {
+      Object.defineProperty(g, name, { value: value, writable: true, configurable: true });
+    },
+    configurable: true,
+  });
+} else {
+  load()();
+}
+})();
+`;
+  },
+});
+
 const tsPlugin = () => typescript({ tsconfig: './tsconfig.json', noEmit: false, declaration: false, sourceMap: false, include: ['src/**/*.ts', 'polyfill/**/*.ts'] });
 
 const minify = terser({
@@ -40,11 +79,11 @@ const minify = terser({
 
 export default [
   {
-    input: 'polyfill/index.ts',
+    input: 'polyfill/script.ts',
     plugins: [version(), nodeResolve(), lowerDependencies(), tsPlugin()],
     output: [
-      { file: 'dist/background-sync-polyfill.js', format: 'iife', generatedCode: 'es2015' },
-      { file: 'dist/background-sync-polyfill.min.js', format: 'iife', generatedCode: 'es2015', plugins: [minify] },
+      { file: 'dist/background-sync-polyfill.js', format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative()] },
+      { file: 'dist/background-sync-polyfill.min.js', format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(), minify] },
     ],
   },
   {

@@ -174,10 +174,11 @@ function writeBatch(): void {
     await Promise.all(puts);
     if (order !== undefined) await tx.objectStore(META).put(order, 'order');
     return results;
-  }).then(
-    (results) => items.forEach((item, i) => item.resolve(results[i])),
-    (e) => items.forEach((item) => item.reject(e)),
-  );
+  }).then((results) => {
+    for (let i = 0; i < items.length; i++) items[i].resolve(results[i]);
+  }, (e) => {
+    for (const item of items) item.reject(e);
+  });
 }
 
 /** The highest order given so far. */

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import vm from 'node:vm';
 import { parse } from 'acorn';
 import { transformAsync } from '@babel/core';
 import compat from 'core-js-compat';
@@ -113,5 +114,74 @@ describe('the classic script', () => {
     for (const file of files) {
       expect(read(file)).not.toMatch(/sourceMappingURL|debugger;/);
     }
+  });
+});
+
+describe('the classic script where the browser has Background Sync (SPEC §6: zero cost beyond the check)', () => {
+  type Env = { syncManager: boolean; registration: 'none' | 'plain' | 'with-sync'; preset?: object };
+  const ENVS: Env[] = [
+    { syncManager: true, registration: 'with-sync' },
+    { syncManager: true, registration: 'plain' },
+    { syncManager: false, registration: 'with-sync' },
+    { syncManager: false, registration: 'plain' },
+    { syncManager: true, registration: 'none' },
+    { syncManager: false, registration: 'none' },
+  ];
+
+  /** A bare global (neither a window nor a worker, so install() adds only BackgroundSyncPolyfill) with `env`. */
+  function run(file: string, env: Env) {
+    const g: Record<string, unknown> = { console };
+    g.self = g;
+    if (env.syncManager) g.SyncManager = function SyncManager() {};
+    if (env.registration !== 'none') {
+      const Registration = function ServiceWorkerRegistration() {};
+      if (env.registration === 'with-sync') Object.defineProperty(Registration.prototype, 'sync', { get() { return 'native'; }, configurable: true });
+      g.ServiceWorkerRegistration = Registration;
+    }
+    if (env.preset) g.BackgroundSyncPolyfill = env.preset;
+    vm.runInNewContext(read(file), g);
+    return g;
+  }
+  const isLazy = (g: object) => typeof Object.getOwnPropertyDescriptor(g, 'BackgroundSyncPolyfill')?.get === 'function';
+
+  it.each(files)('%s: with the native API, nothing is evaluated until BackgroundSyncPolyfill is read; then it says native', (file) => {
+    const g = run(file, ENVS[0]);
+    expect(isLazy(g)).toBe(true);
+    expect(Object.getOwnPropertyNames((g.ServiceWorkerRegistration as { prototype: object }).prototype)).toEqual(['constructor', 'sync']);
+    const api = g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
+    expect(api.native).toBe(true);
+    expect(api.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Object.isFrozen(api)).toBe(true);
+    expect(isLazy(g)).toBe(false);
+    expect(g.BackgroundSyncPolyfill).toBe(api);
+    expect(() => api.configure({ maxAttempts: 0 })).toThrow(/maxAttempts/);
+  });
+
+  it.each(files)('%s: the lazy check agrees with hasNativeSync() in every environment', (file) => {
+    for (const env of ENVS) {
+      const g = run(file, env);
+      const lazy = isLazy(g);
+      expect({ env, native: (g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native }).toEqual({ env, native: lazy });
+    }
+  });
+
+  it.each(files)('%s: a preset is read at once, so { force: true } installs the polyfill even with the native API', (file) => {
+    const g = run(file, { ...ENVS[0], preset: { force: true } });
+    expect(isLazy(g)).toBe(false);
+    expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
+  });
+
+  it.each(files)('%s: assigning BackgroundSyncPolyfill before reading it replaces it, as with a plain global', (file) => {
+    const g = run(file, ENVS[0]);
+    g.BackgroundSyncPolyfill = 'app value';
+    expect(Object.getOwnPropertyDescriptor(g, 'BackgroundSyncPolyfill')).toEqual({ value: 'app value', writable: true, enumerable: false, configurable: true });
+  });
+
+  it.each(files)('%s: loaded twice, it installs once', (file) => {
+    const g = run(file, ENVS[0]);
+    vm.runInNewContext(read(file), g);
+    const api = g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
+    expect(api.native).toBe(true);
+    expect(g.BackgroundSyncPolyfill).toBe(api);
   });
 });
