@@ -151,28 +151,42 @@ function writeBatch(): void {
   batch = null;
   write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    // Requests in one transaction run in order, so every read is issued at once; a tag twice in the batch
-    // sees the record its first occurrence wrote, through `written`.
-    const found = await Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag))));
-    const written = new Map<string, SyncRecord>();
+    const meta = tx.objectStore(META);
+    // Every read goes out at once, and every write: a round trip each rather than one per request. A tag twice
+    // in the batch sees the record its first occurrence made, through `made`.
+    const [found, counter] = await Promise.all([
+      Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
+      // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
+      meta.getAll(IDBKeyRange.only('order')),
+    ]);
+    const made = new Map<string, SyncRecord>();
     let order: number | undefined;
     const results: SyncRecord[] = [];
-    const puts: Promise<unknown>[] = [];
     for (let i = 0; i < items.length; i++) {
       const { scope, tag } = items[i];
       const id = recordKey(scope, tag);
-      const stored = written.get(id) || found[i];
+      const stored = made.get(id) || found[i];
       const existing = isSyncRecord(stored) ? stored : undefined;
-      if (!existing && order === undefined) order = await lastOrder(tx);
+      if (!existing && order === undefined) order = await lastOrder(store, counter[0]);
       const next = registerRecord(existing, scope, tag, existing ? 0 : (order = (order as number) + 1));
-      if (next !== existing) {
-        written.set(id, next);
-        puts.push(store.put(next));
-      }
+      if (next !== existing) made.set(id, next);
       results.push(next);
     }
-    await Promise.all(puts);
-    if (order !== undefined) await tx.objectStore(META).put(order, 'order');
+    const writes: Promise<unknown>[] = [];
+    try {
+      for (const record of made.values()) writes.push(store.put(record));
+      if (order !== undefined) writes.push(meta.put(order, 'order'));
+    } catch (e) {
+      // All or nothing: abort what the earlier requests wrote. If the transaction had aborted already (a request
+      // made after that throws), its own failure is what to report.
+      try {
+        tx.abort();
+      } catch {
+        await tx.done;
+      }
+      throw e;
+    }
+    await Promise.all(writes);
     return results;
   }).then((results) => {
     for (let i = 0; i < items.length; i++) items[i].resolve(results[i]);
@@ -181,14 +195,12 @@ function writeBatch(): void {
   });
 }
 
-/** The highest order given so far. */
-async function lastOrder(tx: Tx): Promise<number> {
-  // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
-  const [last] = await tx.objectStore(META).getAll(IDBKeyRange.only('order'));
-  if (typeof last === 'number' && Number.isFinite(last)) return last;
+/** The highest order given so far, from the stored counter. */
+async function lastOrder(store: { getAll(): Promise<unknown[]> }, counter: unknown): Promise<number> {
+  if (typeof counter === 'number' && Number.isFinite(counter)) return counter;
   // Rebuild a corrupt or missing counter after the highest order stored, so getTags() keeps its order.
   let order = 0;
-  for (const r of (await tx.objectStore(REGISTRATIONS).getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
+  for (const r of (await store.getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
   return order;
 }
 
