@@ -9,9 +9,9 @@ import { needsWork, nextWake } from '../core/registration';
 import { poke } from '../protocol';
 
 export const DEFAULT_CHECK_INTERVAL = 60000;
-/** The check after register() waits for a burst of registrations to end, but never longer than the maximum. */
-const REGISTERED_CHECK_DELAY = 1000;
-const REGISTERED_CHECK_MAX_DELAY = 5000;
+/** A check after register() or `online` waits for a burst to end, but never longer than the maximum. */
+const SOON_DELAY = 1000;
+const SOON_MAX_DELAY = 5000;
 
 export class PageTriggers {
   private checkInterval = DEFAULT_CHECK_INTERVAL;
@@ -19,8 +19,8 @@ export class PageTriggers {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private checking: Promise<void> | null = null;
   private again = false;
-  private registeredTimer: ReturnType<typeof setTimeout> | undefined;
-  private registeredSince = 0;
+  private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  private soonSince = 0;
 
   constructor(private readonly report: (error: unknown) => void) {}
 
@@ -54,26 +54,41 @@ export class PageTriggers {
    */
   registered(registration: ServiceWorkerRegistration): void {
     if (navigator.onLine) sendPoke(registration);
-    // One check per burst: a check reads every record, so one per register() would grow with N² in a burst.
-    const now = Date.now();
-    if (this.registeredTimer === undefined) this.registeredSince = now;
-    clearTimeout(this.registeredTimer);
-    const delay = Math.min(REGISTERED_CHECK_DELAY, this.registeredSince + REGISTERED_CHECK_MAX_DELAY - now);
-    this.registeredTimer = setTimeout(() => {
-      this.registeredTimer = undefined;
-      void this.check();
-    }, Math.max(delay, 0));
+    this.checkSoon();
   }
 
   /**
    * Back online: poke the worker of the page's own registration at once, since the worker decides what is due
-   * anyway, then check every scope as for any other trigger.
+   * anyway. The check for other scopes comes a moment later, so that its read of the store does not hold up
+   * the worker's claim (a readwrite transaction waits for the reads before it).
    */
   private online(): void {
     navigator.serviceWorker.getRegistration().then((registration) => {
-      if (registration && navigator.onLine) sendPoke(registration);
-    }, this.report);
-    void this.check();
+      if (registration && registration.active && navigator.onLine) {
+        sendPoke(registration);
+        this.checkSoon();
+      } else {
+        void this.check();
+      }
+    }, (e) => {
+      this.report(e);
+      void this.check();
+    });
+  }
+
+  /**
+   * A check soon, once per burst: after a run of register() calls, 1 s after the last but never more than 5 s
+   * after the first. A check reads every record, so one per register() would grow with N² in a burst.
+   */
+  private checkSoon(): void {
+    const now = Date.now();
+    if (this.soonTimer === undefined) this.soonSince = now;
+    clearTimeout(this.soonTimer);
+    const delay = Math.min(SOON_DELAY, this.soonSince + SOON_MAX_DELAY - now);
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      void this.check();
+    }, Math.max(delay, 0));
   }
 
   /** Checks are serialized; a check asked for during one runs once more after it. Never rejects. */
