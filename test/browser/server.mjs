@@ -14,6 +14,7 @@
 //                               bytes, so registration.update() installs a new version (a deploy)
 //   GET  /rc/poll?id=…          remote control for a page no WebDriver drives (page.js, ?rc=<id>): the next
 //   POST /rc/result, /rc/hello    function to evaluate (long poll), its result, and the page announcing itself
+//   server.addRoute(handler)    extra routes of another suite (test/security: pages and workers with CSP headers)
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -25,7 +26,11 @@ export const FIXTURES_DIR = join(HERE, 'fixtures');
 export const DIST_DIR = resolve(process.env.BSP_DIST_DIR || join(HERE, '..', '..', 'dist'));
 
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
-const BEHAVIOURS = new Set(['ok', 'fail', 'hold', 'never']);
+const BEHAVIOURS = new Set(['ok', 'fail', 'hold', 'never', 'holdBeat', 'random']);
+// Also 'sleep:<ms>' (ok after that long). 'holdBeat' and 'sleep:<ms>' report a `beat` every 500 ms while they wait
+// (test/faults: beats that stop tell when the worker died). 'random' is decided here per firing: 'fail' with the
+// probability of setRandomFail(seed, rate), else 'ok', from a seeded hash of (seed, tag, n-th ask for that tag),
+// so a run is reproducible whatever order the firings come in.
 const MAX_BODY = 1 << 20;
 
 export async function startServer() {
@@ -35,6 +40,7 @@ export async function startServer() {
   const requests = [];
   const swBuilds = new Map();
   const remotes = new Map();
+  const routes = [];
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error) => send(res, error.status ?? 500, { error: error.message }));
@@ -44,6 +50,8 @@ export async function startServer() {
     const url = new URL(req.url, 'http://127.0.0.1');
     const path = url.pathname;
     requests.push(`${req.method} ${path}`);
+    // Extra routes (test/security): each may answer the request and return true; checked before the built-in ones.
+    for (const route of routes) if (await route(req, res, url)) return;
     if (req.method === 'POST' && path === '/log') {
       const body = await readJson(req);
       for (const entry of Array.isArray(body) ? body : [body]) record(entry);
@@ -57,7 +65,8 @@ export async function startServer() {
     }
     if (req.method === 'POST' && path === '/control/get') {
       const { tag } = await readJson(req);
-      return send(res, 200, { behaviour: behaviours.get(String(tag)) ?? 'ok' });
+      const behaviour = behaviours.get(String(tag)) ?? 'ok';
+      return send(res, 200, { behaviour: behaviour === 'random' ? randomBehaviour(String(tag)) : behaviour });
     }
     if (req.method === 'POST' && path === '/rc/hello') {
       const { id, url: pageUrl } = await readJson(req);
@@ -92,8 +101,15 @@ export async function startServer() {
   }
 
   function setBehaviour(tag, behaviour) {
-    if (!BEHAVIOURS.has(behaviour)) throw new Error(`unknown behaviour ${behaviour}`);
+    if (!BEHAVIOURS.has(behaviour) && !/^sleep:\d+$/.test(behaviour)) throw new Error(`unknown behaviour ${behaviour}`);
     behaviours.set(String(tag), behaviour);
+  }
+
+  const random = { seed: 1, rate: 0, asked: new Map() };
+  function randomBehaviour(tag) {
+    const n = random.asked.get(tag) ?? 0;
+    random.asked.set(tag, n + 1);
+    return seededFraction(`${random.seed}:${tag}:${n}`) < random.rate ? 'fail' : 'ok';
   }
 
   function remote(id) {
@@ -118,10 +134,14 @@ export async function startServer() {
     requests,
     entries,
     setBehaviour,
+    /** The 'random' behaviour: 'fail' with probability `rate`, reproducible from `seed`. */
+    setRandomFail: (seed, rate) => Object.assign(random, { seed, rate, asked: new Map() }),
     /** The version the next fetch of /sw.js?build=<key> serves (1 until set). */
     setSwBuild: (key, version) => swBuilds.set(String(key), Number(version)),
     /** The remote control of the page(s) that load with ?rc=<id>. */
     remote,
+    /** Adds a route: `handler(req, res, url)` answers a request and returns true, or returns false to pass it on. */
+    addRoute: (handler) => routes.push(handler),
     /** Waits until at least `count` entries match, and returns them. On timeout, says what was seen. */
     async waitForEntries(match, { count = 1, timeout = 10000, label } = {}) {
       try {
@@ -138,6 +158,16 @@ export async function startServer() {
         server.close(() => ok());
       }),
   };
+}
+
+/** A fraction in [0, 1) from a string (FNV-1a, then a xorshift mix): the same input, the same fraction. */
+function seededFraction(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x5bd1e995);
+  h ^= h >>> 15;
+  return (h >>> 0) / 2 ** 32;
 }
 
 function inside(root, relative) {

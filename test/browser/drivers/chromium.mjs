@@ -1,11 +1,12 @@
 // Chromium through playwright-core, with the flags from /work/shared/BROWSERS.md.
 // mode 'chromium-native': the native API; 'chromium-deleted': the API deleted so the polyfill installs.
 // Offline is Chromium's own emulation (context.setOffline), which reaches pages, workers and native sync.
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { withTimeout } from '../util.mjs';
+import { descendants, withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -89,6 +90,38 @@ async function openChromium(mode, profile, { keepProfile }) {
       );
     },
 
+    /** CDP ServiceWorker.stopAllWorkers (test/faults): terminates every service worker, mid-event too. */
+    async stopAllWorkers(page) {
+      const session = await withTimeout(context.newCDPSession(page.raw), 10000, 'CDP session');
+      try {
+        await withTimeout(session.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
+        await withTimeout(session.send('ServiceWorker.stopAllWorkers'), 10000, 'ServiceWorker.stopAllWorkers');
+      } finally {
+        await session.detach().catch(() => {});
+      }
+    },
+
+    /** The browser's main process (test/faults): the one started with this profile whose parent was not. */
+    browserPid: () => browserPidOf(profile),
+
+    /** SIGKILLs the browser (test/faults: a crash); returns the pids it killed. close() afterwards only tidies up. */
+    kill() {
+      const root = browserPidOf(profile);
+      const pids = [...new Set([...(root ? descendants(root) : []), ...processesWithArg(`--user-data-dir=${profile}`)])];
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      closed ??= context.close().catch(() => {}).then(async () => {
+        if (!keepProfile) await rm(profile, { recursive: true, force: true }).catch(() => {});
+        return { clean: false };
+      });
+      return { root, pids };
+    },
+
     /** Quits the browser; `clean` says whether it quit on its own (profile flushed) rather than being killed. */
     close() {
       closed ??= (async () => {
@@ -128,4 +161,32 @@ async function openChromium(mode, profile, { keepProfile }) {
     throw error;
   }
   return driver;
+}
+
+/** Pids of the processes whose command line has `arg` (read from /proc). */
+function processesWithArg(arg) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(arg)) out.push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return out;
+}
+
+/** The browser process of a profile: started with --user-data-dir=<profile>, its parent not. */
+function browserPidOf(profile) {
+  const pids = processesWithArg(`--user-data-dir=${profile}`);
+  const parent = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return 0;
+    }
+  };
+  return pids.find((pid) => !pids.includes(parent(pid))) ?? null;
 }

@@ -2,17 +2,19 @@
 // (page.setOfflineMode would affect the page only, not the worker).
 import puppeteer from 'puppeteer-core';
 import { setLinkOnline } from '../netns.mjs';
-import { withTimeout } from '../util.mjs';
+import { descendants, killTree, withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
 /** The suite's browser: puppeteer makes a fresh temporary profile and removes it on close. */
 export async function launchFirefox(mode) {
   const driver = await openFirefox(mode, undefined);
   driver.launchPersistent = (dir) => openFirefox(mode, dir);
+  /** test/faults: another Firefox with extra prefs (e.g. short service worker idle timeouts), on `dir` if given. */
+  driver.launchWithPrefs = (prefs, dir) => openFirefox(mode, dir, prefs);
   return driver;
 }
 
-async function openFirefox(mode, userDataDir) {
+async function openFirefox(mode, userDataDir, extraPrefs = {}) {
   const browser = await withTimeout(
     puppeteer.launch({
       browser: 'firefox',
@@ -21,7 +23,7 @@ async function openFirefox(mode, userDataDir) {
       timeout: 30000,
       protocolTimeout: 30000,
       ...(userDataDir ? { userDataDir } : {}),
-      extraPrefsFirefox: { 'network.manage-offline-status': true },
+      extraPrefsFirefox: { 'network.manage-offline-status': true, ...extraPrefs },
     }),
     40000,
     'launch firefox',
@@ -42,6 +44,17 @@ async function openFirefox(mode, userDataDir) {
 
     async setOnline(online) {
       setLinkOnline(online);
+    },
+
+    /** The browser's main process (test/faults). */
+    browserPid: () => child?.pid ?? null,
+
+    /** SIGKILLs the browser and its content processes (test/faults: a crash); returns the pids it killed. */
+    kill() {
+      const pids = [...descendants(child.pid), child.pid];
+      killTree(child.pid, 'SIGKILL');
+      closed ??= browser.close().catch(() => {}).then(() => ({ clean: false }));
+      return { root: child.pid, pids };
     },
 
     /** Quits the browser; `clean` says whether it quit on its own (profile flushed) rather than being killed. */

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Builder } from 'selenium-webdriver';
 import { setLinkOnline } from '../netns.mjs';
-import { killTree, sleep, waitFor, withTimeout } from '../util.mjs';
+import { descendants, killTree, sleep, waitFor, withTimeout } from '../util.mjs';
 import { EVALUATE_TIMEOUT, NAVIGATION_TIMEOUT } from './page.mjs';
 
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -68,6 +68,22 @@ const EVALUATE_SCRIPT = `
   const [source, hasArg, arg] = arguments;
   Promise.resolve()
     .then(() => (0, eval)('(' + source + ')')(...(hasArg ? [arg] : [])))
+    .then(
+      (value) => done({ ok: true, value: value === undefined ? null : value }),
+      (error) => done({ ok: false, error: String((error && error.stack) || error) }),
+    );
+`;
+
+/**
+ * The same without eval: the function's source is part of the WebDriver script itself, which the page's CSP does
+ * not govern, where the eval of EVALUATE_SCRIPT is refused under a CSP without 'unsafe-eval' (test/security sets
+ * `driver.evaluateWithoutEval = true`).
+ */
+const inlineEvaluateScript = (source) => `
+  const done = arguments[arguments.length - 1];
+  const [hasArg, arg] = arguments;
+  Promise.resolve()
+    .then(() => (${source})(...(hasArg ? [arg] : [])))
     .then(
       (value) => done({ ok: true, value: value === undefined ? null : value }),
       (error) => done({ ok: false, error: String((error && error.stack) || error) }),
@@ -155,7 +171,9 @@ export async function launchWebKit(mode) {
           evaluate: (fn, arg, timeout = EVALUATE_TIMEOUT) =>
             exclusive(`evaluate ${fn.name || 'function'}`, timeout + 2000, async () => {
               await switchTo(handle);
-              const result = await session.executeAsyncScript(EVALUATE_SCRIPT, fn.toString(), arg !== undefined, arg === undefined ? null : arg);
+              const result = driver.evaluateWithoutEval
+                ? await session.executeAsyncScript(inlineEvaluateScript(fn.toString()), arg !== undefined, arg === undefined ? null : arg)
+                : await session.executeAsyncScript(EVALUATE_SCRIPT, fn.toString(), arg !== undefined, arg === undefined ? null : arg);
               if (!result || result.ok !== true) throw new Error(`evaluate failed in the page: ${result ? result.error : 'no result'}`);
               return result.value;
             }),
@@ -256,6 +274,16 @@ async function openPersistentMiniBrowser(mode, dir, { server, display, version }
 
     async setOnline(online) {
       setLinkOnline(online);
+    },
+
+    /** The MiniBrowser process (test/faults). */
+    browserPid: () => child?.pid ?? null,
+
+    /** SIGKILLs MiniBrowser and its web and network processes (test/faults: a crash); returns the pids it killed. */
+    kill() {
+      const pids = [...descendants(child.pid), child.pid];
+      killTree(child.pid, 'SIGKILL');
+      return { root: child.pid, pids };
     },
 
     /** Quits through window.close() in the page; `clean` is false if it had to be killed instead. */
