@@ -8,8 +8,9 @@ import { waitFor } from './util.mjs';
 /**
  * @param driver  a launched browser driver (drivers/*.mjs)
  * @param server  the test server (server.mjs)
+ * @param options  another suite's test page (a file name, with a query if need be) and worker path (test/security)
  */
-export function createContext(driver, server, scenarioName) {
+export function createContext(driver, server, scenarioName, { pageFile = 'page.html', swPath = '/sw.js' } = {}) {
   const opened = [];
   const browsers = [];
   const profiles = [];
@@ -29,7 +30,7 @@ export function createContext(driver, server, scenarioName) {
     swUrl(options = {}) {
       const query = new URLSearchParams({ mode: driver.swMode });
       for (const [key, value] of Object.entries(options)) query.set(key, String(value));
-      return `/sw.js?${query}`;
+      return `${swPath}?${query}`;
     },
 
     /** The scope URL of this scenario's test page; `sub` names a nested scope inside it. */
@@ -44,7 +45,7 @@ export function createContext(driver, server, scenarioName) {
       const page = await browser.newPage();
       opened.push(page);
       const scope = ctx.scopeUrl(sub);
-      await page.goto(`${scope}page.html`);
+      await page.goto(`${scope}${pageFile}`);
       const handle = wrapTestPage(page, scope, browser);
       if (!setup) {
         await waitFor(() => page.evaluate(() => T.attach()), { timeout: 15000, interval: 250, label: 'an active registration for the page' });
