@@ -5,6 +5,7 @@
 //   GET /bench/s/<name>/page.html  the benchmark page at a scope of its own; ?script=full loads the unminified
 //                            build (readable profiles), ?instrument=1 times IndexedDB transactions (fixtures/instrument.js)
 //   GET /bench/*             bench/fixtures/* (page.js, sw.js, instrument.js), no-store
+//   GET /fixtures/delete-native.js  test/browser/fixtures/delete-native.js, the worker's first script
 //   GET /load/<variant>.html a page that loads /load/<variant>.js and nothing else (load-cost benchmark), no-store;
 //   GET /load/cached/*       the same with the script cacheable (max-age), as a CDN serves it
 //   GET /load/<variant>.js   empty | polyfill (the .min.js) | unrun (the .min.js wrapped in a function never called) |
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
+/** The test workers' first script, which removes Chromium's native API in `?mode=deleted` workers. */
+const DELETE_NATIVE = join(HERE, '..', 'test', 'browser', 'fixtures', 'delete-native.js');
 export const DIST_DIR = join(HERE, '..', 'dist');
 export const MIN_SCRIPT = join(DIST_DIR, 'background-sync-polyfill.min.js');
 const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json' };
@@ -56,6 +59,7 @@ export async function startServer() {
     }
     if (/^\/bench\/s\/[\w-]+\/page\.html$/.test(path)) return send(res, 200, await benchPage(url.searchParams), 'text/html');
     if (path.startsWith('/bench/')) return sendFile(res, inside(FIXTURES_DIR, path.slice(7)));
+    if (path === '/fixtures/delete-native.js') return sendFile(res, DELETE_NATIVE);
     const load = /^\/load\/(cached\/)?(\w+)\.(html|js)$/.exec(path);
     if (load && load[2] in variants) {
       const [, cached = '', variant, ext] = load;

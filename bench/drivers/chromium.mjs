@@ -1,26 +1,17 @@
 // One Chromium (playwright-core, the flags of /work/shared/BROWSERS.md) for both Chromium modes of the benchmark:
 // pages of `nativeOrigin` keep the native API, pages of `deletedOrigin` lose it before any script runs (the worker
-// deletes its own copy: bench/fixtures/sw.js?mode=deleted). Alternating the two in one browser is what makes the
-// polyfill/native ratios comparable on a noisy machine.
+// deletes its own copy: test/browser/fixtures/delete-native.js, first in bench/fixtures/sw.js?mode=deleted).
+// Alternating the two in one browser is what makes the polyfill/native ratios comparable on a noisy machine.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { withTimeout, sleep } from '../../test/browser/util.mjs';
 import { wrapPage } from '../../test/browser/drivers/page.mjs';
-
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+import { CHROMIUM_ARGS, DELETE_NATIVE_API } from '../../test/browser/drivers/chromium.mjs';
 
 const deleteNativeApi = (origin) => `
-  if (location.origin === ${JSON.stringify(origin)}) {
-    delete window.SyncManager;
-    delete window.PeriodicSyncManager;
-    delete ServiceWorkerRegistration.prototype.sync;
-    delete ServiceWorkerRegistration.prototype.periodicSync;
-  }
+  if (location.origin === ${JSON.stringify(origin)}) {${DELETE_NATIVE_API}}
 `;
 
 /** @param {{deletedOrigin: string, debuggingPort?: boolean}} options */

@@ -184,8 +184,10 @@ function inside(root, relative) {
 async function sendBundledWorker(res, build) {
   let source = (await readFile(join(FIXTURES_DIR, 'sw.js'), 'utf8')).toString();
   for (const [statement, file] of [
+    ["importScripts('/fixtures/delete-native.js');", join(FIXTURES_DIR, 'delete-native.js')],
     ["importScripts('/dist/background-sync-polyfill.js');", join(DIST_DIR, 'background-sync-polyfill.js')],
     ["importScripts('/fixtures/idl-probe.js');", join(FIXTURES_DIR, 'idl-probe.js')],
+    ["importScripts('/fixtures/sw-common.js');", join(FIXTURES_DIR, 'sw-common.js')],
   ]) {
     if (!source.includes(statement)) throw new Error(`sw.js no longer has ${statement}`);
     const inlined = await readFile(file, 'utf8');

@@ -16,6 +16,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const FIXTURES = join(HERE, 'fixtures');
+const DELETE_NATIVE = join(HERE, '..', 'browser', 'fixtures', 'delete-native.js');
 
 /** Workbox's modules read process.env.NODE_ENV; bundlers replace it. */
 const nodeEnv = (value) => ({
@@ -54,6 +55,8 @@ export async function buildFixtures(dir = mkdtempSync(join(tmpdir(), 'bsp-e2e-fi
   const src = join(dir, 'src');
   mkdirSync(src, { recursive: true });
   for (const file of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, file), join(src, file));
+  // The workers' first import, shared with the other suites' workers.
+  copyFileSync(DELETE_NATIVE, join(src, 'delete-native.js'));
   const www = join(dir, 'www');
   mkdirSync(www, { recursive: true });
   copyFileSync(join(src, 'page.html'), join(www, 'page.html'));

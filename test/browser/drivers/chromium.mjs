@@ -9,10 +9,11 @@ import { chromium } from 'playwright-core';
 import { descendants, withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// BROWSERS.md: without the background-networking flags Chromium floods the closed network.
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Runs in every page before any of its scripts, in 'chromium-deleted' mode.
-const DELETE_NATIVE_API = `
+export const DELETE_NATIVE_API = `
   delete window.SyncManager;
   delete window.PeriodicSyncManager;
   delete ServiceWorkerRegistration.prototype.sync;
@@ -35,7 +36,7 @@ export async function launchChromium(mode) {
 
 async function openChromium(mode, profile, { keepProfile }) {
   const context = await withTimeout(
-    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: 30000 }),
+    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, timeout: 30000 }),
     40000,
     `launch chromium (${mode})`,
   );
