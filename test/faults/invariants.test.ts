@@ -121,6 +121,25 @@ describe('fault invariants', () => {
     expect(figures.unregistered).toBe(1);
   });
 
+  it('a re-registration that resolved just before a firing\'s handler entry may have landed after its claim', () => {
+    // The worker was busy after the claim: the register() of 60 (the record existed since 0) resolved at 90, before
+    // the handler's entry at 100, and still made the firing after the success.
+    const log = [sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)];
+    const { figures, problems } = run(log, [reg('a', 0), reg('a', 60, 90)]);
+    expect(problems).toEqual([]);
+    expect(figures.unregistered).toBe(0);
+  });
+
+  it('unregistered: a firing after a success that no register() near enough explains', () => {
+    // Too early to have landed after the claim (more than SLACK_BEFORE before the entry)...
+    expect(run([sync('a', 1000), end('a', 1050), sync('a', 3000), end('a', 3050)], [reg('a', 0), reg('a', 500, 520)]).figures.unregistered).toBe(1);
+    // ...or the register() that created the record: it cannot land in a firing of that record.
+    expect(run([sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)], [reg('a', 60, 90)]).figures.unregistered).toBe(1);
+    // ...or made after a firing that removed the record, so it created the next one.
+    const log = [sync('a', 100), end('a', 150), sync('a', 1000), end('a', 1050), sync('a', 3000), end('a', 3050)];
+    expect(run(log, [reg('a', 0), reg('a', 900, 950)]).figures.unregistered).toBe(1);
+  });
+
   it('a register() made while the first firing ran, but resolved after it, may start a new run', () => {
     const log = [sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)];
     const { figures, problems } = run(log, [reg('a', 50), reg('a', 90, 300)]);

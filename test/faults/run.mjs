@@ -81,7 +81,7 @@ async function runScenario(where, driver, scenario) {
     ms,
     figures,
     notes,
-    ...(error ? { error, problems: problems.slice(0, 30), kills: rec.kills, serverLog: serverLog(rec) } : {}),
+    ...(error ? { error, problems: problems.slice(0, 30), kills: rec.kills, serverLog: serverLog(rec), tags: tagHistories(rec, problems) } : {}),
   };
   record(where, scenario.name, result);
 }
@@ -93,6 +93,21 @@ function record({ mode }, name, result) {
   printResult(name, result, { errorMax: 900 });
   for (const problem of result.problems ?? []) console.log(`        ${short(problem, 300)}`);
   if (result.status === 'fail' && process.env.BSP_DEBUG) for (const line of result.serverLog ?? []) console.log(`        log ${line}`);
+}
+
+/** For each tag a problem names (at most 10): its register() calls and every log entry of it, times from its first. */
+function tagHistories(rec, problems) {
+  const named = [...new Set(problems.map((p) => /"([^"]+)"/.exec(p)?.[1]).filter(Boolean))].slice(0, 10);
+  return Object.fromEntries(named.map((tag) => {
+    const registrations = rec.registrations.filter((r) => r.tag === tag);
+    const t0 = registrations[0]?.t ?? 0;
+    return [tag.split(':').pop(), {
+      t0,
+      registrations: registrations.map(({ t, tDone, from }) => `register +${t - t0}..+${tDone - t0}ms from ${from}`),
+      log: rec.log().filter((e) => e.tag === tag && e.type !== 'beat').map(({ type, t, receivedAt, instance, lastChance, result, behaviour }) =>
+        [`+${t - t0}ms`, type, lastChance === undefined ? '' : `lastChance=${lastChance}`, result ?? '', behaviour ?? '', `worker=${instance}`, `received +${receivedAt - t0}ms`].filter(Boolean).join(' ')),
+    }];
+  }));
 }
 
 /** The scenario's log, compact, for a failure's record. */
