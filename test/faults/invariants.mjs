@@ -81,8 +81,8 @@ export function checkInvariants({ log, registrations, kills = [], maxAttempts, m
     // A register() may have landed after the claim of firing f if it resolved after f's handler entry, or shortly
     // before it (SLACK_BEFORE) when the record already existed: a register() resolved before it was called, and no
     // firing ended in between. The register() that creates a record never lands in a firing of it.
-    const existed = (r) => regs.some((o) => o !== r && o.tDone < r.t && !fs.some((x) => x.end > o.tDone && x.end < r.t));
-    const mayLandAfterClaim = (r, f) => r.tDone >= f.start || (r.tDone > f.start - SLACK_BEFORE && existed(r));
+    const existed = new Set(regs.filter((r) => regs.some((o) => o !== r && o.tDone < r.t && !fs.some((x) => x.end > o.tDone && x.end < r.t))));
+    const mayLandAfterClaim = (r, f) => r.tDone >= f.start || (r.tDone > f.start - SLACK_BEFORE && existed.has(r));
 
     // Registrations during a firing: certainly (inside the handler's run), or perhaps (near its edges).
     const certain = new Map(); // firing index -> registrations certainly during it
