@@ -29,7 +29,7 @@ const lowerDependencies = () => ({
 
 /**
  * The classic script: the ES bundle of polyfill/script.ts becomes the body of a function. Where the browser has
- * Background Sync (SPEC §6, the same check as `hasNativeSync` in src/install.ts; test/build/bundle.test.ts holds
+ * Background Sync (docs/semantics.md §6, the same check as `hasNativeSync` in src/install.ts; test/build/bundle.test.ts holds
  * them together) and no preset asks for anything, the body is left unevaluated and `BackgroundSyncPolyfill` is an
  * accessor that evaluates it and installs on first read. Everywhere else the body runs and installs at once.
  */

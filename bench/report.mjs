@@ -191,7 +191,7 @@ function renderMarkdown(r, svgFile) {
   out.push(`- Browsers: ${Object.values(r.browsers).join('; ') || '–'}. Chromium runs its native API on one site (http://127.0.0.1) and the API deleted on another (http://127.0.0.2), in one browser, alternating repetition by repetition; Firefox ESR and WebKitGTK (MiniBrowser under Xvfb) have no Background Sync, so they run the polyfill only.`);
   out.push(`- Polyfill: \`dist/background-sync-polyfill.min.js\`, in the page and in the worker. The sync handler under test stamps its entry and lets its event settle at once, so the numbers are the machinery's.`, '');
   if (svgFile) out.push(`![Reconnect latency distributions, and per-tag cost against the number of tags](${svgFile})`, '');
-  out.push('## Targets (issue #5)', '');
+  out.push('## Targets', '');
   out.push(table(['what', 'measured how', 'target', 'measured', ''], targets(r).map((row) => [row.what, row.how, row.target, row.measured, row.verdict])), '');
   out.push('Only the size is enforced, by `node bench/size.mjs --check` against `bench/size-budget.json` (exact bytes; the budget is the current size plus 2%, a regression guard, since the 3,000 B target is not met). Nothing else is timed in CI.', '');
   if (r.errors.length) out.push('**Errors in this run:**', '', ...r.errors.map((e) => `- ${e}`), '');
@@ -262,7 +262,7 @@ function renderMarkdown(r, svgFile) {
   }
   if (s.idb) {
     out.push('### What a register() is made of: raw IndexedDB', '');
-    out.push('Sequential readwrite transactions (one get, one put), in a page of the polyfill\'s site, with each durability. The polyfill writes with `durability: \'strict\'` (SPEC §5).', '');
+    out.push('Sequential readwrite transactions (one get, one put), in a page of the polyfill\'s site, with each durability. The polyfill writes with `durability: \'strict\'` (docs/semantics.md §5).', '');
     out.push(table(['', 'strict p50', 'p95', 'relaxed p50', 'p95', 'default p50'], Object.entries(s.idb).filter(([, v]) => v).map(([id, v]) => [
       LABELS[id] ?? id, ms(v.strict.p50), ms(v.strict.p95), ms(v.relaxed.p50), ms(v.relaxed.p95), ms(v.default.p50),
     ])), '');
@@ -306,14 +306,14 @@ function whatBoundsIt(r) {
     const b = pl?.traceBreakdownP50;
     out.push('### Loading where native exists');
     out.push('');
-    let text = `The polyfill script costs +${fmtMs(l.excessP50)} ms of main-thread time per (repeat) load over an empty script. Two controls split it: the same bytes parsed and compiled but never run cost +${fmtMs(l.unrunExcessP50)} ms, and SPEC §6's detection alone (\`'SyncManager' in self && 'sync' in ServiceWorkerRegistration.prototype\`, a one-line script) costs +${fmtMs(l.detectExcessP50)} ms — mostly the first access to \`ServiceWorkerRegistration\`, whose interface object Blink instantiates lazily, so even the detection has a price. The script tests for the native API before anything else: the build wraps the whole polyfill in a function (\`lazyWhereNative\` in rollup.config.mjs) that runs only where the API is missing, or on the first read of \`BackgroundSyncPolyfill\`. Beyond the detection and the compile, about ${fmtMs(l.excessP50 - Math.max(l.unrunExcessP50 ?? 0, 0) - Math.max(l.detectExcessP50 ?? 0, 0))} ms remain.${l.uncached ? ` Served no-store (compiled afresh every load) it is +${fmtMs(l.uncached.excessP50)} ms, of which compiling the bytes (\`unrun\`) is +${fmtMs(l.uncached.unrunExcessP50)} ms: on a first visit, size is the cost.` : ''}`;
+    let text = `The polyfill script costs +${fmtMs(l.excessP50)} ms of main-thread time per (repeat) load over an empty script. Two controls split it: the same bytes parsed and compiled but never run cost +${fmtMs(l.unrunExcessP50)} ms, and docs/semantics.md §6's detection alone (\`'SyncManager' in self && 'sync' in ServiceWorkerRegistration.prototype\`, a one-line script) costs +${fmtMs(l.detectExcessP50)} ms — mostly the first access to \`ServiceWorkerRegistration\`, whose interface object Blink instantiates lazily, so even the detection has a price. The script tests for the native API before anything else: the build wraps the whole polyfill in a function (\`lazyWhereNative\` in rollup.config.mjs) that runs only where the API is missing, or on the first read of \`BackgroundSyncPolyfill\`. Beyond the detection and the compile, about ${fmtMs(l.excessP50 - Math.max(l.unrunExcessP50 ?? 0, 0) - Math.max(l.detectExcessP50 ?? 0, 0))} ms remain.${l.uncached ? ` Served no-store (compiled afresh every load) it is +${fmtMs(l.uncached.excessP50)} ms, of which compiling the bytes (\`unrun\`) is +${fmtMs(l.uncached.unrunExcessP50)} ms: on a first visit, size is the cost.` : ''}`;
     if (b?.polyfill && b?.empty) {
       text += ` Inside \`EvaluateScript\` (repeat loads of the cacheable script, trace with the v8 categories, p50 of ${pl.loads} loads each): compiling on the main thread ${fmtMs(b.polyfill.compileScript)} ms (empty script: ${fmtMs(b.empty.compileScript)}), running the top level ${fmtMs(b.polyfill.run)} ms (empty: ${fmtMs(b.empty.run)}), producing a code cache ${fmtMs(b.polyfill.produceCache)} ms (empty: ${fmtMs(b.empty.produceCache)}).`;
     }
     if (pl?.top?.length) {
       text += ` The CPU profile of ${pl.loads} loads of the unminified build (sampled every ${pl.samplingUs} µs, which inflates absolute times; the split is what counts) puts the script's own time in ${pl.top.slice(0, 4).map((f) => `\`${f.fn}\` ${fmtMs(f.ms)} ms`).join(', ')} per load.`;
     }
-    text += ` What bounds it: SPEC §6's check itself costs more than the 0.1 ms target on this machine, so no script that performs it can meet the target here; a smaller script lowers the first-visit cost.`;
+    text += ` What bounds it: docs/semantics.md §6's check itself costs more than the 0.1 ms target on this machine, so no script that performs it can meet the target here; a smaller script lowers the first-visit cost.`;
     out.push(text, '');
   }
 
@@ -331,7 +331,7 @@ function whatBoundsIt(r) {
       if (reg.sequentialOffline) text += ` Offline, where nothing fires, the same calls take ${ms(reg.sequentialOffline.latency.p50)} at p50 (their own transaction: ${ms(reg.sequentialOffline.pageReadwrite.ms.p50)}).`;
       if (reg.concurrent) text += ` ${reg.concurrent.count} concurrent calls ran as ${reg.concurrent.pageReadwrite.count} readwrite transaction${reg.concurrent.pageReadwrite.count === 1 ? '' : 's'} in the page (p50 ${ms(reg.concurrent.latency.p50)}).`;
     }
-    text += ' What bounds the sequential case: three strict readwrite commits per fired tag (register, claim, settle), against native Chromium\'s bookkeeping in the browser process. Relaxed durability would cut the commit time, but SPEC §5 asks for strict writes, so that a register() that resolved survives a crash; it stays.';
+    text += ' What bounds the sequential case: three strict readwrite commits per fired tag (register, claim, settle), against native Chromium\'s bookkeeping in the browser process. Relaxed durability would cut the commit time, but docs/semantics.md §5 asks for strict writes, so that a register() that resolved survives a crash; it stays.';
     out.push(text, '');
   }
 

@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark of issue #5 in one run, native and polyfill side by side.
+// `npm run bench`: every benchmark in one run, native and polyfill side by side.
 //   Chromium (one browser: its native API on one site, the API deleted on another), Firefox ESR, WebKitGTK under Xvfb.
 //   Runs inside a private network namespace (re-executes itself under `unshare -n`): real offline for Firefox and
 //   WebKit, and no packet leaves the machine.

@@ -9,7 +9,7 @@
 //   GET /load/<variant>.html a page that loads /load/<variant>.js and nothing else (load-cost benchmark), no-store;
 //   GET /load/cached/*       the same with the script cacheable (max-age), as a CDN serves it
 //   GET /load/<variant>.js   empty | polyfill (the .min.js) | unrun (the .min.js wrapped in a function never called) |
-//                            detect (SPEC §6's detection alone) | full (the unminified build, for profiles)
+//                            detect (docs/semantics.md §6's detection alone) | full (the unminified build, for profiles)
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -34,7 +34,7 @@ export function loadVariants() {
     // Parsed and compiled like the real script (the inner function is pre-parsed only), but never run: the part of
     // the cost that size alone explains.
     unrun: `(function(){${min}\n});`,
-    // Only SPEC §6's detection, as the polyfill runs it first: what detecting alone costs (Blink creates interface
+    // Only docs/semantics.md §6's detection, as the polyfill runs it first: what detecting alone costs (Blink creates interface
     // objects such as ServiceWorkerRegistration lazily, on first access).
     detect: "self.__bspDetected='SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype;",
     // The unminified build, for readable names in a profile of the load.

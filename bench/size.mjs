@@ -6,7 +6,7 @@
 //   node bench/size.mjs --write-budget   rewrites the budget: the current bytes plus 2% headroom
 //   node bench/size.mjs --json           the measurement as JSON
 //
-// The budget is a regression guard. The issue's target (3,000 B gzip) is reported by `npm run bench`, not enforced.
+// The budget is a regression guard. The target (3,000 B gzip) is reported by `npm run bench`, not enforced.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -213,7 +213,7 @@ function writeBudget(polyfill) {
     file: polyfill.file,
     note:
       `Regression guard checked by \`node bench/size.mjs --check\`: the bytes measured on ${new Date().toISOString().slice(0, 10)} ` +
-      `plus ${HEADROOM * 100}% headroom. The target is ${TARGET_GZIP} B gzip (issue #5), not met yet: lower these numbers as the bundle shrinks.`,
+      `plus ${HEADROOM * 100}% headroom. The target is ${TARGET_GZIP} B gzip (the benchmark target), not met yet: lower these numbers as the bundle shrinks.`,
     gzip: entry(polyfill.gzip),
     brotli: entry(polyfill.brotli),
   };

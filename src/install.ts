@@ -1,5 +1,5 @@
 /**
- * Detection (SPEC §6) and installing the globals. Where the engine has Background Sync, nothing is installed
+ * Detection (docs/semantics.md §6) and installing the globals. Where the engine has Background Sync, nothing is installed
  * but the `BackgroundSyncPolyfill` global; otherwise the page or worker half, by the global scope.
  */
 import { checkOption, updatePolicy } from './core/policy';
@@ -18,7 +18,7 @@ export const VERSION = __VERSION__;
 
 const globalScope = self as unknown as Record<string, unknown>;
 
-/** SPEC §6. */
+/** docs/semantics.md §6. */
 export function hasNativeSync(): boolean {
   return 'SyncManager' in globalScope && typeof ServiceWorkerRegistration !== 'undefined' &&
     'sync' in ServiceWorkerRegistration.prototype;
@@ -36,7 +36,7 @@ function defineShared(): void {
   defineGlobal('SyncManager', shapeSyncManager());
   const proto = ServiceWorkerRegistration.prototype;
   Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  // Unregistering drops the registration's tags at once, as Chromium does (SPEC §3); a page check also sweeps
+  // Unregistering drops the registration's tags at once, as Chromium does (docs/semantics.md §3); a page check also sweeps
   // the tags of registrations that went away by other means.
   const original = proto.unregister;
   if (typeof original !== 'function') return;
@@ -72,7 +72,7 @@ function installWorker(): Apply {
     () => isActiveWorker(scope),
   );
   setSyncHost({
-    // SPEC §2 step 3: only a top-level window counts.
+    // docs/semantics.md §2 step 3: only a top-level window counts.
     hasWindow: () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true })
       .then((clients) => clients.some((client) => client.frameType !== 'nested')),
     registered: () => void dispatcher.run(),

@@ -1,5 +1,5 @@
 /**
- * The private messages between pages and the worker (SPEC §4). A poke carries no state, only "look at the
+ * The private messages between pages and the worker (docs/semantics.md §4). A poke carries no state, only "look at the
  * store now", so a forged one can at most cause an early check; everything that fires is decided by the store.
  */
 export const PROTOCOL_KEY = '__backgroundSyncPolyfill';
@@ -7,7 +7,7 @@ export const PROTOCOL_VERSION = 1;
 
 export interface Poke {
   [PROTOCOL_KEY]: typeof PROTOCOL_VERSION;
-  /** The page's view of connectivity (SPEC §3: fire only while online). */
+  /** The page's view of connectivity (docs/semantics.md §3: fire only while online). */
   online: boolean;
 }
 

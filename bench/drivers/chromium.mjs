@@ -1,4 +1,4 @@
-// One Chromium (playwright-core, the flags of /work/shared/BROWSERS.md) for both Chromium modes of the benchmark:
+// One Chromium (playwright-core, the flags of docs/testing.md) for both Chromium modes of the benchmark:
 // pages of `nativeOrigin` keep the native API, pages of `deletedOrigin` lose it before any script runs (the worker
 // deletes its own copy: test/browser/fixtures/delete-native.js, first in bench/fixtures/sw.js?mode=deleted).
 // Alternating the two in one browser is what makes the polyfill/native ratios comparable on a noisy machine.

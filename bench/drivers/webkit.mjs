@@ -1,4 +1,4 @@
-// WebKitGTK's MiniBrowser through WebKitWebDriver and selenium-webdriver (/work/shared/BROWSERS.md), on a private
+// WebKitGTK's MiniBrowser through WebKitWebDriver and selenium-webdriver (docs/testing.md), on a private
 // Xvfb display. Xvfb picks a free display itself (-displayfd). Offline is real: the network namespace's link.
 // Every process started here is killed by its pid in close().
 import { spawn } from 'node:child_process';

@@ -63,7 +63,7 @@ function isCount(n: unknown): boolean {
 }
 
 /**
- * register(tag), SPEC §2 steps 5 and 6. Returns the record to store, or `existing` itself when nothing changes.
+ * register(tag), docs/semantics.md §2 steps 5 and 6. Returns the record to store, or `existing` itself when nothing changes.
  * `order` is used only for a new record.
  */
 export function register(existing: SyncRecord | undefined, scope: string, tag: string, order: number): SyncRecord {
@@ -111,7 +111,7 @@ export function claim(record: SyncRecord, now: number, instance: string, leaseTt
   };
 }
 
-/** `lastChance` for a firing with this many attempts (SPEC §3). */
+/** `lastChance` for a firing with this many attempts (docs/semantics.md §3). */
 export function isLastChance(attempts: number, policy: RetryPolicy): boolean {
   return attempts >= policy.maxAttempts;
 }
@@ -123,7 +123,7 @@ export function renew(record: SyncRecord, now: number, instance: string, leaseTt
 }
 
 /**
- * The outcome of a firing (SPEC §3). `instance` must hold the lease, or pass `null` to settle an abandoned
+ * The outcome of a firing (docs/semantics.md §3). `instance` must hold the lease, or pass `null` to settle an abandoned
  * firing as a failure. Returns the next record, null when the registration is removed, or `undefined` when the
  * record is not this caller's to settle (no longer firing, or leased to another instance).
  */

@@ -1,5 +1,5 @@
 /**
- * Page-side wake-ups (SPEC §4): on load, `online`, `visibilitychange` to visible, `pageshow`, `focus`,
+ * Page-side wake-ups (docs/semantics.md §4): on load, `online`, `visibilitychange` to visible, `pageshow`, `focus`,
  * after register(), at the earliest retry, and periodically while visible, a page reads the store and pokes
  * the worker of every scope that has something due. The worker decides what fires; a poke only wakes it.
  */
@@ -108,7 +108,7 @@ export class PageTriggers {
 
   private async checkOnce(): Promise<void> {
     // Records first, then registrations: a record's registration existed before the record was written, so
-    // a registration missing afterwards really is gone (SPEC §3: unregistering drops its tags).
+    // a registration missing afterwards really is gone (docs/semantics.md §3: unregistering drops its tags).
     const records = await store.listAll();
     if (!records.length) return;
     const registrations = await navigator.serviceWorker.getRegistrations();

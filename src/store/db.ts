@@ -1,5 +1,5 @@
 /**
- * The one module that owns the IndexedDB schema (SPEC §5). One database per origin; each record is keyed by
+ * The one module that owns the IndexedDB schema (docs/semantics.md §5). One database per origin; each record is keyed by
  * service worker scope and tag. Every state change is a compare-and-set: the record is read, checked by the
  * pure state machine and written back in one readwrite transaction with `durability: 'strict'`.
  */
@@ -20,7 +20,7 @@ export const OPEN_TIMEOUT = 5000;
 type Db = IDBPDatabase<unknown>;
 type Tx = IDBPTransaction<unknown, string[], 'readwrite'>;
 
-/** Storage failed: the web-facing API turns this into an `UnknownError` DOMException (SPEC §2 step 4). */
+/** Storage failed: the web-facing API turns this into an `UnknownError` DOMException (docs/semantics.md §2 step 4). */
 export class StorageError extends Error {}
 StorageError.prototype.name = 'StorageError';
 
@@ -132,7 +132,7 @@ interface Pending {
 let batch: Pending[] | null = null;
 
 /**
- * register(tag) for one scope: coalesces with an existing record (SPEC §2 steps 5 and 6). The calls a context
+ * register(tag) for one scope: coalesces with an existing record (docs/semantics.md §2 steps 5 and 6). The calls a context
  * makes in one go (a loop of register() calls, say) are written in one transaction: IndexedDB would otherwise
  * run and commit their transactions one after another. They succeed or fail together.
  */
@@ -226,7 +226,7 @@ export async function listAll(): Promise<SyncRecord[]> {
 }
 
 /**
- * One pass of the dispatcher (SPEC §3): abandoned firings are settled as failed attempts, then every due
+ * One pass of the dispatcher (docs/semantics.md §3): abandoned firings are settled as failed attempts, then every due
  * record of the scope is claimed by `instance`. `running`: tags whose events `instance` is still running. Returns the claimed records; no other context can claim them.
  */
 export function claimDue(

@@ -1,5 +1,5 @@
 /**
- * SyncEvent (SPEC §1) and its own extend-lifetime bookkeeping (SPEC §4): a script-created ExtendableEvent
+ * SyncEvent (docs/semantics.md §1) and its own extend-lifetime bookkeeping (docs/semantics.md §4): a script-created ExtendableEvent
  * throws from the native waitUntil, so SyncEvent collects the promises itself and the dispatcher hands the
  * combined promise to the real event that woke the worker.
  */
@@ -85,7 +85,7 @@ export type SyncEventClass = ReturnType<typeof defineSyncEvent>;
 /**
  * Dispatches a `sync` event at `target` and returns the outcome once no `waitUntil` promise is pending: it
  * fulfils when all fulfilled (or none was given) and rejects with the first rejection. Listener exceptions are reported by
- * dispatchEvent itself and do not decide the outcome (SPEC §3).
+ * dispatchEvent itself and do not decide the outcome (docs/semantics.md §3).
  */
 export function dispatchSyncEvent(
   SyncEvent: SyncEventClass, target: EventTarget, tag: string, lastChance: boolean,
@@ -104,7 +104,7 @@ export function dispatchSyncEvent(
   });
 }
 
-/** `self.onsync` (SPEC §1): an EventHandler attribute, kept in the listener list where it was first set. */
+/** `self.onsync` (docs/semantics.md §1): an EventHandler attribute, kept in the listener list where it was first set. */
 export function onsyncAccessor(): PropertyDescriptor {
   const handlers = new WeakMap<object, { handler: Function | null; listener: EventListener }>();
   // Accessors of an object literal, so that they are named "get onsync" and "set onsync", as WebIDL has them.

@@ -1,4 +1,4 @@
-/** SyncManager and `ServiceWorkerRegistration.prototype.sync` (SPEC §1 and §2), the same in pages and worker. */
+/** SyncManager and `ServiceWorkerRegistration.prototype.sync` (docs/semantics.md §1 and §2), the same in pages and worker. */
 import * as store from '../store/db';
 import { tagsInOrder } from '../core/registration';
 import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
@@ -9,9 +9,9 @@ export const MAX_TAG_LENGTH = 10240;
 
 /** What differs between a page and the worker. */
 export interface SyncHost {
-  /** SPEC §2 step 3 (worker only): is a top-level window of the origin open? */
+  /** docs/semantics.md §2 step 3 (worker only): is a top-level window of the origin open? */
   hasWindow?(): Promise<boolean>;
-  /** Called after register() has resolved: wake whatever fires (SPEC §2 step 7). */
+  /** Called after register() has resolved: wake whatever fires (docs/semantics.md §2 step 7). */
   registered(registration: ServiceWorkerRegistration): void;
 }
 
@@ -55,7 +55,7 @@ export class SyncManager {
       throw storageFailed(e);
     }
     trace(`register("${tag}") → ${describe(record)}`);
-    // Fire only after this promise has resolved (SPEC §2 step 7).
+    // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
     setTimeout(() => host.registered(registration), 0);
   }
 
@@ -72,7 +72,7 @@ export class SyncManager {
 let shaped = false;
 /**
  * Gives SyncManager its WebIDL shape (enumerable operations, `Symbol.toStringTag`). Done when the polyfill
- * installs, not when the module loads, so a browser with the native API pays nothing for it (SPEC §6).
+ * installs, not when the module loads, so a browser with the native API pays nothing for it (docs/semantics.md §6).
  */
 export function shapeSyncManager(): typeof SyncManager {
   if (!shaped) webIDLInterface(SyncManager, 'SyncManager');

@@ -1,5 +1,5 @@
 /**
- * Fires sync events in the service worker (SPEC §3): claims what is due from the store under a lease held by
+ * Fires sync events in the service worker (docs/semantics.md §3): claims what is due from the store under a lease held by
  * this worker instance, dispatches a SyncEvent for each, bounds it by maxEventDuration and settles the outcome.
  */
 import * as store from '../store/db';

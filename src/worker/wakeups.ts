@@ -1,4 +1,4 @@
-/** What wakes the dispatcher in the service worker (SPEC §4): start, activate, messages, fetches, `online`. */
+/** What wakes the dispatcher in the service worker (docs/semantics.md §4): start, activate, messages, fetches, `online`. */
 import { isOurs, isPoke } from '../protocol';
 import { Dispatcher } from './dispatcher';
 

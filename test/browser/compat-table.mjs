@@ -199,7 +199,7 @@ export function render(results) {
 const NO_PAGE_TEXT =
   'Native Chromium wakes the service worker by itself when the network comes back. A polyfill can fire only while some ' +
   'script of the origin runs, so with no page open and nothing waking the worker, a registration waits until the next ' +
-  'visit (SPEC §4). Measured: the registration fires, once, by the next visit; it may fire earlier if the worker ' +
+  'visit (docs/semantics.md §4). Measured: the registration fires, once, by the next visit; it may fire earlier if the worker ' +
   'happens to be alive when the network returns.';
 
 function inferredText(mode, version) {

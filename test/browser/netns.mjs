@@ -1,5 +1,5 @@
 // A private network namespace for the whole test run: real online/offline for every engine,
-// and no packet can leave the machine. Recipe from /work/shared/BROWSERS.md.
+// and no packet can leave the machine. Recipe in docs/testing.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export const NETNS_MARKER = 'BSP_IN_NETNS';

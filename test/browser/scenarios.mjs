@@ -557,7 +557,7 @@ export const scenarios = [
       assert.equal(resolved(await page.unregister(), 'registration.unregister()'), true, 'unregister() should resolve true');
       await waitFor(async () => !(await page.evaluate(() => T.scopes())).includes(page.scope), { timeout: 10000, label: 'the registration gone' });
       // Native drops the tags with the registration. The polyfill's page check, which runs on load, focus, online and
-      // visibility (SPEC §3, §4), finds the registration gone: the user comes back to the tab (focus), then the app
+      // visibility (docs/semantics.md §3, §4), finds the registration gone: the user comes back to the tab (focus), then the app
       // registers its worker again.
       await page.evaluate(() => dispatchEvent(new Event('focus')));
       await sleep(1500);
@@ -623,7 +623,7 @@ export const scenarios = [
         assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event with no page open');
         return;
       }
-      // The polyfill's honest limit (SPEC §4): with no page open, nothing is sure to wake the worker. Whatever
+      // The polyfill's honest limit (docs/semantics.md §4): with no page open, nothing is sure to wake the worker. Whatever
       // happens meanwhile, the registration must fire, once, by the next visit.
       await sleep(8000);
       const early = ctx.syncs(page, tag).length;

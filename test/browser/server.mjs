@@ -2,7 +2,7 @@
 // records what the service workers report (the ground truth of what fired), and tells their sync
 // handlers how to behave per tag.
 //
-//   GET  /dist/*                the built polyfill (BSP_DIST_DIR overrides /work/main/dist)
+//   GET  /dist/*                the built polyfill (BSP_DIST_DIR overrides the repository's dist/)
 //   GET  /sw.js                 the test service worker (fixtures/sw.js), no-store, Service-Worker-Allowed: /
 //   GET  /fixtures/*            fixtures
 //   GET  /scope/<name>/page.html  the test page, at a scope of its own per scenario

@@ -13,7 +13,7 @@ import compat from 'core-js-compat';
 const files = ['dist/background-sync-polyfill.js', 'dist/background-sync-polyfill.min.js'];
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
-/** The engines the issue names: everything with service workers and IndexedDB. */
+/** The engines we support: everything with service workers and IndexedDB. */
 export const DECLARED = { safari: '11.3', ios: '11.3', firefox: '44', chrome: '45', edge: '17', samsung: '4' };
 /**
  * The first versions of those engines that parse ES2017 (async functions): older ones cannot run any ES2017
@@ -117,7 +117,7 @@ describe('the classic script', () => {
   });
 });
 
-describe('the classic script where the browser has Background Sync (SPEC §6: zero cost beyond the check)', () => {
+describe('the classic script where the browser has Background Sync (docs/semantics.md §6: zero cost beyond the check)', () => {
   type Env = { syncManager: boolean; registration: 'none' | 'plain' | 'with-sync'; preset?: object };
   const ENVS: Env[] = [
     { syncManager: true, registration: 'with-sync' },

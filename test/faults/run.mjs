@@ -1,4 +1,4 @@
-// The real-browser fault suite of issue 4 ("Reliability"): `node test/faults/run.mjs`.
+// The real-browser fault suite: `node test/faults/run.mjs`.
 // Kills workers, closes pages, SIGKILLs browsers, flaps the network and deploys a new worker mid-event, in Chromium
 // (the API deleted), Firefox ESR and WebKitGTK, inside a private network namespace (test/browser/netns.mjs), then
 // checks the invariants (invariants.mjs) over everything that fired and prints them as figures.

@@ -1,4 +1,4 @@
-// The fault scenarios of issue 4 ("Reliability"). Each causes a real fault in a real browser, checks that the
+// The fault scenarios. Each causes a real fault in a real browser, checks that the
 // fault really happened, and leaves the invariants (invariants.mjs) to the runner, over what it recorded.
 // A scenario is { name, policy, timeout, skip?(ctx) -> reason | null, run(ctx, rec) -> notes }; it fails by throwing.
 import assert from 'node:assert/strict';

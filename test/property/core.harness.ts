@@ -3,10 +3,10 @@
  *
  * The system under test is a map of records driven only through register/claim/renew/settle (and settle with a
  * null instance for an abandoned firing), as the store does inside its transactions. The model beside it is
- * written from SPEC §2 and §3 directly, field by field; after every command the two must agree. Worker
+ * written from docs/semantics.md §2 and §3 directly, field by field; after every command the two must agree. Worker
  * instances come and go: a live instance renews its leases while the clock moves (the dispatcher's heartbeat),
  * a killed one stops, and its firing is reaped as a failed attempt once the lease lapses. Every firing goes in a
- * log, and the four invariants of issue #4 (test/property/invariants.ts) are checked over it after a drain.
+ * log, and the four reliability invariants (test/property/invariants.ts) are checked over it after a drain.
  * Used by core.model.test.ts (random runs) and regressions.test.ts (fixed counter-examples).
  */
 import fc from 'fast-check';
@@ -24,7 +24,7 @@ export const TTL = 300;
 const TAGS = ['a', 'b', '', '\uD800x'] as const;
 const SLOTS = 3;
 
-/** A spec-level registration, as SPEC §2/§3 describe it (not derived from the implementation). */
+/** A spec-level registration, as docs/semantics.md §2/§3 describe it (not derived from the implementation). */
 interface Spec {
   state: SyncState;
   attempts: number;
@@ -112,7 +112,7 @@ function end(m: Model, tag: string, outcome: Outcome, seq: number): void {
   m.open.delete(tag);
 }
 
-/** SPEC §3, the outcome of a firing, on the model. */
+/** docs/semantics.md §3, the outcome of a firing, on the model. */
 function specSettle(m: Model, tag: string, spec: Spec, outcome: Outcome): void {
   if (spec.reregistered) {
     m.tags.set(tag, { ...spec, state: 'pending', attempts: 0, notBefore: 0, reregistered: false, lease: '', leaseUntil: 0 });

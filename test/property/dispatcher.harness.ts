@@ -18,7 +18,7 @@
  * transactions interleave with the next command's.
  *
  * Every dispatched event is logged (tag, attempt, lastChance, start/end, worker instance); after a drain the
- * four invariants of issue #4 are checked over the log (test/property/invariants.ts).
+ * four reliability invariants are checked over the log (test/property/invariants.ts).
  */
 import fc from 'fast-check';
 import { IDBFactory } from 'fake-indexeddb';

@@ -1,5 +1,5 @@
 /**
- * The four reliability invariants of issue #4, checked over a log of everything that fired. Shared by the
+ * The four reliability invariants, checked over a log of everything that fired. Shared by the
  * property tests of every layer (pure core, store, dispatcher): each harness records its firings and register()
  * calls on one sequence clock and hands them here.
  *

@@ -31,7 +31,7 @@ describe('src bugs', () => {
   // 30 s lease); storage refuses writes for 30 s, so the lease renewals at 10, 20 and 30 s fail; the lease lapses
   // and the worker's own wake-up reaps its still-running firing as abandoned (a failed last attempt here: the
   // registration is removed while its event runs); a register() of "a" then fires it a second time at once.
-  // SPEC §3: never fire twice at once. Also storage-faults.test.ts › "renewals failing for a while".
+  // docs/semantics.md §3: never fire twice at once. Also storage-faults.test.ts › "renewals failing for a while".
   it('renewals failing during a long event: its firing is not reaped while it runs, nor fired twice', async () => {
     await world.runWorld(
       policy({ maxAttempts: 1, initialRetryDelay: 1, retryDelayFactor: 1, maxEventDuration: 30001 }), 2, ['hold'],

@@ -8,7 +8,7 @@
  *
  * After every command, each `firing` record must belong to a firing the harness saw dispatched (same
  * instance, same attempt): an attempt is never spent without an event. After a drain, the four invariants of
- * issue #4 are checked over the log (test/property/invariants.ts).
+ * the reliability rules are checked over the log (test/property/invariants.ts).
  */
 import fc from 'fast-check';
 import { IDBFactory } from 'fake-indexeddb';

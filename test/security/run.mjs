@@ -1,4 +1,4 @@
-// The real-browser security suite (issue 4): `node test/security/run.mjs` (npm run test:security), after
+// The real-browser security suite: `node test/security/run.mjs` (npm run test:security), after
 // `npm run build`. Runs the scenarios of scenarios.mjs (csp, trusted-types, globals, forged-messages,
 // scope-isolation) in the four modes of test/browser (chromium-native, chromium-deleted, firefox, webkit) with
 // test/browser's server, harness, drivers and private network namespace, and writes test/security/results.json.

@@ -1,4 +1,4 @@
-// The security scenarios (issue 4). Each is { name, policy, timeout?, run(ctx) } and fails by throwing; a thrown
+// The security scenarios. Each is { name, policy, timeout?, run(ctx) } and fails by throwing; a thrown
 // error with `skip` set records a skip with that reason (decided in the browser, e.g. an engine without Trusted
 // Types). ctx is test/browser/harness.mjs's context on this suite's page and worker, plus `ctx.security` (the CSP
 // reports and served headers, routes.mjs) and `ctx.ctxName` (<mode>-<scenario>, in every URL of the scenario).
@@ -131,7 +131,7 @@ function messagesByVariant(log, label) {
 
 /**
  * Checks what the app's listener saw of one forged batch: with the polyfill active, exactly the messages without
- * the protocol key (SPEC §4: ours never reach the app); with the polyfill inactive (native) or on a MessagePort
+ * the protocol key (docs/semantics.md §4: ours never reach the app); with the polyfill inactive (native) or on a MessagePort
  * (never the polyfill's channel), everything that was posted.
  */
 function assertAppSaw(log, label, sent, variants, { everything }) {
@@ -276,7 +276,7 @@ export const scenarios = [
         : {
           added: ['ServiceWorkerRegistration.prototype.sync', 'globalThis.BackgroundSyncPolyfill', 'globalThis.SyncManager'],
           removed: [],
-          // src/install.ts defineShared(): unregister() is wrapped to drop the registration's tags (SPEC §3).
+          // src/install.ts defineShared(): unregister() is wrapped to drop the registration's tags (docs/semantics.md §3).
           changed: ['ServiceWorkerRegistration.prototype.unregister'],
         };
       const worker = ctx.native

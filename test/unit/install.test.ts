@@ -47,7 +47,7 @@ afterEach(() => {
 
 const api = () => g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
 
-describe('hasNativeSync (SPEC §6)', () => {
+describe('hasNativeSync (docs/semantics.md §6)', () => {
   it('is false without SyncManager', async () => {
     defineRegistrationClass(true);
     expect((await load()).hasNativeSync()).toBe(false);
@@ -254,7 +254,7 @@ describe('configure({ debug })', () => {
   });
 });
 
-describe('unregister() drops the registration\'s tags (SPEC §3)', () => {
+describe('unregister() drops the registration\'s tags (docs/semantics.md §3)', () => {
   it('removes its scope\'s records once the engine\'s unregister() resolves true, and keeps them on false', async () => {
     const Registration = defineRegistrationClass();
     let result = true;

@@ -1,4 +1,4 @@
-// Chromium through playwright-core, with the flags from /work/shared/BROWSERS.md.
+// Chromium through playwright-core, with the flags of docs/testing.md.
 // mode 'chromium-native': the native API; 'chromium-deleted': the API deleted so the polyfill installs.
 // Offline is Chromium's own emulation (context.setOffline), which reaches pages, workers and native sync.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { descendants, withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
-// BROWSERS.md: without the background-networking flags Chromium floods the closed network.
+// docs/testing.md: without the background-networking flags Chromium floods the closed network.
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // Runs in every page before any of its scripts, in 'chromium-deleted' mode.

@@ -1,6 +1,6 @@
 // WebKitGTK (Safari's engine) on the polyfill path: MiniBrowser driven by WebKitWebDriver through
 // selenium-webdriver, on an Xvfb display of its own started inside the run's network namespace.
-// Offline is real: the namespace link goes down (BROWSERS.md: online/offline arrive 3-5 s later).
+// Offline is real: the namespace link goes down (docs/testing.md: online/offline arrive 3-5 s later).
 //
 // MiniBrowser in automation mode (--automation, which WebDriver needs) always uses an ephemeral website data
 // manager (Tools/MiniBrowser/gtk/main.c: `if (privateMode || automationMode) ..._new_ephemeral()`), so nothing

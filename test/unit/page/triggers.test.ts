@@ -112,7 +112,7 @@ describe('PageTriggers.check()', () => {
     expect(report).not.toHaveBeenCalled();
   });
 
-  it('drops the registrations of a scope whose service worker registration is gone (SPEC §3)', async () => {
+  it('drops the registrations of a scope whose service worker registration is gone (docs/semantics.md §3)', async () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await register(scopeA, 'kept');
@@ -135,7 +135,7 @@ describe('PageTriggers.check()', () => {
     expect(pokes(a)).toBeGreaterThanOrEqual(1);
   });
 
-  // SPEC §4: the timer is armed "for the earliest waiting retry". Once that time has passed and the page has
+  // docs/semantics.md §4: the timer is armed "for the earliest waiting retry". Once that time has passed and the page has
   // poked, nextWake() still returns the (past) retry time, so the page re-checks and pokes every 10 ms for as
   // long as no worker claims the record: a worker that is offline by its own navigator.onLine, still starting,
   // failing on storage, or not running the polyfill. The same happens for an abandoned firing (lapsed lease).
@@ -185,7 +185,7 @@ describe('PageTriggers.registered()', () => {
   });
 });
 
-describe('PageTriggers: the check after register() (one per burst, SPEC §4)', () => {
+describe('PageTriggers: the check after register() (one per burst, docs/semantics.md §4)', () => {
   const checks = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
 
   it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {

@@ -1,5 +1,5 @@
 /**
- * Bad input through the public API (issue #4): a table of kinds of input, each with its expected outcome. Every
+ * Bad input through the public API : a table of kinds of input, each with its expected outcome. Every
  * row is run through what an app actually calls: `registration.sync.register()` / `getTags()`,
  * `BackgroundSyncPolyfill.configure()`, the `SyncEvent` global and its `waitUntil`, and messages dispatched at the
  * worker's global scope. The polyfill is installed as in a service worker (the happy-dom window stands in for
@@ -136,7 +136,7 @@ const storesExactly = (tag: string) => async () => expect(await tags()).toEqual(
 const storesNothing = async () => expect(await tags()).toEqual([]);
 
 const TABLE: Row[] = [
-  // register(tag): WebIDL DOMString conversion (SPEC §1)
+  // register(tag): WebIDL DOMString conversion (docs/semantics.md §1)
   { kind: 'register(Symbol())', expected: 'rejects TypeError, nothing stored', run: () => sync().register(Symbol('t')), outcome: { rejects: 'TypeError', message: /Symbol/ }, after: storesNothing },
   { kind: 'register(object whose toString throws)', expected: 'rejects with that same error', run: () => sync().register({ toString() { throw thrower; } }), outcome: { rejects: 'Error', same: thrower }, after: storesNothing },
   { kind: 'register(Proxy whose @@toPrimitive lookup throws)', expected: 'rejects with that same error', run: () => sync().register(new Proxy({}, { get() { throw getterError; } })), outcome: { rejects: 'Error', same: getterError }, after: storesNothing },
@@ -207,7 +207,7 @@ const TABLE: Row[] = [
       expect(await tags()).toEqual([]);
     },
   },
-  { kind: 'register() from the worker with no window open', expected: 'rejects InvalidAccessError (SPEC §2 step 3)', before: () => (windows = []), run: () => sync().register('t'), outcome: { rejects: 'InvalidAccessError', message: /without a window/ }, after: storesNothing },
+  { kind: 'register() from the worker with no window open', expected: 'rejects InvalidAccessError (docs/semantics.md §2 step 3)', before: () => (windows = []), run: () => sync().register('t'), outcome: { rejects: 'InvalidAccessError', message: /without a window/ }, after: storesNothing },
   { kind: 'register() from the worker with only a nested frame open', expected: 'rejects InvalidAccessError: only top-level windows count', before: () => (windows = [{ frameType: 'nested' }]), run: () => sync().register('t'), outcome: { rejects: 'InvalidAccessError' }, after: storesNothing },
   { kind: 'getTags() on a wrong this', expected: 'rejects TypeError, never throws', run: () => (SyncManager.prototype.getTags as (...a: unknown[]) => Promise<string[]>).call(Object.create(SyncManager.prototype)), outcome: { rejects: 'TypeError' } },
   { kind: 'getTags(with, arguments)', expected: 'resolves; arguments ignored', before: () => sync().register('t'), run: () => sync().getTags('x', 1), outcome: { resolves: ['t'] } },

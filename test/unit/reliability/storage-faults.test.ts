@@ -1,5 +1,5 @@
 /**
- * Storage faults through the public API (issue #4). Each fault must give a clear UnknownError (SPEC §2 step 4:
+ * Storage faults through the public API. Each fault must give a clear UnknownError (docs/semantics.md §2 step 4:
  * "with a message that says why") from registration.sync.register() / getTags(), never an uncaught exception or
  * an unhandled rejection, and never lose what was already stored. The worker half (Dispatcher) must report
  * the fault, keep running and lose nothing either.
@@ -165,7 +165,7 @@ describe('open() failing', () => {
   // The open request fails asynchronously: creating the schema hits the quota, so the upgrade transaction aborts
   // and the open request errors with AbortError. idb wraps the upgrade transaction for the `upgrade` callback,
   // which creates its `done` promise; nobody handles that promise, so its rejection is unhandled (idb's own
-  // issues jakearchibald/idb#320, #326). SPEC §5: "never an uncaught exception".
+  // issues jakearchibald/idb#320, #326). docs/semantics.md §5: "never an uncaught exception".
   it('the upgrade creating the schema aborts (QuotaExceededError) → UnknownError, and no unhandled rejection', async () => {
     const reg = registration();
     const fault = upgradeFails();
@@ -393,7 +393,7 @@ describe('corrupt or foreign records in our store', () => {
     expect(await reg.sync.getTags()).toEqual(['a', 'b']);
   });
 
-  // getTags() is "in registration order" (SPEC §2). A counter that restarts at 1 when it reads back corrupt gives
+  // getTags() is "in registration order" (docs/semantics.md §2). A counter that restarts at 1 when it reads back corrupt gives
   // the next registration an order below the ones already stored, so it is listed first.
   it('a corrupt order counter with registrations already stored: new ones are still listed after them', async () => {
     const reg = await seed();
@@ -555,7 +555,7 @@ describe('the dispatcher meeting storage faults', () => {
     expect(await rawRecord(scope, 'a')).toBeUndefined();
   });
 
-  // SPEC §3: "A registration must never fire twice at once". The lease is renewed every LEASE_TTL/3 while the
+  // docs/semantics.md §3: "A registration must never fire twice at once". The lease is renewed every LEASE_TTL/3 while the
   // event runs. If storage fails for those renewals (a full disk for half a minute, Safari losing its IndexedDB
   // server) and then recovers, the worker's own wake-up at the lease's expiry reaps its own running firing as
   // "abandoned" (claimDue reaps any lapsed lease, the caller's own included), and a register() of the same tag,

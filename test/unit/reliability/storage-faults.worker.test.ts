@@ -1,5 +1,5 @@
 /**
- * "A worker that finds storage broken keeps running the app's other handlers" (issue #4), over a fake
+ * "A worker that finds storage broken keeps running the app's other handlers", over a fake
  * ServiceWorkerGlobalScope built as in test/unit/install.worker.test.ts: the happy-dom window stands in for
  * `self`. The polyfill is installed while IndexedDB is missing (the worker starts with storage broken), the app's
  * script then adds its own message, fetch and sync listeners, and for each storage fault the test posts our poke,

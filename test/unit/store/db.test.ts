@@ -197,7 +197,7 @@ describe('corrupt and foreign records', () => {
     expect(await rawRecord(SCOPE, 'bad-state')).toEqual(corrupt[0]);
   });
 
-  // SPEC §5: a corrupt record must never cause a silent loss. A corrupt order counter makes register() resolve
+  // docs/semantics.md §5: a corrupt record must never cause a silent loss. A corrupt order counter makes register() resolve
   // while the record it stored has a non-numeric order, which list() and getTags() then ignore forever.
   it.each([
     ['a string', 'x'],
@@ -596,7 +596,7 @@ describe('a failed write changes nothing', () => {
     expect(await rawRecord(SCOPE, 'a')).toEqual(firing('a'));
   });
 
-  // SPEC §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
+  // docs/semantics.md §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
   // the transaction must not commit: here the first record would be left `firing` under a lease whose holder was
   // told the claim failed, so it would burn an attempt without an event ever being dispatched.
   it('claimDue: a put that throws part-way → StorageError and no record claimed', async () => {

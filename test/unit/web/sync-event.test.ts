@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SyncEventClass, defineSyncEvent, dispatchSyncEvent, onsyncAccessor } from '../../../src/web/sync-event';
 
-// happy-dom has no ExtendableEvent. Like every engine's, a script-created one throws from waitUntil (SPEC §4).
+// happy-dom has no ExtendableEvent. Like every engine's, a script-created one throws from waitUntil (docs/semantics.md §4).
 class ExtendableEvent extends Event {
   waitUntil(_f: unknown): void {
     throw new DOMException('x', 'InvalidStateError');
@@ -337,7 +337,7 @@ describe('dispatchSyncEvent', () => {
     expect(await state(result)).toBe('fulfilled');
   });
 
-  // SPEC §3/§4: waitUntil either throws InvalidStateError or its promise counts towards the outcome. Here the
+  // docs/semantics.md §3/§4: waitUntil either throws InvalidStateError or its promise counts towards the outcome. Here the
   // call comes a few microtasks after the first promise fulfilled: the implementation still accepts it (its
   // pending count drops a task later) but the outcome has already fulfilled, so the rejection is lost.
   it('a waitUntil that is accepted is always part of the outcome, even a few microtasks after the rest settled', async () => {

@@ -144,7 +144,7 @@ describe('Dispatcher', () => {
     expect(fired.map((f) => f.lastChance)).toEqual([false, false, true]);
   });
 
-  // SPEC §4: "timers while the worker is alive" are a chance to fire. After a failure the dispatcher must wake
+  // docs/semantics.md §4: "timers while the worker is alive" are a chance to fire. After a failure the dispatcher must wake
   // up for the retry time. It only re-arms its timer from claimDue's `next`, computed before the event failed
   // (the lease expiry, LEASE_TTL = 30 s), so a retry due in 50 ms waits for 30 s.
   it('retries a failed event by itself once initialRetryDelay has passed', async () => {
@@ -178,7 +178,7 @@ describe('Dispatcher', () => {
     expect(fired.map((f) => f.lastChance)).toEqual([false, false]);
   });
 
-  // run()'s promise goes to the waking event's waitUntil (SPEC §4) to keep the worker alive while events run.
+  // run()'s promise goes to the waking event's waitUntil (docs/semantics.md §4) to keep the worker alive while events run.
   it('run() also covers the second firing of a tag re-registered while it fired', async () => {
     const fired: Fired[] = [];
     let release!: () => void;
