@@ -304,7 +304,7 @@ describe('the matchers (each can fail)', () => {
     [j('docs/semantics.md', ' §2 steps 1 and 5'), ['§2 steps 1 and 5: no step 5 in §2']],
     [j('docs/semantics.md', ' §1, §9'), ['§9: no section 9']],
     [j('docs/semantics.md', ' §1 and §7'), ['§7: no section 7']],
-    [j('[semantics.md', ' §4](semantics.md#x)'), ['§4: no section 4']],
+    [j('[semantics.md', ' §4](semantics', '.md#x)'), ['§4: no section 4']],
     [j('docs/semantics.md', ' §1 step 1'), ['§1 step 1: no step 1 in §1']],
   ])('checks the citation %j', (line, problems) => {
     const found = unresolved('x', line, sections).filter((f) => f.rule === 'semantics-citation').map((f) => f.text);
