@@ -16,6 +16,7 @@ import { expect, vi } from 'vitest';
 import { Outcome, SyncRecord, isLastChance } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
+import { leasePolicyArb, outcomeArb } from './common';
 
 export const SCOPE = 'https://example.com/app/';
 export const TTL = 300;
@@ -317,7 +318,6 @@ async function advance(w: World, ms: number): Promise<void> {
 
 const ctxArb = fc.integer({ min: 0, max: MAX_CONTEXTS - 1 });
 const tagArb = fc.constantFrom(...TAGS);
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(ctxArb, tagArb).map(([c, t]) => new Register(c, t)),
   ctxArb.map((c) => new Claim(c)),
@@ -334,12 +334,7 @@ export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   fc.oneof(fc.integer({ min: 0, max: 2 * TTL }), fc.integer({ min: 0, max: 20 * TTL })).map((ms) => new Advance(ms)),
 ];
 
-export const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
-  maxAttempts: fc.integer({ min: 1, max: 4 }),
-  initialRetryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 * TTL })),
-  retryDelayFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 3, noNaN: true })),
-  maxEventDuration: fc.constant(TTL),
-});
+export const policyArb: fc.Arbitrary<RetryPolicy> = leasePolicyArb(TTL);
 
 /** Every live event settles with `outcome`; one instance stays and passes until nothing is stored. */
 async function drain(w: World, outcome: Outcome): Promise<void> {
