@@ -1,6 +1,7 @@
 /**
  * What the property harnesses and their model tests share: the app's outcome, the command sequences, the retry
- * policy of the lease-level harnesses (core, store), and a model-based property over 2 or 3 contexts.
+ * policy of the lease-level harnesses (core, store), the clock command, and a model-based property over 2 or 3
+ * contexts.
  */
 import fc from 'fast-check';
 import { Outcome } from '../../src/core/registration';
@@ -24,6 +25,25 @@ export function leasePolicyArb(ttl: number): fc.Arbitrary<RetryPolicy> {
     retryDelayFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 3, noNaN: true })),
     maxEventDuration: fc.constant(ttl),
   });
+}
+
+/** The command "time passes by ms" of an async harness: `advance` moves the clock, then `after` checks the world. */
+export function advanceCommand<W extends object>(
+  advance: (w: W, ms: number) => Promise<void>, after: (w: W, what: string) => Promise<void>,
+) {
+  return class Advance implements fc.AsyncCommand<W, W> {
+    constructor(readonly ms: number) {}
+    check(): boolean {
+      return true;
+    }
+    async run(w: W): Promise<void> {
+      await advance(w, this.ms);
+      await after(w, this.toString());
+    }
+    toString(): string {
+      return `advance(${this.ms})`;
+    }
+  };
 }
 
 /** 2 to `max` contexts (tabs and worker instances) over one database. */

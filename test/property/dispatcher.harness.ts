@@ -27,7 +27,7 @@ import { Outcome, SyncRecord } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants, bounded, neverConcurrent } from './invariants';
 import { quotaExceededOnCommit } from '../unit/reliability/faults';
-import { outcomeArb } from './common';
+import { advanceCommand, outcomeArb } from './common';
 
 export const SCOPE = 'https://example.com/app/';
 const TAGS = ['a', 'b', 'c'] as const;
@@ -447,19 +447,7 @@ export class Online implements Cmd {
   }
 }
 
-export class Advance implements Cmd {
-  constructor(readonly ms: number) {}
-  check(): boolean {
-    return true;
-  }
-  async run(w: World): Promise<void> {
-    await advance(w, this.ms);
-    await settled(w, this.toString());
-  }
-  toString(): string {
-    return `advance(${this.ms})`;
-  }
-}
+export const Advance = advanceCommand(advance, settled);
 
 /**
  * Storage refuses every write for `ms` (quota exceeded at commit, as Chromium reports it; reads still work),

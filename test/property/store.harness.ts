@@ -16,7 +16,7 @@ import { expect, vi } from 'vitest';
 import { Outcome, SyncRecord, isLastChance } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
-import { leasePolicyArb, outcomeArb } from './common';
+import { advanceCommand, leasePolicyArb, outcomeArb } from './common';
 
 export const SCOPE = 'https://example.com/app/';
 export const TTL = 300;
@@ -136,14 +136,18 @@ export class Register extends Op {
   }
 }
 
-/** A live worker instance's pass: claims (and so dispatches) everything due. */
-export class Claim extends Op {
+/** An operation of the live worker instance in one context. */
+abstract class LiveOp extends Op {
   constructor(readonly context: number) {
     super();
   }
   check(w: Readonly<World>): boolean {
     return this.context < w.contexts.length && w.contexts[this.context].alive;
   }
+}
+
+/** A live worker instance's pass: claims (and so dispatches) everything due. */
+export class Claim extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
     const { claimed } = await c.store.claimDue(SCOPE, w.now, c.instance, TTL, w.policy);
@@ -155,12 +159,9 @@ export class Claim extends Op {
 }
 
 /** One of this instance's events settles with the app's outcome. */
-export class Settle extends Op {
-  constructor(readonly context: number, readonly pick: number, readonly outcome: Outcome) {
-    super();
-  }
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
+export class Settle extends LiveOp {
+  constructor(context: number, readonly pick: number, readonly outcome: Outcome) {
+    super(context);
   }
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
@@ -214,13 +215,7 @@ export class ZombieSettle extends Op {
   }
 }
 
-export class Renew extends Op {
-  constructor(readonly context: number) {
-    super();
-  }
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
-  }
+export class Renew extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
     await c.store.renewAll(SCOPE, Array.from(c.open.keys()), w.now, c.instance, TTL);
@@ -245,17 +240,26 @@ export class Both implements Cmd {
   }
 }
 
-/** The worker instance in this context is terminated: no more renewals, its events are over. */
-export class Kill implements Cmd {
-  constructor(readonly context: number) {}
+/** A command on the worker instance of one context: `act` on it while it is alive (`alive`) or dead. */
+class WorkerCmd implements Cmd {
+  constructor(
+    readonly name: string, readonly alive: boolean, readonly act: (w: World, context: number) => void, readonly context: number,
+  ) {}
   check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
+    return this.context < w.contexts.length && w.contexts[this.context].alive === this.alive;
   }
   async run(w: World): Promise<void> {
-    kill(w, this.context);
+    this.act(w, this.context);
   }
   toString(): string {
-    return `kill(ctx ${this.context})`;
+    return `${this.name}(ctx ${this.context})`;
+  }
+}
+
+/** The worker instance in this context is terminated: no more renewals, its events are over. */
+export class Kill extends WorkerCmd {
+  constructor(context: number) {
+    super('kill', true, kill, context);
   }
 }
 
@@ -273,16 +277,10 @@ function kill(w: World, context: number): void {
   c.store.closeDatabase();
 }
 
-export class Restart implements Cmd {
-  constructor(readonly context: number) {}
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && !w.contexts[this.context].alive;
-  }
-  async run(w: World): Promise<void> {
-    restart(w, this.context);
-  }
-  toString(): string {
-    return `restart(ctx ${this.context})`;
+/** A new worker instance in this context, after its last one died. */
+export class Restart extends WorkerCmd {
+  constructor(context: number) {
+    super('restart', false, restart, context);
   }
 }
 
@@ -292,19 +290,7 @@ function restart(w: World, context: number): void {
   c.alive = true;
 }
 
-export class Advance implements Cmd {
-  constructor(readonly ms: number) {}
-  check(): boolean {
-    return true;
-  }
-  async run(w: World): Promise<void> {
-    await advance(w, this.ms);
-    await reconcile(w, this.toString());
-  }
-  toString(): string {
-    return `advance(${this.ms})`;
-  }
-}
+export const Advance = advanceCommand(advance, reconcile);
 
 /** Moves the clock; live instances holding leases renew them every TTL/3 on the way. */
 async function advance(w: World, ms: number): Promise<void> {
