@@ -10,10 +10,18 @@ const reg = (tag: string, t: number, tDone = t) => ({ tag, t, tDone, from: 'page
 
 const run = (log: Entry[], registrations: ReturnType<typeof reg>[], extra: Record<string, unknown> = {}) =>
   checkInvariants({ log, registrations, maxAttempts: 3, ...extra });
+/** A history the checker must find no problem in; its figures. */
+const clean = (log: Entry[], registrations: ReturnType<typeof reg>[]) => {
+  const { figures, problems } = run(log, registrations);
+  expect(problems).toEqual([]);
+  return figures;
+};
+/** "a" fires at 100 and succeeds, then fires again at 400: which register() calls explain the second firing? */
+const firedTwice = [sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)];
 
 describe('fault invariants', () => {
   it('a clean history has every must-be-zero figure at 0', () => {
-    const { figures, problems } = run(
+    const figures = clean(
       [
         sync('a', 100), end('a', 150),
         sync('b', 100), end('b', 120, 'rejected'),
@@ -24,7 +32,6 @@ describe('fault invariants', () => {
       ],
       [reg('a', 50), reg('b', 60), reg('c', 70)],
     );
-    expect(problems).toEqual([]);
     expect(violations(figures)).toEqual([]);
     expect(figures).toMatchObject({ tags: 3, firings: 6, retried: 3, succeeded: 2, exhausted: 1, lost: 0 });
   });
@@ -96,8 +103,7 @@ describe('fault invariants', () => {
       sync('a', 4600, 'w1', true), end('a', 4610),
       sync('a', 9000), end('a', 9010), // registered again after success: a new run
     ];
-    const { figures, problems } = run(log, [reg('a', 50), reg('a', 1250, 1260), reg('a', 8000)]);
-    expect(problems).toEqual([]);
+    const figures = clean(log, [reg('a', 50), reg('a', 1250, 1260), reg('a', 8000)]);
     expect(figures).toMatchObject({ succeeded: 1, retried: 5 });
   });
 
@@ -124,27 +130,21 @@ describe('fault invariants', () => {
   it('a re-registration that resolved just before a firing\'s handler entry may have landed after its claim', () => {
     // The worker was busy after the claim: the register() of 60 (the record existed since 0) resolved at 90, before
     // the handler's entry at 100, and still made the firing after the success.
-    const log = [sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)];
-    const { figures, problems } = run(log, [reg('a', 0), reg('a', 60, 90)]);
-    expect(problems).toEqual([]);
-    expect(figures.unregistered).toBe(0);
+    expect(clean(firedTwice, [reg('a', 0), reg('a', 60, 90)]).unregistered).toBe(0);
   });
 
   it('unregistered: a firing after a success that no register() near enough explains', () => {
     // Too early to have landed after the claim (more than SLACK_BEFORE before the entry)...
     expect(run([sync('a', 1000), end('a', 1050), sync('a', 3000), end('a', 3050)], [reg('a', 0), reg('a', 500, 520)]).figures.unregistered).toBe(1);
     // ...or the register() that created the record: it cannot land in a firing of that record.
-    expect(run([sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)], [reg('a', 60, 90)]).figures.unregistered).toBe(1);
+    expect(run(firedTwice, [reg('a', 60, 90)]).figures.unregistered).toBe(1);
     // ...or made after a firing that removed the record, so it created the next one.
     const log = [sync('a', 100), end('a', 150), sync('a', 1000), end('a', 1050), sync('a', 3000), end('a', 3050)];
     expect(run(log, [reg('a', 0), reg('a', 900, 950)]).figures.unregistered).toBe(1);
   });
 
   it('a register() made while the first firing ran, but resolved after it, may start a new run', () => {
-    const log = [sync('a', 100), end('a', 150), sync('a', 400), end('a', 450)];
-    const { figures, problems } = run(log, [reg('a', 50), reg('a', 90, 300)]);
-    expect(problems).toEqual([]);
-    expect(figures.succeeded).toBe(1);
+    expect(clean(firedTwice, [reg('a', 50), reg('a', 90, 300)]).succeeded).toBe(1);
   });
 
   it('unregistered: a firing of a tag nobody registered', () => {
@@ -160,9 +160,7 @@ describe('fault invariants', () => {
       sync('a', 2600), end('a', 2610, 'rejected'),
       sync('a', 4700, 'w1', true), end('a', 4710, 'rejected'),
     ];
-    const { figures, problems } = run(log, [reg('a', 50), reg('a', 1400)]);
-    expect(problems).toEqual([]);
-    expect(figures.exhausted).toBe(1);
+    expect(clean(log, [reg('a', 50), reg('a', 1400)]).exhausted).toBe(1);
   });
 
   it('a firing that never ends is closed by maxEventDuration as a failure', () => {

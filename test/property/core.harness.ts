@@ -16,6 +16,7 @@ import {
 } from '../../src/core/registration';
 import { MAX_DELAY, RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
+import { leasePolicyArb, outcomeArb } from './common';
 import { expect } from 'vitest';
 
 export const SCOPE = 'https://example.com/app/';
@@ -395,7 +396,6 @@ function advance(m: Model, r: Real, ms: number): void {
 
 const tagArb = fc.constantFrom(...TAGS);
 const slotArb = fc.integer({ min: 0, max: SLOTS - 1 });
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   tagArb.map((t) => new Register(t)),
   fc.tuple(slotArb, tagArb).map(([s, t]) => new Claim(s, t)),
@@ -409,12 +409,7 @@ export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   fc.oneof(fc.integer({ min: 0, max: 2 * TTL }), fc.integer({ min: 0, max: 30 * TTL })).map((ms) => new Advance(ms)),
 ];
 
-export const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
-  maxAttempts: fc.integer({ min: 1, max: 4 }),
-  initialRetryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 * TTL })),
-  retryDelayFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 3, noNaN: true })),
-  maxEventDuration: fc.constant(TTL),
-});
+export const policyArb: fc.Arbitrary<RetryPolicy> = leasePolicyArb(TTL);
 
 export function newModel(policy: RetryPolicy): Model {
   return {

@@ -13,17 +13,17 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Outcome, SyncRecord, isDue, isSyncRecord, recordKey, settle } from '../../src/core/registration';
+import { SyncRecord, isDue, isSyncRecord, recordKey, settle } from '../../src/core/registration';
 import { MAX_DELAY, RetryPolicy, retryDelay, updatePolicy } from '../../src/core/policy';
 import { SCOPE, TTL, commandArbs, policyArb, runCore } from './core.harness';
+import { commandsArb, outcomeArb } from './common';
 
 export const CORE_MODEL_RUNS = 6000;
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 
 describe('core state machine, model-based', () => {
   it(`agrees with the spec model and keeps the four invariants (${CORE_MODEL_RUNS} runs)`, () => {
     fc.assert(
-      fc.property(policyArb, fc.commands(commandArbs, { maxCommands: 40, size: 'max' }), outcomeArb, (policy, cmds, outcome) => {
+      fc.property(policyArb, commandsArb(commandArbs), outcomeArb, (policy, cmds, outcome) => {
         runCore(policy, cmds, outcome);
       }),
       { numRuns: CORE_MODEL_RUNS },

@@ -27,6 +27,7 @@ import { Outcome, SyncRecord } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants, bounded, neverConcurrent } from './invariants';
 import { quotaExceededOnCommit } from '../unit/reliability/faults';
+import { advanceCommand, outcomeArb } from './common';
 
 export const SCOPE = 'https://example.com/app/';
 const TAGS = ['a', 'b', 'c'] as const;
@@ -446,19 +447,7 @@ export class Online implements Cmd {
   }
 }
 
-export class Advance implements Cmd {
-  constructor(readonly ms: number) {}
-  check(): boolean {
-    return true;
-  }
-  async run(w: World): Promise<void> {
-    await advance(w, this.ms);
-    await settled(w, this.toString());
-  }
-  toString(): string {
-    return `advance(${this.ms})`;
-  }
-}
+export const Advance = advanceCommand(advance, settled);
 
 /**
  * Storage refuses every write for `ms` (quota exceeded at commit, as Chromium reports it; reads still work),
@@ -497,7 +486,6 @@ async function advance(w: World, ms: number, atOnce = false): Promise<void> {
 
 const ctxArb = fc.integer({ min: 0, max: MAX_CONTEXTS - 1 });
 const tagArb = fc.constantFrom(...TAGS);
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 const registerArb = fc.tuple(ctxArb, tagArb, fc.option(fc.nat(2), { freq: 4 }), fc.boolean())
   .map(([c, t, p, wait]) => new Register(c, t, p, wait));
 const settleArb = fc.tuple(fc.nat(3), outcomeArb).map(([p, o]) => new Settle(p, o));

@@ -7,26 +7,21 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { Outcome } from '../../src/core/registration';
 import {
   Hiccup, MAX_CONTEXTS, commandArbs, modesArb, policyArb, runWorld, setupPool, teardownPool,
 } from './dispatcher.harness';
+import { commandsArb, contextsArb, modelRuns, outcomeArb } from './common';
 
 export const DISPATCHER_MODEL_RUNS = Number(process.env.DISPATCHER_RUNS) || 400;
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 
 beforeAll(setupPool);
 afterAll(teardownPool);
 
 describe('dispatchers in several contexts over one database, model-based', () => {
   it(`never lose, double or over-fire a registration (${DISPATCHER_MODEL_RUNS} runs)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        policyArb, fc.integer({ min: 2, max: MAX_CONTEXTS }), modesArb,
-        fc.commands(commandArbs, { maxCommands: 40, size: 'max' }), outcomeArb,
-        (policy, n, modes, cmds, outcome) => runWorld(policy, n, modes, cmds, outcome, false),
-      ),
-      { numRuns: DISPATCHER_MODEL_RUNS },
+    await modelRuns(
+      DISPATCHER_MODEL_RUNS, [policyArb, contextsArb(MAX_CONTEXTS), modesArb, commandsArb(commandArbs), outcomeArb],
+      (policy, n, modes, cmds, outcome) => runWorld(policy, n, modes, cmds, outcome, false),
     );
   }, 600000);
 });
@@ -37,14 +32,10 @@ export const HICCUP_RUNS = Number(process.env.HICCUP_RUNS) || 250;
 // for 1 to 45 s at random: lease renewals, settles, claims and register() calls fail meanwhile.
 describe('the same, with storage failing for a while (Hiccup)', () => {
   it(`never fire a tag twice at once, even when renewals and settles fail (${HICCUP_RUNS} runs)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        policyArb, fc.integer({ min: 2, max: MAX_CONTEXTS }), modesArb,
-        fc.commands([...commandArbs, fc.integer({ min: 1000, max: 45000 }).map((ms) => new Hiccup(ms))], { maxCommands: 40, size: 'max' }),
-        outcomeArb,
-        (policy, n, modes, cmds, outcome) => runWorld(policy, n, modes, cmds, outcome, true),
-      ),
-      { numRuns: HICCUP_RUNS },
+    const hiccupArb = fc.integer({ min: 1000, max: 45000 }).map((ms) => new Hiccup(ms));
+    await modelRuns(
+      HICCUP_RUNS, [policyArb, contextsArb(MAX_CONTEXTS), modesArb, commandsArb([...commandArbs, hiccupArb]), outcomeArb],
+      (policy, n, modes, cmds, outcome) => runWorld(policy, n, modes, cmds, outcome, true),
     );
   }, 600000);
 });

@@ -16,6 +16,7 @@ import { expect, vi } from 'vitest';
 import { Outcome, SyncRecord, isLastChance } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
+import { advanceCommand, leasePolicyArb, outcomeArb } from './common';
 
 export const SCOPE = 'https://example.com/app/';
 export const TTL = 300;
@@ -135,14 +136,18 @@ export class Register extends Op {
   }
 }
 
-/** A live worker instance's pass: claims (and so dispatches) everything due. */
-export class Claim extends Op {
+/** An operation of the live worker instance in one context. */
+abstract class LiveOp extends Op {
   constructor(readonly context: number) {
     super();
   }
   check(w: Readonly<World>): boolean {
     return this.context < w.contexts.length && w.contexts[this.context].alive;
   }
+}
+
+/** A live worker instance's pass: claims (and so dispatches) everything due. */
+export class Claim extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
     const { claimed } = await c.store.claimDue(SCOPE, w.now, c.instance, TTL, w.policy);
@@ -154,12 +159,9 @@ export class Claim extends Op {
 }
 
 /** One of this instance's events settles with the app's outcome. */
-export class Settle extends Op {
-  constructor(readonly context: number, readonly pick: number, readonly outcome: Outcome) {
-    super();
-  }
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
+export class Settle extends LiveOp {
+  constructor(context: number, readonly pick: number, readonly outcome: Outcome) {
+    super(context);
   }
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
@@ -213,13 +215,7 @@ export class ZombieSettle extends Op {
   }
 }
 
-export class Renew extends Op {
-  constructor(readonly context: number) {
-    super();
-  }
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
-  }
+export class Renew extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
     await c.store.renewAll(SCOPE, Array.from(c.open.keys()), w.now, c.instance, TTL);
@@ -244,17 +240,26 @@ export class Both implements Cmd {
   }
 }
 
-/** The worker instance in this context is terminated: no more renewals, its events are over. */
-export class Kill implements Cmd {
-  constructor(readonly context: number) {}
+/** A command on the worker instance of one context: `act` on it while it is alive (`alive`) or dead. */
+class WorkerCmd implements Cmd {
+  constructor(
+    readonly name: string, readonly alive: boolean, readonly act: (w: World, context: number) => void, readonly context: number,
+  ) {}
   check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && w.contexts[this.context].alive;
+    return this.context < w.contexts.length && w.contexts[this.context].alive === this.alive;
   }
   async run(w: World): Promise<void> {
-    kill(w, this.context);
+    this.act(w, this.context);
   }
   toString(): string {
-    return `kill(ctx ${this.context})`;
+    return `${this.name}(ctx ${this.context})`;
+  }
+}
+
+/** The worker instance in this context is terminated: no more renewals, its events are over. */
+export class Kill extends WorkerCmd {
+  constructor(context: number) {
+    super('kill', true, kill, context);
   }
 }
 
@@ -272,16 +277,10 @@ function kill(w: World, context: number): void {
   c.store.closeDatabase();
 }
 
-export class Restart implements Cmd {
-  constructor(readonly context: number) {}
-  check(w: Readonly<World>): boolean {
-    return this.context < w.contexts.length && !w.contexts[this.context].alive;
-  }
-  async run(w: World): Promise<void> {
-    restart(w, this.context);
-  }
-  toString(): string {
-    return `restart(ctx ${this.context})`;
+/** A new worker instance in this context, after its last one died. */
+export class Restart extends WorkerCmd {
+  constructor(context: number) {
+    super('restart', false, restart, context);
   }
 }
 
@@ -291,19 +290,7 @@ function restart(w: World, context: number): void {
   c.alive = true;
 }
 
-export class Advance implements Cmd {
-  constructor(readonly ms: number) {}
-  check(): boolean {
-    return true;
-  }
-  async run(w: World): Promise<void> {
-    await advance(w, this.ms);
-    await reconcile(w, this.toString());
-  }
-  toString(): string {
-    return `advance(${this.ms})`;
-  }
-}
+export const Advance = advanceCommand(advance, reconcile);
 
 /** Moves the clock; live instances holding leases renew them every TTL/3 on the way. */
 async function advance(w: World, ms: number): Promise<void> {
@@ -317,7 +304,6 @@ async function advance(w: World, ms: number): Promise<void> {
 
 const ctxArb = fc.integer({ min: 0, max: MAX_CONTEXTS - 1 });
 const tagArb = fc.constantFrom(...TAGS);
-const outcomeArb = fc.constantFrom<Outcome>('success', 'failure');
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(ctxArb, tagArb).map(([c, t]) => new Register(c, t)),
   ctxArb.map((c) => new Claim(c)),
@@ -334,12 +320,7 @@ export const commandArbs: Array<fc.Arbitrary<Cmd>> = [
   fc.oneof(fc.integer({ min: 0, max: 2 * TTL }), fc.integer({ min: 0, max: 20 * TTL })).map((ms) => new Advance(ms)),
 ];
 
-export const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
-  maxAttempts: fc.integer({ min: 1, max: 4 }),
-  initialRetryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 * TTL })),
-  retryDelayFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 3, noNaN: true })),
-  maxEventDuration: fc.constant(TTL),
-});
+export const policyArb: fc.Arbitrary<RetryPolicy> = leasePolicyArb(TTL);
 
 /** Every live event settles with `outcome`; one instance stays and passes until nothing is stored. */
 async function drain(w: World, outcome: Outcome): Promise<void> {
