@@ -7,14 +7,14 @@ import { setSyncHost, shapeSyncManager, syncGetter } from './web/sync-manager';
 import { defineSyncEvent, onsyncAccessor } from './web/sync-event';
 import { Dispatcher } from './worker/dispatcher';
 import { listenForWakeups } from './worker/wakeups';
-import { PageTriggers } from './page/triggers';
+import { PageWakeups } from './page/wakeups';
 import { setDebug } from './debug';
 import { removeScope } from './store/db';
 
 type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
 type Apply = (options: Options) => void;
 
-export const VERSION = __VERSION__;
+const VERSION = __VERSION__;
 
 const globalScope = self as unknown as Record<string, unknown>;
 
@@ -52,11 +52,11 @@ function defineShared(): void {
 function installWindow(): Apply | null {
   if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
   defineShared();
-  const triggers = new PageTriggers(report);
-  setSyncHost(triggers);
-  triggers.start();
+  const wakeups = new PageWakeups(report);
+  setSyncHost(wakeups);
+  wakeups.start();
   return (options) => {
-    if (options.checkInterval !== undefined) triggers.setCheckInterval(options.checkInterval as number);
+    if (options.checkInterval !== undefined) wakeups.setCheckInterval(options.checkInterval as number);
   };
 }
 
@@ -67,10 +67,14 @@ function installWorker(): Apply {
   defineGlobal('SyncEvent', SyncEvent);
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
-  const dispatcher = new Dispatcher(
-    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
-    () => isActiveWorker(scope),
-  );
+  const dispatcher = new Dispatcher({
+    scope: scope.registration.scope,
+    target: scope,
+    SyncEvent,
+    isOnline: () => scope.navigator.onLine !== false,
+    report,
+    isActive: () => isActiveWorker(scope),
+  });
   setSyncHost({
     // docs/semantics.md §2 step 3: only a top-level window counts.
     hasWindow: () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true })

@@ -168,8 +168,8 @@ describe('install(\'worker\')', () => {
 
   it('a poke fires what is due, under the message event\'s waitUntil, and the app never sees it', async () => {
     windows = [{ frameType: 'top-level' }];
-    const { register } = await import('../../src/store/db');
-    await register(SCOPE, 'poked'); // as a page would, without waking the worker
+    const { storeRegistration } = await import('../../src/store/db');
+    await storeRegistration(SCOPE, 'poked'); // as a page would, without waking the worker
     const message = extendable('message', poke(true));
     dispatchEvent(message);
     expect(message.waitUntil).toHaveBeenCalledTimes(1);

@@ -11,9 +11,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { PROTOCOL_KEY, PROTOCOL_VERSION, poke } from '../../../src/protocol';
-import { closeDatabase, list, register as storeRegister } from '../../../src/store/db';
+import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { MAX_DELAY } from '../../../src/core/policy';
-import { PageTriggers } from '../../../src/page/triggers';
+import { PageWakeups } from '../../../src/page/wakeups';
 import { sleep, until } from '../helpers';
 
 const SCOPE = 'https://example.com/bad-input/';
@@ -64,7 +64,7 @@ function extendable(type: string, data?: unknown) {
 async function fireWith(tag: string, handle: (e: SyncEvent) => void): Promise<void> {
   workerState('activated');
   handler = handle;
-  await storeRegister(SCOPE, tag);
+  await storeRegistration(SCOPE, tag);
   const message = extendable('message', poke(true));
   dispatchEvent(message);
   await message.waitUntil.mock.calls[0][0];
@@ -174,14 +174,14 @@ const TABLE: Row[] = [
   {
     kind: 'register() on an unregistered registration whose worker still runs',
     expected: 'resolves, and the next page check drops the tag, as Chromium drops an unregistered scope\'s tags',
-    standIn: 'navigator.serviceWorker.getRegistrations() no longer lists the scope; PageTriggers.check() is the page\'s check',
+    standIn: 'navigator.serviceWorker.getRegistrations() no longer lists the scope; PageWakeups.check() is the page\'s check',
     run: () => (new ServiceWorkerRegistration(SCOPE, {}) as Registration).sync.register('orphan'),
     outcome: { resolves: undefined },
     after: async () => {
       expect(await tags()).toEqual(['orphan']);
       Object.defineProperty(navigator, 'serviceWorker', { value: { getRegistrations: async () => [] }, configurable: true });
       try {
-        await new PageTriggers(() => undefined).check();
+        await new PageWakeups(() => undefined).check();
       } finally {
         delete (navigator as unknown as Record<string, unknown>).serviceWorker;
       }
@@ -331,7 +331,7 @@ const TABLE: Row[] = [
   {
     kind: 'a forged poke saying offline, with a registration pending',
     expected: 'that pass fires nothing; the next wake-up (with no page view) fires it',
-    before: () => storeRegister(SCOPE, 'pending'),
+    before: () => storeRegistration(SCOPE, 'pending'),
     run: () => {
       workerState('activated');
       const message = extendable('message', poke(false));

@@ -17,7 +17,7 @@ import { Mock, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it,
 import { forceCloseDatabase } from 'fake-indexeddb';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
-import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, register } from '../../../src/store/db';
+import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, storeRegistration } from '../../../src/store/db';
 import { SyncHost, setSyncHost, syncGetter } from '../../../src/web/sync-manager';
 import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
@@ -350,7 +350,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher(SCOPE, t, SyncEvent, () => true, report);
+    const d = new Dispatcher({ scope: SCOPE, target: t, SyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['mine']);
     expect(report).not.toHaveBeenCalled();
@@ -366,7 +366,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher(scope, t, SyncEvent, () => true, report);
+    const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['valid']);
     expect(report).not.toHaveBeenCalled();
@@ -459,7 +459,7 @@ function worker(handler: (event: SyncEvent, fired: Fired[]) => void = () => unde
     if (!extended) done();
   });
   const report = vi.fn();
-  const d = new Dispatcher(scope, t, SyncEvent, () => true, report);
+  const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
   d.policy = { ...DEFAULT_POLICY, ...policy };
   return { d, scope, fired, report, overlaps: () => overlaps };
 }
@@ -477,7 +477,7 @@ function deferred() {
 describe('the dispatcher meeting storage faults', () => {
   it('IndexedDB missing: run() resolves, reports a StorageError saying so, fires nothing', async () => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     closeDatabase();
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     await expect(d.run()).resolves.toBeUndefined();
@@ -490,7 +490,7 @@ describe('the dispatcher meeting storage faults', () => {
 
   it('a newer version: run() resolves and reports it; nothing fires, nothing is lost', async () => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     closeDatabase();
     (await rawOpen(factory, DB_VERSION + 1)).close();
     await expect(d.run()).resolves.toBeUndefined();
@@ -505,8 +505,8 @@ describe('the dispatcher meeting storage faults', () => {
     ['the transaction aborted after its first write', () => abortAfterPut(1), /AbortError|TransactionInactiveError/],
   ])('claiming fails (%s): run() resolves, reports, fires nothing; the registration is untouched and fires later', async (_name, inject, why) => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
-    await register(scope, 'b');
+    await storeRegistration(scope, 'a');
+    await storeRegistration(scope, 'b');
     const before = await rawRecords();
     const fault = inject();
     await expect(d.run()).resolves.toBeUndefined();
@@ -524,7 +524,7 @@ describe('the dispatcher meeting storage faults', () => {
     const { d, scope, fired, report } = worker((e, all) => {
       if (all.length === 1) e.waitUntil(release.promise);
     }, { initialRetryDelay: 1000 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await settle();
     expect(fired).toHaveLength(1);
@@ -544,7 +544,7 @@ describe('the dispatcher meeting storage faults', () => {
   it('the connection is lost while an event runs: its outcome is still written', async () => {
     const release = deferred();
     const { d, scope, fired, report } = worker((e) => e.waitUntil(release.promise));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const running = d.run();
     await vi.waitFor(() => expect(fired).toHaveLength(1), { timeout: 5000 });
     forceCloseDatabase((await open()) as never);
@@ -567,7 +567,7 @@ describe('the dispatcher meeting storage faults', () => {
     const { d, scope, fired, report, overlaps } = worker((e, all) => {
       if (all.length === 1) e.waitUntil(first.promise); // a long upload, well within maxEventDuration
     });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await settle();
     expect(fired).toHaveLength(1);
@@ -579,7 +579,7 @@ describe('the dispatcher meeting storage faults', () => {
     expect(report).toHaveBeenCalledWith(expect.objectContaining({ message: expect.stringMatching(/QuotaExceededError/) }));
     await advance(1000);
     // The app registers the tag again (a new item in its outbox), as it may at any time; a page pokes the worker.
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await advance(1000);
     expect(overlaps(), `events of "a": ${JSON.stringify(fired)}`).toBe(0);

@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { PROTOCOL_KEY, poke } from '../../../src/protocol';
-import { DB_VERSION, closeDatabase, register } from '../../../src/store/db';
+import { DB_VERSION, closeDatabase, storeRegistration } from '../../../src/store/db';
 import { rawOpen } from '../helpers';
 import { quotaExceededOnCommit, takeUnhandledRejections, upgradeFails, watchUnhandledRejections } from './faults';
 
@@ -131,7 +131,7 @@ const faults: Fault[] = [
     name: 'every write over quota, with a registration due',
     async breakIt() {
       g.indexedDB = new IDBFactory();
-      await register(SCOPE, 'due'); // as a page would: the worker now has something to claim
+      await storeRegistration(SCOPE, 'due'); // as a page would: the worker now has something to claim
       closeDatabase();
       const fault = quotaExceededOnCommit();
       return () => fault.restore();
@@ -202,7 +202,7 @@ describe.each(faults)('storage broken: $name', (fault) => {
 describe('storage repaired', () => {
   it('the same worker fires what was registered, once storage works again', async () => {
     g.indexedDB = new IDBFactory();
-    await register(SCOPE, 'after-repair');
+    await storeRegistration(SCOPE, 'after-repair');
     const message = extendable('message', poke(true));
     dispatchEvent(message);
     await expectFulfilled(message);
