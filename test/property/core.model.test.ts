@@ -14,7 +14,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Outcome, SyncRecord, isDue, isSyncRecord, recordKey, settleOutcome } from '../../src/core/registration';
-import { MAX_DELAY, RetryPolicy, retryDelay, updatePolicy } from '../../src/core/policy';
+import { MAX_DELAY, RetryPolicy, retryDelay } from '../../src/core/policy';
+import { updatePolicy } from '../../src/options';
 import { SCOPE, TTL, commandArbs, policyArb, runCore } from './core.harness';
 
 export const CORE_MODEL_RUNS = 6000;
