@@ -188,15 +188,20 @@ describe('PageWakeups.registered()', () => {
 describe('PageWakeups: the check after register() (one per burst, docs/semantics.md §4)', () => {
   const checks = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
 
-  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
+  /** `count` register() calls 100 ms apart, with something due. */
+  async function burst(count: number): Promise<void> {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await storeRegistration(scopeA, 'due');
     const { t } = wakeups();
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < count; i++) {
       t.registered(a as unknown as ServiceWorkerRegistration);
       await advance(100);
     }
+  }
+
+  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
+    await burst(20);
     expect(checks()).toBe(0);
     await advance(1000);
     expect(checks()).toBe(1);
@@ -205,14 +210,7 @@ describe('PageWakeups: the check after register() (one per burst, docs/semantics
   });
 
   it('a burst that goes on is still checked within 5 s of its first register()', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await storeRegistration(scopeA, 'due');
-    const { t } = wakeups();
-    for (let i = 0; i < 55; i++) {
-      t.registered(a as unknown as ServiceWorkerRegistration);
-      await advance(100);
-    }
+    await burst(55);
     expect(checks()).toBe(1);
   });
 });

@@ -19,9 +19,9 @@ import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, storeRegistration } from '../../../src/store/db';
 import { SyncHost, setSyncHost, syncGetter } from '../../../src/web/sync-manager';
-import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
+import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
-import { SCOPE, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record } from '../helpers';
+import { SCOPE, defineTestSyncEvent, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record } from '../helpers';
 import {
   abortAfterPut, advance, fakeClock, putRequestFails, putThrows, quotaExceededOnCommit, settle,
   takeUnhandledRejections, upgradeFails, watchUnhandledRejections,
@@ -32,20 +32,13 @@ class FakeRegistration {
 }
 type Registration = ServiceWorkerRegistration & FakeRegistration;
 
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
-
 let SyncEvent: SyncEventClass;
 let stopWatching: () => void;
 beforeAll(() => {
   const g = globalThis as Record<string, unknown>;
   g.ServiceWorkerRegistration = FakeRegistration;
-  g.ExtendableEvent = ExtendableEvent;
   Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  SyncEvent = defineSyncEvent();
+  SyncEvent = defineTestSyncEvent();
   stopWatching = watchUnhandledRejections();
 });
 afterAll(() => stopWatching());

@@ -28,7 +28,7 @@ async function tags(scope = SCOPE): Promise<string[]> {
   return (await list(scope)).map((r) => r.tag);
 }
 
-describe('register', () => {
+describe('storeRegistration', () => {
   it('creates a pending record with 0 attempts and an increasing order', async () => {
     const a = await storeRegistration(SCOPE, 'a');
     const b = await storeRegistration(SCOPE, 'b');
@@ -76,7 +76,7 @@ describe('register', () => {
   });
 });
 
-describe('register: calls made in one go share one transaction', () => {
+describe('storeRegistration: calls made in one go share one transaction', () => {
   function countReadwrite() {
     const db = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
     const original = db.transaction;
@@ -558,7 +558,7 @@ describe('a failed write changes nothing', () => {
     });
   }
 
-  it('register: an aborted transaction → StorageError; no record, order counter unchanged', async () => {
+  it('storeRegistration: an aborted transaction → StorageError; no record, order counter unchanged', async () => {
     await storeRegistration(SCOPE, 'first');
     abortPut(1);
     const error = await storeRegistration(SCOPE, 'a').catch((e: unknown) => e);
@@ -569,10 +569,16 @@ describe('a failed write changes nothing', () => {
     expect((await storeRegistration(SCOPE, 'b')).order).toBe(2);
   });
 
-  it('claimDue: an aborted transaction → StorageError and every record unchanged', async () => {
+  // docs/semantics.md §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
+  // the transaction must not commit: there the first record would be left `firing` under a lease whose holder was
+  // told the claim failed, so it would burn an attempt without an event ever being dispatched.
+  it.each([
+    ['an aborted transaction → StorageError and every record unchanged', abortPut],
+    ['a put that throws part-way → StorageError and no record claimed', throwingPut],
+  ])('claimDue: %s', async (_name, fault) => {
     await putRaw(record({ tag: 'a', order: 1 }), record({ tag: 'b', order: 2 }));
     const before = await rawRecords();
-    abortPut(2);
+    fault(2);
     await expect(claimDue(SCOPE, NOW, 'A', TTL, policy)).rejects.toThrow(StorageError);
     vi.restoreAllMocks();
     expect(await rawRecords()).toEqual(before);
@@ -596,18 +602,6 @@ describe('a failed write changes nothing', () => {
     expect(await rawRecord(SCOPE, 'a')).toEqual(firing('a'));
   });
 
-  // docs/semantics.md §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
-  // the transaction must not commit: here the first record would be left `firing` under a lease whose holder was
-  // told the claim failed, so it would burn an attempt without an event ever being dispatched.
-  it('claimDue: a put that throws part-way → StorageError and no record claimed', async () => {
-    await putRaw(record({ tag: 'a', order: 1 }), record({ tag: 'b', order: 2 }));
-    const before = await rawRecords();
-    throwingPut(2);
-    await expect(claimDue(SCOPE, NOW, 'A', TTL, policy)).rejects.toThrow(StorageError);
-    vi.restoreAllMocks();
-    expect(await rawRecords()).toEqual(before);
-  });
-
   it('settleFirings: a put that throws part-way → StorageError and no record settled', async () => {
     await putRaw(firing('a', { order: 1 }), firing('b', { order: 2 }));
     const before = await rawRecords();
@@ -620,7 +614,7 @@ describe('a failed write changes nothing', () => {
     expect(await rawRecords()).toEqual(before);
   });
 
-  it('register: a record put that throws → StorageError, and the order counter is not consumed', async () => {
+  it('storeRegistration: a record put that throws → StorageError, and the order counter is not consumed', async () => {
     await storeRegistration(SCOPE, 'first');
     throwingPut(1);
     await expect(storeRegistration(SCOPE, 'a')).rejects.toThrow(StorageError);
