@@ -46,7 +46,7 @@ export function open(): Promise<Db> {
       );
       openDB(DB_NAME, DB_VERSION, {
         upgrade: (db, oldVersion, _newVersion, tx) => {
-          // An aborted upgrade fails the open; its own done promise must not go unhandled (idb#320).
+          // An aborted upgrade fails the open; its own done promise must not go unhandled.
           tx.done.catch(() => undefined);
           migrate(db, oldVersion);
         },
@@ -99,7 +99,7 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
   try {
     tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
     const done = tx.done;
-    // Handled here so that a failed request's cause, not done's generic AbortError, is what we report (idb#326).
+    // Handled here so that a failed request's cause, not done's generic AbortError, is what we report.
     done.catch(() => undefined);
     const result = await work(tx);
     await done;
@@ -156,7 +156,7 @@ function writeBatch(): void {
     // in the batch sees the record its first occurrence made, through `made`.
     const [found, counter] = await Promise.all([
       Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
-      // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
+      // getAll, not get: idb 7 cannot wrap a NaN result, and a corrupt counter must not break register.
       meta.getAll(IDBKeyRange.only('order')),
     ]);
     const made = new Map<string, SyncRecord>();

@@ -157,8 +157,8 @@ describe('open() failing', () => {
 
   // The open request fails asynchronously: creating the schema hits the quota, so the upgrade transaction aborts
   // and the open request errors with AbortError. idb wraps the upgrade transaction for the `upgrade` callback,
-  // which creates its `done` promise; nobody handles that promise, so its rejection is unhandled (idb's own
-  // issues jakearchibald/idb#320, #326). docs/semantics.md §5: "never an uncaught exception".
+  // which creates its `done` promise; nobody handles that promise, so its rejection is unhandled (a known idb
+  // behaviour). docs/semantics.md §5: "never an uncaught exception".
   it('the upgrade creating the schema aborts (QuotaExceededError) → UnknownError, and no unhandled rejection', async () => {
     const reg = registration();
     const fault = upgradeFails();
@@ -204,7 +204,7 @@ describe('QuotaExceededError on write', () => {
 
   // Firefox reports a quota failure on the put request; the transaction then aborts with it. write() races the
   // work against tx.done, and idb rejects tx.done with a generic "AbortError: AbortError" from the request's error
-  // event bubbling to the transaction, before the put's own QuotaExceededError arrives (jakearchibald/idb#326).
+  // event bubbling to the transaction, before the put's own QuotaExceededError arrives.
   // The message then says "AbortError: AbortError", which does not say why.
   it('on the put request (Firefox): register() → UnknownError whose message names QuotaExceededError', async () => {
     const reg = await seed();
@@ -369,7 +369,7 @@ describe('corrupt or foreign records in our store', () => {
 
   // The counter is the one primitive value we store. A NaN read back through idb never arrives: idb's wrap()
   // caches transformed values in a WeakMap when `newValue !== value`, which NaN always is, so WeakMap.set throws
-  // in the request's success listener (jakearchibald/idb#315); the transaction aborts and every register() of a
+  // in the request's success listener; the transaction aborts and every register() of a
   // new tag fails with "AbortError: " for as long as the counter stays corrupt. db.ts's own guard
   // (Number.isFinite) is never reached.
   it.each([
