@@ -3,9 +3,9 @@
  * No DOM, no storage, no timers: every function takes `now` and returns a new record (or null for removed).
  *
  *   applyRegister ─► pending ──claim──► firing ──success──────────────► removed
- *                  ▲                  │  ──failure, last chance──► removed
- *                  │                  │  ──failure──► waiting ──(notBefore passes)──► due again
- *                  └── re-registered while firing, or register() while waiting
+ *                       ▲                  │  ──failure, last chance──► removed
+ *                       │                  │  ──failure──► waiting ──(notBefore passes)──► due again
+ *                       └── re-registered while firing, or register() while waiting
  */
 import { RetryPolicy, retryDelay } from './policy';
 

@@ -20,7 +20,7 @@ export const ONLINE_LAG = 5000;
 const ONLINE_POLL_FIRST = 4;
 const ONLINE_POLL_MAX = 100;
 
-export interface DispatcherOptions {
+interface DispatcherOptions {
   /** The service worker registration's scope: whose records this dispatcher claims. */
   scope: string;
   /** Where sync events are dispatched: the worker's global scope. */
