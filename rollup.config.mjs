@@ -29,15 +29,18 @@ const lowerDependencies = () => ({
 
 /**
  * The classic script: the ES bundle of polyfill/script.ts becomes the body of a function. Where the browser has
- * Background Sync (docs/semantics.md §6, the same check as `hasNativeSync` in src/install.ts; test/build/bundle.test.ts holds
- * them together) and no preset asks for anything, the body is left unevaluated and `BackgroundSyncPolyfill` is an
- * accessor that evaluates it and installs on first read. Everywhere else the body runs and installs at once.
+ * Background Sync (docs/semantics.md §6: the expression `hasNativeSync` of src/detect.ts returns, copied from the bundle,
+ * so the check has one definition) and no preset asks for anything, the body is left unevaluated and
+ * `BackgroundSyncPolyfill` is an accessor that evaluates it and installs on first read. Everywhere else the body runs
+ * and installs at once. The copy rather than a call: the body's own copy compresses to almost nothing.
  */
 const lazyWhereNative = () => ({
   name: 'lazy-where-native',
   renderChunk(code) {
     const exported = /\nexport \{ install \};\s*$/;
     if (!exported.test(code)) throw new Error('lazy-where-native: the bundle must end with `export { install };`');
+    const detect = code.match(/^function hasNativeSync\(\) \{\n\s*return ([^;]*);\n\}\n/m);
+    if (!detect) throw new Error('lazy-where-native: the bundle must define `function hasNativeSync() { return …; }`');
     const body = code.replace(exported, '\nreturn install;\n');
     return `(function () {
 'use strict';
@@ -45,8 +48,7 @@ var g = self;
 var name = 'BackgroundSyncPolyfill';
 var load = function () {
 ${body}};
-if (g[name] === undefined && 'SyncManager' in g && typeof ServiceWorkerRegistration !== 'undefined' &&
-    'sync' in ServiceWorkerRegistration.prototype) {
+if (g[name] === undefined && (${detect[1]})) {
   Object.defineProperty(g, name, {
     get: function () {
       delete g[name];

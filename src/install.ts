@@ -1,111 +1,18 @@
 /**
- * Detection (docs/semantics.md §6) and installing the globals. Where the engine has Background Sync, nothing is installed
- * but the `BackgroundSyncPolyfill` global; otherwise the page or worker half, by the global scope.
+ * Chooses what to install and creates the `BackgroundSyncPolyfill` global. Where the engine has Background Sync
+ * (src/detect.ts), nothing is installed but that global; otherwise the page or worker half, by the global scope.
  */
-import { checkOption, updatePolicy } from './core/policy';
-import { setSyncHost, shapeSyncManager, syncGetter } from './web/sync-manager';
-import { defineSyncEvent, onsyncAccessor } from './web/sync-event';
-import { Dispatcher } from './worker/dispatcher';
-import { listenForWakeups } from './worker/wakeups';
-import { PageTriggers } from './page/triggers';
+import { hasNativeSync } from './detect';
+import { Options, validateOptions } from './options';
+import { defineGlobal } from './web/globals';
+import { installPage } from './page/install';
+import { installWorker } from './worker/install';
 import { setDebug } from './debug';
-import { removeScope } from './store/db';
 
-type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
-type Apply = (options: Options) => void;
-
-export const VERSION = __VERSION__;
-
-const globalScope = self as unknown as Record<string, unknown>;
-
-/** docs/semantics.md §6. */
-export function hasNativeSync(): boolean {
-  return 'SyncManager' in globalScope && typeof ServiceWorkerRegistration !== 'undefined' &&
-    'sync' in ServiceWorkerRegistration.prototype;
-}
+const VERSION = __VERSION__;
 
 function report(error: unknown): void {
   console.warn('background-sync-polyfill:', error);
-}
-
-function defineGlobal(name: string, value: unknown): void {
-  Object.defineProperty(globalScope, name, { value, writable: true, configurable: true });
-}
-
-function defineShared(): void {
-  defineGlobal('SyncManager', shapeSyncManager());
-  const proto = ServiceWorkerRegistration.prototype;
-  Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  // Unregistering drops the registration's tags at once, as Chromium does (docs/semantics.md §3); a page check also sweeps
-  // the tags of registrations that went away by other means.
-  const original = proto.unregister;
-  if (typeof original !== 'function') return;
-  Object.defineProperty(proto, 'unregister', {
-    value: function unregister(this: ServiceWorkerRegistration): Promise<boolean> {
-      const { scope } = this;
-      return original.call(this).then((done) => (done ? removeScope(scope).then(() => done, () => done) : done));
-    },
-    writable: true, enumerable: true, configurable: true,
-  });
-}
-
-function installWindow(): Apply | null {
-  if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
-  defineShared();
-  const triggers = new PageTriggers(report);
-  setSyncHost(triggers);
-  triggers.start();
-  return (options) => {
-    if (options.checkInterval !== undefined) triggers.setCheckInterval(options.checkInterval as number);
-  };
-}
-
-function installWorker(): Apply {
-  const scope = self as unknown as ServiceWorkerGlobalScope;
-  const SyncEvent = defineSyncEvent();
-  defineShared();
-  defineGlobal('SyncEvent', SyncEvent);
-  // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
-  Object.defineProperty(scope, 'onsync', onsyncAccessor());
-  const dispatcher = new Dispatcher(
-    scope.registration.scope, scope, SyncEvent, () => scope.navigator.onLine !== false, report,
-    () => isActiveWorker(scope),
-  );
-  setSyncHost({
-    // docs/semantics.md §2 step 3: only a top-level window counts.
-    hasWindow: () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true })
-      .then((clients) => clients.some((client) => client.frameType !== 'nested')),
-    registered: () => void dispatcher.run(),
-  });
-  listenForWakeups(scope, dispatcher);
-  return (options) => {
-    dispatcher.policy = updatePolicy(dispatcher.policy, options);
-  };
-}
-
-/**
- * Is this worker instance the active one? An installing or waiting version (during an update) must not fire,
- * nor a redundant one. Where the engine lacks `self.serviceWorker`, judge by the registration.
- */
-function isActiveWorker(scope: ServiceWorkerGlobalScope): boolean {
-  const self = scope.serviceWorker;
-  if (self) return self.state === 'activating' || self.state === 'activated';
-  const { active, installing, waiting } = scope.registration;
-  return !!active && !installing && !waiting;
-}
-
-/** Validates every option in any context, so a typo fails the same way in page and worker. */
-function validate(options: unknown): Options {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('BackgroundSyncPolyfill.configure: options must be an object');
-  }
-  const o = options as Options;
-  updatePolicy({ maxAttempts: 1, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 1 }, o);
-  if (o.checkInterval !== undefined) checkOption('checkInterval', o.checkInterval, 1);
-  if (o.debug !== undefined && typeof o.debug !== 'boolean') {
-    throw new TypeError(`BackgroundSyncPolyfill.configure: debug must be a boolean, got ${typeof o.debug}`);
-  }
-  return o;
 }
 
 /**
@@ -113,6 +20,7 @@ function validate(options: unknown): Options {
  * installs once. A `self.BackgroundSyncPolyfill` object set before loading gives `force` and initial options.
  */
 export function install(kind?: 'window' | 'worker'): void {
+  const globalScope = self as unknown as Record<string, unknown>;
   const preset = globalScope.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
   if (preset && typeof preset.version === 'string') return;
   if (!kind) {
@@ -120,12 +28,12 @@ export function install(kind?: 'window' | 'worker'): void {
     kind = isWorker ? 'worker' : typeof window !== 'undefined' ? 'window' : undefined;
   }
   const native = hasNativeSync() && !(preset && preset.force);
-  const apply = native || !kind ? null : kind === 'worker' ? installWorker() : installWindow();
+  const apply = native || !kind ? null : kind === 'worker' ? installWorker(report) : installPage(report);
   const api: BackgroundSyncPolyfillGlobal = {
     native,
     version: VERSION,
     configure(options: BackgroundSyncPolyfillOptions): void {
-      const valid = validate(options);
+      const valid = validateOptions(options);
       if (valid.debug !== undefined) setDebug(valid.debug as boolean);
       if (apply) apply(valid);
     },

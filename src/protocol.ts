@@ -5,7 +5,7 @@
 export const PROTOCOL_KEY = '__backgroundSyncPolyfill';
 export const PROTOCOL_VERSION = 1;
 
-export interface Poke {
+interface Poke {
   [PROTOCOL_KEY]: typeof PROTOCOL_VERSION;
   /** The page's view of connectivity (docs/semantics.md §3: fire only while online). */
   online: boolean;

@@ -2,10 +2,10 @@
  * Sync registrations and the spec's state machine, as pure functions over plain records.
  * No DOM, no storage, no timers: every function takes `now` and returns a new record (or null for removed).
  *
- *   register ─► pending ──claim──► firing ──success──────────────► removed
- *                  ▲                  │  ──failure, last chance──► removed
- *                  │                  │  ──failure──► waiting ──(notBefore passes)──► due again
- *                  └── re-registered while firing, or register() while waiting
+ *   applyRegister ─► pending ──claim──► firing ──success──────────────► removed
+ *                       ▲                  │  ──failure, last chance──► removed
+ *                       │                  │  ──failure──► waiting ──(notBefore passes)──► due again
+ *                       └── re-registered while firing, or register() while waiting
  */
 import { RetryPolicy, retryDelay } from './policy';
 
@@ -66,7 +66,7 @@ function isCount(n: unknown): boolean {
  * register(tag), docs/semantics.md §2 steps 5 and 6. Returns the record to store, or `existing` itself when nothing changes.
  * `order` is used only for a new record.
  */
-export function register(existing: SyncRecord | undefined, scope: string, tag: string, order: number): SyncRecord {
+export function applyRegister(existing: SyncRecord | undefined, scope: string, tag: string, order: number): SyncRecord {
   if (!existing) {
     return {
       id: recordKey(scope, tag), scope, tag, state: 'pending', attempts: 0, notBefore: 0, order,
@@ -127,7 +127,7 @@ export function renew(record: SyncRecord, now: number, instance: string, leaseTt
  * firing as a failure. Returns the next record, null when the registration is removed, or `undefined` when the
  * record is not this caller's to settle (no longer firing, or leased to another instance).
  */
-export function settle(
+export function settleOutcome(
   record: SyncRecord, outcome: Outcome, now: number, policy: RetryPolicy, instance: string | null,
 ): SyncRecord | null | undefined {
   if (record.state !== 'firing') return undefined;

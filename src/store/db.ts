@@ -5,7 +5,7 @@
  */
 import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
-  SyncRecord, Outcome, isSyncRecord, recordKey, register as registerRecord, claim, settle, renew, isAbandoned, nextWake,
+  SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, nextWake,
 } from '../core/registration';
 import { RetryPolicy } from '../core/policy';
 
@@ -46,7 +46,7 @@ export function open(): Promise<Db> {
       );
       openDB(DB_NAME, DB_VERSION, {
         upgrade: (db, oldVersion, _newVersion, tx) => {
-          // An aborted upgrade fails the open; its own done promise must not go unhandled (idb#320).
+          // An aborted upgrade fails the open; its own done promise must not go unhandled.
           tx.done.catch(() => undefined);
           migrate(db, oldVersion);
         },
@@ -99,7 +99,7 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
   try {
     tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'strict' });
     const done = tx.done;
-    // Handled here so that a failed request's cause, not done's generic AbortError, is what we report (idb#326).
+    // Handled here so that a failed request's cause, not done's generic AbortError, is what we report.
     done.catch(() => undefined);
     const result = await work(tx);
     await done;
@@ -136,7 +136,7 @@ let batch: Pending[] | null = null;
  * makes in one go (a loop of register() calls, say) are written in one transaction: IndexedDB would otherwise
  * run and commit their transactions one after another. They succeed or fail together.
  */
-export function register(scope: string, tag: string): Promise<SyncRecord> {
+export function storeRegistration(scope: string, tag: string): Promise<SyncRecord> {
   return new Promise((resolve, reject) => {
     if (!batch) {
       batch = [];
@@ -156,7 +156,7 @@ function writeBatch(): void {
     // in the batch sees the record its first occurrence made, through `made`.
     const [found, counter] = await Promise.all([
       Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
-      // getAll, not get: idb 7 cannot wrap a NaN result (idb#315), and a corrupt counter must not break register.
+      // getAll, not get: idb 7 cannot wrap a NaN result, and a corrupt counter must not break register.
       meta.getAll(IDBKeyRange.only('order')),
     ]);
     const made = new Map<string, SyncRecord>();
@@ -168,7 +168,7 @@ function writeBatch(): void {
       const stored = made.get(id) || found[i];
       const existing = isSyncRecord(stored) ? stored : undefined;
       if (!existing && order === undefined) order = await lastOrder(store, counter[0]);
-      const next = registerRecord(existing, scope, tag, existing ? 0 : (order = (order as number) + 1));
+      const next = applyRegister(existing, scope, tag, existing ? 0 : (order = (order as number) + 1));
       if (next !== existing) made.set(id, next);
       results.push(next);
     }
@@ -243,7 +243,7 @@ export function claimDue(
       let current: SyncRecord | null | undefined = record;
       // A lapsed lease of ours on an event still running means renewals failed, not that we died: keep it.
       if (isAbandoned(record, now) && !(record.lease === instance && running.has(record.tag))) {
-        current = settle(record, 'failure', now, policy, null);
+        current = settleOutcome(record, 'failure', now, policy, null);
         reaped.push({ tag: record.tag, next: current || null });
       }
       const mine = current && claim(current, now, instance, leaseTtl);
@@ -261,7 +261,7 @@ export function claimDue(
  * Settles firings held by `instance`. Returns each transition made (null: removed); outcomes for records this
  * instance no longer holds are ignored.
  */
-export function settleAll(
+export function settleFirings(
   scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome }>, now: number, policy: RetryPolicy,
   instance: string,
 ): Promise<Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }>> {
@@ -271,7 +271,7 @@ export function settleAll(
     for (const { tag, outcome } of outcomes) {
       const record = await store.get(recordKey(scope, tag));
       if (!isSyncRecord(record)) continue;
-      const next = settle(record, outcome, now, policy, instance);
+      const next = settleOutcome(record, outcome, now, policy, instance);
       if (next === undefined) continue;
       await (next ? store.put(next) : store.delete(record.id));
       settled.push({ tag, outcome, next });

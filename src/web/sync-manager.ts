@@ -1,6 +1,5 @@
 /** SyncManager and `ServiceWorkerRegistration.prototype.sync` (docs/semantics.md §1 and §2), the same in pages and worker. */
 import * as store from '../store/db';
-import { tagsInOrder } from '../core/registration';
 import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
 import { describe, trace } from '../debug';
 
@@ -50,7 +49,7 @@ export class SyncManager {
     }
     let record;
     try {
-      record = await store.register(registration.scope, tag);
+      record = await store.storeRegistration(registration.scope, tag);
     } catch (e) {
       throw storageFailed(e);
     }
@@ -62,7 +61,8 @@ export class SyncManager {
   async getTags(): Promise<string[]> {
     const registration = registrationOf(this);
     try {
-      return tagsInOrder(await store.list(registration.scope));
+      // list() gives registration order already.
+      return (await store.list(registration.scope)).map((record) => record.tag);
     } catch (e) {
       throw storageFailed(e);
     }

@@ -20,11 +20,24 @@ export const ONLINE_LAG = 5000;
 const ONLINE_POLL_FIRST = 4;
 const ONLINE_POLL_MAX = 100;
 
+interface DispatcherOptions {
+  /** The service worker registration's scope: whose records this dispatcher claims. */
+  scope: string;
+  /** Where sync events are dispatched: the worker's global scope. */
+  target: EventTarget;
+  SyncEvent: SyncEventClass;
+  /** The worker's own view of connectivity. */
+  isOnline: () => boolean;
+  report: (error: unknown) => void;
+  /** Is this instance the registration's active worker? Native fires only there. Default: always. */
+  isActive?: () => boolean;
+}
+
 export class Dispatcher {
   policy: RetryPolicy = DEFAULT_POLICY;
   /** Identifies this worker instance in leases: a new instance (after termination) never matches. */
   readonly instance = Math.random().toString(36).slice(2) + Date.now().toString(36);
-  /** Tag → the promise of its running event, including the settle. */
+  /** Tag → the promise of its running event, including the write of its outcome. */
   private readonly firing = new Map<string, Promise<void>>();
   private passes: Promise<void> = Promise.resolve();
   private passQueued = false;
@@ -34,16 +47,18 @@ export class Dispatcher {
   private renewTimer: ReturnType<typeof setInterval> | undefined;
   private settling: Array<{ tag: string; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
 
-  constructor(
-    private readonly scope: string,
-    private readonly target: EventTarget,
-    private readonly SyncEvent: SyncEventClass,
-    /** The worker's own view of connectivity. */
-    private readonly isOnline: () => boolean,
-    private readonly report: (error: unknown) => void,
-    /** Is this instance the registration's active worker? Native fires only there. */
-    private readonly isActive: () => boolean = () => true,
-  ) {}
+  private readonly scope!: string;
+  private readonly target!: EventTarget;
+  private readonly SyncEvent!: SyncEventClass;
+  private readonly isOnline!: () => boolean;
+  private readonly report!: (error: unknown) => void;
+  /** Absent: always active. */
+  private readonly isActive?: () => boolean;
+
+  // The options become the fields of the same names: the fewest bytes in the classic script (bench/size-budget.json).
+  constructor(options: DispatcherOptions) {
+    Object.assign(this, options);
+  }
 
   /**
    * Wakes the dispatcher. The promise settles once the pass is done and every event running by then has
@@ -77,7 +92,7 @@ export class Dispatcher {
     const pageOnline = this.pageOnline;
     this.pageOnline = undefined;
     if (pageOnline === false) return;
-    if (!this.isActive()) return;
+    if (this.isActive && !this.isActive()) return;
     for (let waited = 0, step = ONLINE_POLL_FIRST; pageOnline && !this.isOnline() && waited < ONLINE_LAG; waited += step, step = Math.min(step * 2, ONLINE_POLL_MAX)) {
       await new Promise((resolve) => setTimeout(resolve, step));
     }
@@ -105,14 +120,14 @@ export class Dispatcher {
     trace(`"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => resolve('failure'), this.policy.maxEventDuration);
-      const settle = (result: Outcome) => {
+      const decide = (result: Outcome) => {
         clearTimeout(timer);
         resolve(result);
       };
-      dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance).then(() => settle('success'), () => settle('failure'));
+      dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance).then(() => decide('success'), () => decide('failure'));
     });
     const done = outcome
-      .then((result) => this.settle(tag, result))
+      .then((result) => this.recordOutcome(tag, result))
       .then(() => {
         this.finished(tag);
         // Fire what is pending again (re-registered) and re-arm the wake-up for a retry now waiting.
@@ -135,14 +150,14 @@ export class Dispatcher {
     if (!this.firing.size) clearInterval(this.renewTimer);
   }
 
-  /** Settles in batches: events that end together are written in one transaction. */
-  private settle(tag: string, outcome: Outcome): Promise<void> {
+  /** Writes an event's outcome to the store, in batches: events that end together are written in one transaction. */
+  private recordOutcome(tag: string, outcome: Outcome): Promise<void> {
     return new Promise<void>((done, fail) => {
       if (!this.settling.length) {
         setTimeout(() => {
           const batch = this.settling;
           this.settling = [];
-          store.settleAll(this.scope, batch, Date.now(), this.policy, this.instance).then((settled) => {
+          store.settleFirings(this.scope, batch, Date.now(), this.policy, this.instance).then((settled) => {
             for (const s of settled) trace(`"${s.tag}" ${s.outcome} → ${describe(s.next)}`);
             for (const item of batch) item.done();
           }, (e) => {

@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import {
   Outcome, SyncRecord, SyncState, claim, isAbandoned, isDue, isLastChance, isSyncRecord, needsWork, nextWake,
-  recordKey, register, renew, settle, tagsInOrder,
+  recordKey, applyRegister, renew, settleOutcome, tagsInOrder,
 } from '../../src/core/registration';
 import { MAX_DELAY, RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
@@ -142,7 +142,7 @@ export class Register implements Cmd {
   run(m: Model, r: Real): void {
     const called = tick(m);
     const existing = r.records.get(this.tag);
-    const next = register(existing, SCOPE, this.tag, m.order + 1);
+    const next = applyRegister(existing, SCOPE, this.tag, m.order + 1);
     if (!existing) m.order++;
     store(r, this.tag, next);
     const spec = m.tags.get(this.tag);
@@ -230,7 +230,7 @@ export class ZombieSettle implements Cmd {
 
 function settleAs(m: Model, r: Real, instance: string, tag: string, outcome: Outcome, what: string): void {
   const existing = r.records.get(tag);
-  const next = existing ? settle(existing, outcome, m.now, m.policy, instance) : undefined;
+  const next = existing ? settleOutcome(existing, outcome, m.now, m.policy, instance) : undefined;
   const spec = m.tags.get(tag);
   const mine = !!spec && spec.state === 'firing' && spec.lease === instance;
   ensure((next !== undefined) === mine, `${what}: settle accepted ${next !== undefined}, but holds the lease ${mine}`);
@@ -262,7 +262,7 @@ export class Reap implements Cmd {
 
 function reap(m: Model, r: Real, tag: string, what: string): void {
   const existing = r.records.get(tag);
-  const next = existing ? settle(existing, 'failure', m.now, m.policy, null) : undefined;
+  const next = existing ? settleOutcome(existing, 'failure', m.now, m.policy, null) : undefined;
   const spec = m.tags.get(tag);
   const lapsed = !!spec && spec.state === 'firing' && spec.leaseUntil <= m.now;
   ensure((next !== undefined) === lapsed, `${what}: reaped ${next !== undefined}, but lapsed ${lapsed}`);

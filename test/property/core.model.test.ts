@@ -13,8 +13,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SyncRecord, isDue, isSyncRecord, recordKey, settle } from '../../src/core/registration';
-import { MAX_DELAY, RetryPolicy, retryDelay, updatePolicy } from '../../src/core/policy';
+import { SyncRecord, isDue, isSyncRecord, recordKey, settleOutcome } from '../../src/core/registration';
+import { MAX_DELAY, RetryPolicy, retryDelay } from '../../src/core/policy';
+import { updatePolicy } from '../../src/options';
 import { SCOPE, TTL, commandArbs, policyArb, runCore } from './core.harness';
 import { commandsArb, outcomeArb } from './common';
 
@@ -58,7 +59,7 @@ describe('retry policy properties', () => {
         id: recordKey(SCOPE, 't'), scope: SCOPE, tag: 't', state: 'firing', attempts, notBefore: 0, order: 1,
         reregistered: false, lease: 'A', leaseUntil: now + TTL,
       };
-      const next = settle(firing, 'failure', now, policy, 'A');
+      const next = settleOutcome(firing, 'failure', now, policy, 'A');
       if (attempts >= policy.maxAttempts) {
         expect(next).toBeNull();
       } else {

@@ -84,20 +84,20 @@ export async function setupPool(): Promise<void> {
       onClaim: () => undefined, onSettled: () => undefined, onRegistered: [],
     };
     // Spy on this copy's store, as its dispatcher and SyncManager call it, to learn attempts and outcomes.
-    const { claimDue, settleAll, register } = store;
+    const { claimDue, settleFirings, storeRegistration } = store;
     vi.spyOn(store, 'claimDue').mockImplementation(async (...args) => {
       const result = await claimDue(...args);
       graph.onClaim(result.claimed);
       return result;
     });
-    vi.spyOn(store, 'settleAll').mockImplementation(async (...args) => {
-      const result = await settleAll(...args);
+    vi.spyOn(store, 'settleFirings').mockImplementation(async (...args) => {
+      const result = await settleFirings(...args);
       graph.onSettled(args[4], result);
       return result;
     });
-    vi.spyOn(store, 'register').mockImplementation(async (...args) => {
+    vi.spyOn(store, 'storeRegistration').mockImplementation(async (...args) => {
       const take = graph.onRegistered.shift();
-      const result = await register(...args);
+      const result = await storeRegistration(...args);
       take?.(result);
       return result;
     });
@@ -225,7 +225,7 @@ function contextFor(w: World, index: number, graph: Graph, page: Graph): Context
     // A dead worker's writes fail (its connection is gone); a live one must never fail.
     if (c.alive && !w.faults) w.errors.push(`worker ${index} (${c.dispatcher.instance}) reported: ${String(error)}`);
   };
-  const dispatcher = new graph.Dispatcher(SCOPE, target, graph.SyncEvent, () => c.online, report);
+  const dispatcher = new graph.Dispatcher({ scope: SCOPE, target, SyncEvent: graph.SyncEvent, isOnline: () => c.online, report });
   dispatcher.policy = w.policy;
   const c: Context = {
     index, graph, page, dispatcher, alive: true, online: true, open: new Map(),

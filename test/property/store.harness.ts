@@ -128,7 +128,7 @@ export class Register extends Op {
   }
   async exec(w: World): Promise<void> {
     const called = tick(w);
-    const next = await w.contexts[this.context].store.register(SCOPE, this.tag);
+    const next = await w.contexts[this.context].store.storeRegistration(SCOPE, this.tag);
     w.log.registrations.push({ tag: this.tag, called, resolved: tick(w), duringFiring: next.state === 'firing' });
   }
   toString(): string {
@@ -174,7 +174,7 @@ export class Settle extends LiveOp {
     f.end = tick(w);
     f.endTime = w.now;
     f.outcome = this.outcome;
-    await c.store.settleAll(SCOPE, [{ tag: f.tag, outcome: this.outcome }], w.now, w.policy, c.instance);
+    await c.store.settleFirings(SCOPE, [{ tag: f.tag, outcome: this.outcome }], w.now, w.policy, c.instance);
     if (w.holder.get(f.tag) === f) w.holder.delete(f.tag);
   }
   toString(): string {
@@ -200,7 +200,7 @@ export class ZombieSettle extends Op {
     if (!fired.length) return;
     const f = fired[this.pick % fired.length];
     const before = (await records(w)).find((r) => r.tag === f.tag);
-    await w.contexts[context].store.settleAll(SCOPE, [{ tag: f.tag, outcome: this.outcome }], w.now, w.policy, instance);
+    await w.contexts[context].store.settleFirings(SCOPE, [{ tag: f.tag, outcome: this.outcome }], w.now, w.policy, instance);
     const after = (await records(w)).find((r) => r.tag === f.tag);
     w.settledByOwner.add(f);
     if (before && before.state === 'firing' && before.lease === instance) {

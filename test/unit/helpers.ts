@@ -1,7 +1,12 @@
-/** Shared test helpers: a fresh fake IndexedDB per test, and raw access to the store behind the module's back. */
+/**
+ * Shared test helpers: a fresh fake IndexedDB per test, raw access to the store behind the module's back, and a fake
+ * service worker global scope.
+ */
+import { Mock, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { SyncRecord, recordKey } from '../../src/core/registration';
 import { DB_NAME, META, REGISTRATIONS, closeDatabase, open } from '../../src/store/db';
+import { SyncEventClass, defineSyncEvent } from '../../src/web/sync-event';
 
 export const SCOPE = 'https://example.com/app/';
 export const OTHER_SCOPE = 'https://example.com/other/';
@@ -72,4 +77,58 @@ export async function until(condition: () => boolean | Promise<boolean>, timeout
     if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await sleep(5);
   }
+}
+
+// --- A fake service worker: the happy-dom window stands in for `self` ------------------------------------------
+
+// happy-dom has no ExtendableEvent. Like every engine's, a script-created one throws from waitUntil (docs/semantics.md §4).
+export class ExtendableEvent extends Event {
+  waitUntil(_f: unknown): void {
+    throw new DOMException('x', 'InvalidStateError');
+  }
+}
+
+/** SyncEvent as the worker half defines it, over the fake ExtendableEvent. */
+export function defineTestSyncEvent(): SyncEventClass {
+  (globalThis as Record<string, unknown>).ExtendableEvent = ExtendableEvent;
+  return defineSyncEvent();
+}
+
+/** The worker's ServiceWorkerRegistration: its scope, and which versions are active and installing. */
+export class WorkerRegistration {
+  constructor(public scope: string, public active: object | null, public installing: object | null = null) {}
+}
+export type SyncWorkerRegistration = WorkerRegistration & { sync: SyncManager };
+
+/**
+ * Makes the global scope the service worker of `scope`, as install('worker') expects it: the interface objects,
+ * `registration`, and `clients` whose matchAll() resolves with `windows()`.
+ */
+export function becomeServiceWorker(scope: string, windows: () => Array<{ frameType: string }>): SyncWorkerRegistration {
+  class ServiceWorkerGlobalScope extends EventTarget {}
+  Object.assign(globalThis, { ExtendableEvent, ServiceWorkerRegistration: WorkerRegistration, ServiceWorkerGlobalScope });
+  const registration = new WorkerRegistration(scope, {}) as SyncWorkerRegistration;
+  Object.defineProperty(globalThis, 'registration', { value: registration, configurable: true });
+  Object.defineProperty(globalThis, 'clients', { value: { matchAll: vi.fn(async () => windows()) }, configurable: true });
+  return registration;
+}
+
+/**
+ * The app's sync listener, added after the polyfill as the app's script would: records each event in `fired`, then
+ * hands it to the handler `handler()` returns at that moment.
+ */
+export function listenForSync(fired: Array<{ tag: string; lastChance: boolean }>, handler: () => (event: SyncEvent) => void): void {
+  addEventListener('sync', (e) => {
+    const event = e as SyncEvent;
+    fired.push({ tag: event.tag, lastChance: event.lastChance });
+    handler()(event);
+  });
+}
+
+/** An event like the engine's ExtendableMessageEvent / FetchEvent, whose waitUntil records its promises. */
+export function extendable(type: string, data?: unknown): Event & { data?: unknown; waitUntil: Mock } {
+  const event = new Event(type) as Event & { data?: unknown; waitUntil: Mock };
+  event.data = data;
+  event.waitUntil = vi.fn();
+  return event;
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freshIndexedDB, sleep, until } from './helpers';
 import { PROTOCOL_KEY } from '../../src/protocol';
+import { hasNativeSync } from '../../src/detect';
 
 type Install = typeof import('../../src/install');
 const g = globalThis as Record<string, unknown>;
@@ -50,23 +51,23 @@ const api = () => g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
 describe('hasNativeSync (docs/semantics.md §6)', () => {
   it('is false without SyncManager', async () => {
     defineRegistrationClass(true);
-    expect((await load()).hasNativeSync()).toBe(false);
+    expect(hasNativeSync()).toBe(false);
   });
 
   it('is false without ServiceWorkerRegistration', async () => {
     g.SyncManager = class {};
-    expect((await load()).hasNativeSync()).toBe(false);
+    expect(hasNativeSync()).toBe(false);
   });
 
   it('is false with SyncManager but no sync on ServiceWorkerRegistration.prototype', async () => {
     g.SyncManager = class {};
     defineRegistrationClass(false);
-    expect((await load()).hasNativeSync()).toBe(false);
+    expect(hasNativeSync()).toBe(false);
   });
 
   it('is true with both', async () => {
     defineNative();
-    expect((await load()).hasNativeSync()).toBe(true);
+    expect(hasNativeSync()).toBe(true);
   });
 });
 

@@ -5,52 +5,27 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_KEY, poke } from '../../src/protocol';
 import { list } from '../../src/store/db';
-import { freshIndexedDB, sleep, until } from './helpers';
+import {
+  ExtendableEvent, SyncWorkerRegistration, becomeServiceWorker, extendable, freshIndexedDB, listenForSync, sleep, until,
+} from './helpers';
 
 const SCOPE = 'https://example.com/worker/';
 const g = globalThis as Record<string, unknown>;
-
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
-class ServiceWorkerRegistration {
-  constructor(public scope: string, public active: object | null) {}
-}
-class ServiceWorkerGlobalScope extends EventTarget {}
 
 let windows: Array<{ frameType: string }> = [{ frameType: 'top-level' }];
 const fired: Array<{ tag: string; lastChance: boolean }> = [];
 let handler: (e: SyncEvent) => void = () => undefined;
 const appMessages: unknown[] = [];
-let registration: ServiceWorkerRegistration & { sync: SyncManager };
-
-/** An event like the engine's ExtendableMessageEvent / FetchEvent, with a waitUntil that records its promises. */
-function extendable(type: string, data?: unknown) {
-  const event = new Event(type) as Event & { data?: unknown; waitUntil: ReturnType<typeof vi.fn> };
-  event.data = data;
-  event.waitUntil = vi.fn();
-  return event;
-}
+let registration: SyncWorkerRegistration;
 
 beforeAll(async () => {
   freshIndexedDB();
-  Object.assign(g, { ExtendableEvent, ServiceWorkerRegistration, ServiceWorkerGlobalScope });
-  registration = new ServiceWorkerRegistration(SCOPE, {}) as typeof registration;
-  Object.defineProperty(globalThis, 'registration', { value: registration, configurable: true });
-  Object.defineProperty(globalThis, 'clients', {
-    value: { matchAll: vi.fn(async () => windows) }, configurable: true,
-  });
+  registration = becomeServiceWorker(SCOPE, () => windows);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   const { install } = await import('../../src/install');
   install('worker');
   // The app's script, loaded after the polyfill.
-  addEventListener('sync', (e) => {
-    const event = e as SyncEvent;
-    fired.push({ tag: event.tag, lastChance: event.lastChance });
-    handler(event);
-  });
+  listenForSync(fired, () => handler);
   addEventListener('message', (e) => appMessages.push((e as MessageEvent).data));
 });
 
@@ -168,8 +143,8 @@ describe('install(\'worker\')', () => {
 
   it('a poke fires what is due, under the message event\'s waitUntil, and the app never sees it', async () => {
     windows = [{ frameType: 'top-level' }];
-    const { register } = await import('../../src/store/db');
-    await register(SCOPE, 'poked'); // as a page would, without waking the worker
+    const { storeRegistration } = await import('../../src/store/db');
+    await storeRegistration(SCOPE, 'poked'); // as a page would, without waking the worker
     const message = extendable('message', poke(true));
     dispatchEvent(message);
     expect(message.waitUntil).toHaveBeenCalledTimes(1);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy, checkOption, retryDelay, updatePolicy } from '../../../src/core/policy';
+import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy, retryDelay } from '../../../src/core/policy';
+import { checkOption, updatePolicy } from '../../../src/options';
 
 const OPTIONS = ['maxAttempts', 'initialRetryDelay', 'retryDelayFactor', 'maxEventDuration'] as const;
 

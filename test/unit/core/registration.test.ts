@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import {
-  SyncRecord, claim, isAbandoned, isDue, isLastChance, isSyncRecord, needsWork, nextWake, recordKey, register,
-  renew, settle, tagsInOrder,
+  SyncRecord, claim, isAbandoned, isDue, isLastChance, isSyncRecord, needsWork, nextWake, recordKey, applyRegister,
+  renew, settleOutcome, tagsInOrder,
 } from '../../../src/core/registration';
 
 const SCOPE = 'https://example.com/app/';
@@ -31,28 +31,28 @@ describe('recordKey', () => {
   });
 });
 
-describe('register', () => {
+describe('applyRegister', () => {
   it('creates a pending record with 0 attempts, no lease and the given order', () => {
-    expect(register(undefined, SCOPE, 'outbox', 7)).toEqual({
+    expect(applyRegister(undefined, SCOPE, 'outbox', 7)).toEqual({
       id: recordKey(SCOPE, 'outbox'), scope: SCOPE, tag: 'outbox', state: 'pending', attempts: 0, notBefore: 0,
       order: 7, reregistered: false, lease: '', leaseUntil: 0,
     });
   });
 
   it('accepts the empty tag', () => {
-    const r = register(undefined, SCOPE, '', 1);
+    const r = applyRegister(undefined, SCOPE, '', 1);
     expect(r.tag).toBe('');
     expect(isSyncRecord(r)).toBe(true);
   });
 
   it('leaves a pending record unchanged (returns the same object)', () => {
     const existing = rec({ attempts: 2, order: 3 });
-    expect(register(existing, SCOPE, 'outbox', 99)).toBe(existing);
+    expect(applyRegister(existing, SCOPE, 'outbox', 99)).toBe(existing);
   });
 
   it('turns a waiting record pending now, keeping attempts and order', () => {
     const existing = rec({ state: 'waiting', attempts: 2, notBefore: NOW + 900000, order: 3 });
-    const next = register(existing, SCOPE, 'outbox', 99);
+    const next = applyRegister(existing, SCOPE, 'outbox', 99);
     expect(next).toEqual({ ...existing, state: 'pending', notBefore: 0 });
     expect(next).not.toBe(existing);
     expect(existing.state).toBe('waiting'); // not mutated
@@ -60,14 +60,14 @@ describe('register', () => {
 
   it('marks a firing record reregistered, keeping its lease and attempts', () => {
     const existing = firing({ attempts: 2 });
-    const next = register(existing, SCOPE, 'outbox', 99);
+    const next = applyRegister(existing, SCOPE, 'outbox', 99);
     expect(next).toEqual({ ...existing, reregistered: true });
     expect(existing.reregistered).toBe(false);
   });
 
   it('leaves a firing record that is already reregistered unchanged', () => {
     const existing = firing({ reregistered: true });
-    expect(register(existing, SCOPE, 'outbox', 99)).toBe(existing);
+    expect(applyRegister(existing, SCOPE, 'outbox', 99)).toBe(existing);
   });
 });
 
@@ -154,7 +154,7 @@ describe('renew', () => {
   });
 });
 
-describe('settle', () => {
+describe('settleOutcome', () => {
   const policy = DEFAULT_POLICY;
   const idle = { lease: '', leaseUntil: 0, reregistered: false };
 
@@ -166,7 +166,7 @@ describe('settle', () => {
       ['failure', 3, false, null], // last chance
       ['failure', 4, false, null], // beyond the last chance (policy lowered meanwhile)
     ] as const)('%s on attempt %i (reregistered %s) removes the registration', (outcome, attempts, rereg, _removed) => {
-      expect(settle(firing({ attempts, reregistered: rereg }), outcome, NOW, policy, 'A')).toBeNull();
+      expect(settleOutcome(firing({ attempts, reregistered: rereg }), outcome, NOW, policy, 'A')).toBeNull();
     });
 
     it.each([
@@ -174,7 +174,7 @@ describe('settle', () => {
       [2, 900000],
     ])('failure on attempt %i, not the last chance → waiting for %i ms', (attempts, delay) => {
       const r = firing({ attempts });
-      expect(settle(r, 'failure', NOW, policy, 'A')).toEqual({
+      expect(settleOutcome(r, 'failure', NOW, policy, 'A')).toEqual({
         ...r, ...idle, state: 'waiting', notBefore: NOW + delay,
       });
     });
@@ -183,27 +183,27 @@ describe('settle', () => {
       ['success', 1], ['failure', 1], ['success', 3], ['failure', 3],
     ] as const)('%s on attempt %i when reregistered → pending with attempts 0', (outcome, attempts) => {
       const r = firing({ attempts, reregistered: true });
-      expect(settle(r, outcome, NOW, policy, 'A')).toEqual({
+      expect(settleOutcome(r, outcome, NOW, policy, 'A')).toEqual({
         ...r, ...idle, state: 'pending', attempts: 0, notBefore: 0,
       });
     });
 
     it('settles even when its own lease has lapsed, as long as nobody else took it', () => {
-      expect(settle(firing({ leaseUntil: NOW - 1 }), 'success', NOW, policy, 'A')).toBeNull();
+      expect(settleOutcome(firing({ leaseUntil: NOW - 1 }), 'success', NOW, policy, 'A')).toBeNull();
     });
   });
 
   describe('by another instance', () => {
     it.each(['success', 'failure'] as const)('%s is not this caller\'s to settle → undefined', (outcome) => {
-      expect(settle(firing({ lease: 'A' }), outcome, NOW, policy, 'B')).toBeUndefined();
-      expect(settle(firing({ lease: 'A', leaseUntil: NOW - 1 }), outcome, NOW, policy, 'B')).toBeUndefined();
-      expect(settle(firing({ lease: 'A', reregistered: true }), outcome, NOW, policy, 'B')).toBeUndefined();
+      expect(settleOutcome(firing({ lease: 'A' }), outcome, NOW, policy, 'B')).toBeUndefined();
+      expect(settleOutcome(firing({ lease: 'A', leaseUntil: NOW - 1 }), outcome, NOW, policy, 'B')).toBeUndefined();
+      expect(settleOutcome(firing({ lease: 'A', reregistered: true }), outcome, NOW, policy, 'B')).toBeUndefined();
     });
   });
 
   describe('an abandoned firing (instance null)', () => {
     it('is not settled while its lease is running', () => {
-      expect(settle(firing({ leaseUntil: NOW + 1 }), 'failure', NOW, policy, null)).toBeUndefined();
+      expect(settleOutcome(firing({ leaseUntil: NOW + 1 }), 'failure', NOW, policy, null)).toBeUndefined();
     });
 
     it.each([
@@ -212,13 +212,13 @@ describe('settle', () => {
       [3, null],
     ] as const)('lease lapsed on attempt %i → a failed attempt', (attempts, expected) => {
       const r = firing({ attempts, leaseUntil: NOW });
-      const next = settle(r, 'failure', NOW, policy, null);
+      const next = settleOutcome(r, 'failure', NOW, policy, null);
       expect(next).toEqual(expected && { ...r, ...idle, ...expected });
     });
 
     it('lease lapsed while reregistered → pending with attempts 0', () => {
       const r = firing({ attempts: 3, leaseUntil: NOW - 1, reregistered: true });
-      expect(settle(r, 'failure', NOW, policy, null)).toEqual({
+      expect(settleOutcome(r, 'failure', NOW, policy, null)).toEqual({
         ...r, ...idle, state: 'pending', attempts: 0, notBefore: 0,
       });
     });
@@ -229,15 +229,15 @@ describe('settle', () => {
     ['waiting', rec({ state: 'waiting', attempts: 1, notBefore: NOW - 1 })],
   ])('a %s record is nobody\'s to settle', (_name, r) => {
     for (const instance of ['A', '', null]) {
-      expect(settle(r, 'success', NOW, policy, instance)).toBeUndefined();
-      expect(settle(r, 'failure', NOW, policy, instance)).toBeUndefined();
+      expect(settleOutcome(r, 'success', NOW, policy, instance)).toBeUndefined();
+      expect(settleOutcome(r, 'failure', NOW, policy, instance)).toBeUndefined();
     }
   });
 
   // A policy configure() accepts: maxAttempts up to 2^31-1, initialRetryDelay 0. factor^(attempts-1) overflows.
   it('a failure leaves a waiting record that becomes due again, whatever the (valid) policy', () => {
     const policy: RetryPolicy = { maxAttempts: 2147483647, initialRetryDelay: 0, retryDelayFactor: 3, maxEventDuration: 1 };
-    const next = settle(firing({ attempts: 700 }), 'failure', NOW, policy, 'A')!;
+    const next = settleOutcome(firing({ attempts: 700 }), 'failure', NOW, policy, 'A')!;
     expect(next.state).toBe('waiting');
     expect(isDue(next, NOW)).toBe(true);
     expect(nextWake([next])).toBe(NOW);
@@ -246,7 +246,7 @@ describe('settle', () => {
   it('does not mutate its input', () => {
     const r = firing({ reregistered: true });
     const copy = { ...r };
-    settle(r, 'failure', NOW, policy, 'A');
+    settleOutcome(r, 'failure', NOW, policy, 'A');
     expect(r).toEqual(copy);
   });
 });
@@ -268,7 +268,7 @@ describe('a whole lifecycle with Chromium\'s numbers', () => {
   ];
 
   it('fires three times, waits 300000 then 900000 ms, has lastChance on attempt 3 only, then is removed', () => {
-    let r: SyncRecord | null = register(undefined, SCOPE, 'outbox', 1);
+    let r: SyncRecord | null = applyRegister(undefined, SCOPE, 'outbox', 1);
     for (const step of steps) {
       if (step.do === 'claim') {
         const claimed: SyncRecord | null = claim(r!, step.at, 'A', TTL);
@@ -280,7 +280,7 @@ describe('a whole lifecycle with Chromium\'s numbers', () => {
         expect(isLastChance(claimed!.attempts, DEFAULT_POLICY)).toBe(step.lastChance);
         r = claimed;
       } else {
-        const next = settle(r!, 'failure', step.at, DEFAULT_POLICY, 'A');
+        const next = settleOutcome(r!, 'failure', step.at, DEFAULT_POLICY, 'A');
         expect(next === null ? null : next).toEqual(step.expect === null ? null : expect.objectContaining(step.expect));
         r = next as SyncRecord | null;
       }
@@ -290,7 +290,7 @@ describe('a whole lifecycle with Chromium\'s numbers', () => {
 
   it('a success on any attempt removes it', () => {
     for (let attempts = 1; attempts <= 3; attempts++) {
-      expect(settle(firing({ attempts }), 'success', NOW, DEFAULT_POLICY, 'A')).toBeNull();
+      expect(settleOutcome(firing({ attempts }), 'success', NOW, DEFAULT_POLICY, 'A')).toBeNull();
     }
   });
 });

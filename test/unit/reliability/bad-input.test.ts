@@ -11,25 +11,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { PROTOCOL_KEY, PROTOCOL_VERSION, poke } from '../../../src/protocol';
-import { closeDatabase, list, register as storeRegister } from '../../../src/store/db';
+import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { MAX_DELAY } from '../../../src/core/policy';
-import { PageTriggers } from '../../../src/page/triggers';
-import { sleep, until } from '../helpers';
+import { PageWakeups } from '../../../src/page/wakeups';
+import {
+  ExtendableEvent, SyncWorkerRegistration, WorkerRegistration, becomeServiceWorker, extendable, listenForSync, sleep, until,
+} from '../helpers';
 
 const SCOPE = 'https://example.com/bad-input/';
 const g = globalThis as Record<string, unknown>;
 
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
-class ServiceWorkerRegistration {
-  constructor(public scope: string, public active: object | null, public installing: object | null = null) {}
-}
-class ServiceWorkerGlobalScope extends EventTarget {}
-
-type Registration = ServiceWorkerRegistration & { sync: SyncManager };
+type Registration = SyncWorkerRegistration;
 type AnySyncManager = { register(...args: unknown[]): Promise<void>; getTags(...args: unknown[]): Promise<string[]> };
 type AnySyncEvent = new (...args: unknown[]) => SyncEvent;
 
@@ -52,39 +44,52 @@ const SyncEventCtor = () => g.SyncEvent as AnySyncEvent;
 const configure = (options: unknown) => BackgroundSyncPolyfill.configure(options as BackgroundSyncPolyfillOptions);
 const DEFAULTS = { maxAttempts: 3, initialRetryDelay: 300000, retryDelayFactor: 3, maxEventDuration: 180000 };
 
-/** An ExtendableMessageEvent-like event whose waitUntil records its promises. */
-function extendable(type: string, data?: unknown) {
-  const event = new Event(type) as Event & { data?: unknown; waitUntil: ReturnType<typeof vi.fn> };
-  event.data = data;
-  event.waitUntil = vi.fn();
-  return event;
+/** Dispatches a message event carrying `data` at the worker's global scope; returns the event. */
+function post(data: unknown) {
+  const message = extendable('message', data);
+  dispatchEvent(message);
+  return message;
 }
+
+/** As the active worker: posts `data` and returns the promise it handed to the event's waitUntil. */
+function postToActive(data: unknown, check: (message: ReturnType<typeof post>) => void = () => undefined): unknown {
+  workerState('activated');
+  const message = post(data);
+  check(message);
+  return message.waitUntil.mock.calls[0][0];
+}
+
+/** A well-formed poke that wakes a pass with nothing to fire: its promise fulfils and the app never sees it. */
+function wakesForNothing(kind: string, expected: string, run: () => unknown): Row {
+  return {
+    kind, expected, run,
+    outcome: { resolves: undefined },
+    after: () => {
+      expect(appMessages).toEqual([]);
+      expect(fired).toEqual([]);
+    },
+  };
+}
+
+/** The outcome of a message we must not wake for. */
+const NOT_WOKEN: Outcome = { returns: (m) => expect((m as { waitUntil: ReturnType<typeof vi.fn> }).waitUntil).not.toHaveBeenCalled() };
 
 /** Fires `tag` through the worker (activated), with `handle` as the app's sync handler; resolves once it fired. */
 async function fireWith(tag: string, handle: (e: SyncEvent) => void): Promise<void> {
   workerState('activated');
   handler = handle;
-  await storeRegister(SCOPE, tag);
-  const message = extendable('message', poke(true));
-  dispatchEvent(message);
-  await message.waitUntil.mock.calls[0][0];
+  await storeRegistration(SCOPE, tag);
+  await postToActive(poke(true));
 }
 
 beforeAll(async () => {
-  Object.assign(g, { ExtendableEvent, ServiceWorkerRegistration, ServiceWorkerGlobalScope });
   g.indexedDB = new IDBFactory();
-  registration = new ServiceWorkerRegistration(SCOPE, {}) as Registration;
-  Object.defineProperty(globalThis, 'registration', { value: registration, configurable: true });
-  Object.defineProperty(globalThis, 'clients', { value: { matchAll: vi.fn(async () => windows) }, configurable: true });
+  registration = becomeServiceWorker(SCOPE, () => windows);
   workerState('installed');
   warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   const { install } = await import('../../../src/install');
   install('worker');
-  addEventListener('sync', (e) => {
-    const event = e as SyncEvent;
-    fired.push({ tag: event.tag, lastChance: event.lastChance });
-    handler(event);
-  });
+  listenForSync(fired, () => handler);
   addEventListener('message', (e) => void appMessages.push((e as MessageEvent).data));
   addEventListener('messageerror', (e) => void appMessageErrors.push((e as MessageEvent).data));
 });
@@ -162,26 +167,26 @@ const TABLE: Row[] = [
   { kind: 'register("t", extra arguments)', expected: 'resolves; extra arguments ignored', run: () => sync().register('t', { minInterval: 1 }, 3), outcome: { resolves: undefined }, after: storesExactly('t') },
   // register(): where it is called from
   { kind: 'register() on a wrong this (a plain object)', expected: 'rejects TypeError (Illegal invocation), never throws', run: () => (SyncManager.prototype.register as (...a: unknown[]) => Promise<void>).call({}, 't'), outcome: { rejects: 'TypeError', message: /Illegal invocation/ } },
-  { kind: 'register() before activation (installing, no active worker)', expected: 'rejects InvalidStateError "no active Service Worker", before the tag is even checked', run: () => (new ServiceWorkerRegistration(SCOPE, null, {}) as Registration).sync.register('x'.repeat(LONG + 1)), outcome: { rejects: 'InvalidStateError', message: /no active Service Worker/ }, after: storesNothing },
+  { kind: 'register() before activation (installing, no active worker)', expected: 'rejects InvalidStateError "no active Service Worker", before the tag is even checked', run: () => (new WorkerRegistration(SCOPE, null, {}) as Registration).sync.register('x'.repeat(LONG + 1)), outcome: { rejects: 'InvalidStateError', message: /no active Service Worker/ }, after: storesNothing },
   {
     kind: 'register() on an unregistered registration',
     expected: 'once its worker is gone (active null): rejects InvalidStateError',
     standIn: 'a registration object whose active worker is null, as after unregister() once the worker is redundant',
-    run: () => (new ServiceWorkerRegistration(SCOPE, null) as Registration).sync.register('gone'),
+    run: () => (new WorkerRegistration(SCOPE, null) as Registration).sync.register('gone'),
     outcome: { rejects: 'InvalidStateError' },
     after: storesNothing,
   },
   {
     kind: 'register() on an unregistered registration whose worker still runs',
     expected: 'resolves, and the next page check drops the tag, as Chromium drops an unregistered scope\'s tags',
-    standIn: 'navigator.serviceWorker.getRegistrations() no longer lists the scope; PageTriggers.check() is the page\'s check',
-    run: () => (new ServiceWorkerRegistration(SCOPE, {}) as Registration).sync.register('orphan'),
+    standIn: 'navigator.serviceWorker.getRegistrations() no longer lists the scope; PageWakeups.check() is the page\'s check',
+    run: () => (new WorkerRegistration(SCOPE, {}) as Registration).sync.register('orphan'),
     outcome: { resolves: undefined },
     after: async () => {
       expect(await tags()).toEqual(['orphan']);
       Object.defineProperty(navigator, 'serviceWorker', { value: { getRegistrations: async () => [] }, configurable: true });
       try {
-        await new PageTriggers(() => undefined).check();
+        await new PageWakeups(() => undefined).check();
       } finally {
         delete (navigator as unknown as Record<string, unknown>).serviceWorker;
       }
@@ -313,31 +318,16 @@ const TABLE: Row[] = [
   { kind: 'waitUntil on a wrong this', expected: 'throws TypeError (Illegal invocation)', run: () => (SyncEventCtor().prototype.waitUntil as (p: unknown) => void).call(new ExtendableEvent('sync'), Promise.resolve()), outcome: { throws: 'TypeError', message: /Illegal invocation/ } },
 
   // Messages posted to the worker
-  {
-    kind: 'a forged but well-formed poke, nothing registered',
-    expected: 'swallowed (the app never sees it), wakes a pass that fires nothing; its promise fulfils',
-    run: () => {
-      workerState('activated');
-      const message = extendable('message', poke(true));
-      dispatchEvent(message);
-      return message.waitUntil.mock.calls[0][0];
-    },
-    outcome: { resolves: undefined },
-    after: () => {
-      expect(appMessages).toEqual([]);
-      expect(fired).toEqual([]);
-    },
-  },
+  wakesForNothing(
+    'a forged but well-formed poke, nothing registered',
+    'swallowed (the app never sees it), wakes a pass that fires nothing; its promise fulfils',
+    () => postToActive(poke(true)),
+  ),
   {
     kind: 'a forged poke saying offline, with a registration pending',
     expected: 'that pass fires nothing; the next wake-up (with no page view) fires it',
-    before: () => storeRegister(SCOPE, 'pending'),
-    run: () => {
-      workerState('activated');
-      const message = extendable('message', poke(false));
-      dispatchEvent(message);
-      return message.waitUntil.mock.calls[0][0];
-    },
+    before: () => storeRegistration(SCOPE, 'pending'),
+    run: () => postToActive(poke(false)),
     outcome: { resolves: undefined },
     after: async () => {
       expect(fired).toEqual([]);
@@ -354,50 +344,27 @@ const TABLE: Row[] = [
   ] as Array<[string, unknown]>).map(([kind, data]): Row => ({
     kind: `${kind} posted to the worker`,
     expected: 'swallowed without throwing or waking; the app never sees it',
-    run: () => {
-      const message = extendable('message', data);
-      dispatchEvent(message);
-      return message;
-    },
-    outcome: { returns: (m) => expect((m as { waitUntil: ReturnType<typeof vi.fn> }).waitUntil).not.toHaveBeenCalled() },
+    run: () => post(data),
+    outcome: NOT_WOKEN,
     after: () => expect(appMessages).toEqual([]),
   })),
   {
     kind: 'an oversized malformed message with our key (a 16 MB string as its value)',
     expected: 'swallowed without waking; the app never sees it',
-    run: () => {
-      const message = extendable('message', { [PROTOCOL_KEY]: big() });
-      dispatchEvent(message);
-      return message;
-    },
-    outcome: { returns: (m) => expect((m as { waitUntil: ReturnType<typeof vi.fn> }).waitUntil).not.toHaveBeenCalled() },
+    run: () => post({ [PROTOCOL_KEY]: big() }),
+    outcome: NOT_WOKEN,
     after: () => expect(appMessages).toEqual([]),
   },
-  {
-    kind: 'an oversized well-formed poke (16 MB of extra fields)',
-    expected: 'a poke like any other: one pass, the extra data ignored; the app never sees it',
-    run: () => {
-      workerState('activated');
-      const message = extendable('message', { ...poke(true), payload: big() });
-      dispatchEvent(message);
-      expect(message.waitUntil).toHaveBeenCalledTimes(1);
-      return message.waitUntil.mock.calls[0][0];
-    },
-    outcome: { resolves: undefined },
-    after: () => {
-      expect(appMessages).toEqual([]);
-      expect(fired).toEqual([]);
-    },
-  },
+  wakesForNothing(
+    'an oversized well-formed poke (16 MB of extra fields)',
+    'a poke like any other: one pass, the extra data ignored; the app never sees it',
+    () => postToActive({ ...poke(true), payload: big() }, (message) => expect(message.waitUntil).toHaveBeenCalledTimes(1)),
+  ),
   {
     kind: 'an oversized app message (a 16 MB string)',
     expected: 'reaches the app untouched; we do not wake',
-    run: () => {
-      const message = extendable('message', big());
-      dispatchEvent(message);
-      return message;
-    },
-    outcome: { returns: (m) => expect((m as { waitUntil: ReturnType<typeof vi.fn> }).waitUntil).not.toHaveBeenCalled() },
+    run: () => post(big()),
+    outcome: NOT_WOKEN,
     after: () => {
       expect(appMessages).toHaveLength(1);
       expect((appMessages[0] as string).length).toBe(16 * 1024 * 1024);
@@ -411,12 +378,8 @@ const TABLE: Row[] = [
   ] as Array<[string, unknown]>).map(([kind, data]): Row => ({
     kind,
     expected: 'reaches the app untouched; we do not wake',
-    run: () => {
-      const message = extendable('message', data);
-      dispatchEvent(message);
-      return message;
-    },
-    outcome: { returns: (m) => expect((m as { waitUntil: ReturnType<typeof vi.fn> }).waitUntil).not.toHaveBeenCalled() },
+    run: () => post(data),
+    outcome: NOT_WOKEN,
     after: () => expect(appMessages).toEqual([data]),
   })),
   {

@@ -17,11 +17,11 @@ import { Mock, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it,
 import { forceCloseDatabase } from 'fake-indexeddb';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
-import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, register } from '../../../src/store/db';
+import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, storeRegistration } from '../../../src/store/db';
 import { SyncHost, setSyncHost, syncGetter } from '../../../src/web/sync-manager';
-import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
+import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
-import { SCOPE, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record } from '../helpers';
+import { SCOPE, defineTestSyncEvent, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record } from '../helpers';
 import {
   abortAfterPut, advance, fakeClock, putRequestFails, putThrows, quotaExceededOnCommit, settle,
   takeUnhandledRejections, upgradeFails, watchUnhandledRejections,
@@ -32,20 +32,13 @@ class FakeRegistration {
 }
 type Registration = ServiceWorkerRegistration & FakeRegistration;
 
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
-
 let SyncEvent: SyncEventClass;
 let stopWatching: () => void;
 beforeAll(() => {
   const g = globalThis as Record<string, unknown>;
   g.ServiceWorkerRegistration = FakeRegistration;
-  g.ExtendableEvent = ExtendableEvent;
   Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  SyncEvent = defineSyncEvent();
+  SyncEvent = defineTestSyncEvent();
   stopWatching = watchUnhandledRejections();
 });
 afterAll(() => stopWatching());
@@ -164,8 +157,8 @@ describe('open() failing', () => {
 
   // The open request fails asynchronously: creating the schema hits the quota, so the upgrade transaction aborts
   // and the open request errors with AbortError. idb wraps the upgrade transaction for the `upgrade` callback,
-  // which creates its `done` promise; nobody handles that promise, so its rejection is unhandled (idb's own
-  // issues jakearchibald/idb#320, #326). docs/semantics.md §5: "never an uncaught exception".
+  // which creates its `done` promise; nobody handles that promise, so its rejection is unhandled (a known idb
+  // behaviour). docs/semantics.md §5: "never an uncaught exception".
   it('the upgrade creating the schema aborts (QuotaExceededError) → UnknownError, and no unhandled rejection', async () => {
     const reg = registration();
     const fault = upgradeFails();
@@ -211,7 +204,7 @@ describe('QuotaExceededError on write', () => {
 
   // Firefox reports a quota failure on the put request; the transaction then aborts with it. write() races the
   // work against tx.done, and idb rejects tx.done with a generic "AbortError: AbortError" from the request's error
-  // event bubbling to the transaction, before the put's own QuotaExceededError arrives (jakearchibald/idb#326).
+  // event bubbling to the transaction, before the put's own QuotaExceededError arrives.
   // The message then says "AbortError: AbortError", which does not say why.
   it('on the put request (Firefox): register() → UnknownError whose message names QuotaExceededError', async () => {
     const reg = await seed();
@@ -350,7 +343,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher(SCOPE, t, SyncEvent, () => true, report);
+    const d = new Dispatcher({ scope: SCOPE, target: t, SyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['mine']);
     expect(report).not.toHaveBeenCalled();
@@ -366,7 +359,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher(scope, t, SyncEvent, () => true, report);
+    const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['valid']);
     expect(report).not.toHaveBeenCalled();
@@ -376,7 +369,7 @@ describe('corrupt or foreign records in our store', () => {
 
   // The counter is the one primitive value we store. A NaN read back through idb never arrives: idb's wrap()
   // caches transformed values in a WeakMap when `newValue !== value`, which NaN always is, so WeakMap.set throws
-  // in the request's success listener (jakearchibald/idb#315); the transaction aborts and every register() of a
+  // in the request's success listener; the transaction aborts and every register() of a
   // new tag fails with "AbortError: " for as long as the counter stays corrupt. db.ts's own guard
   // (Number.isFinite) is never reached.
   it.each([
@@ -459,7 +452,7 @@ function worker(handler: (event: SyncEvent, fired: Fired[]) => void = () => unde
     if (!extended) done();
   });
   const report = vi.fn();
-  const d = new Dispatcher(scope, t, SyncEvent, () => true, report);
+  const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
   d.policy = { ...DEFAULT_POLICY, ...policy };
   return { d, scope, fired, report, overlaps: () => overlaps };
 }
@@ -477,7 +470,7 @@ function deferred() {
 describe('the dispatcher meeting storage faults', () => {
   it('IndexedDB missing: run() resolves, reports a StorageError saying so, fires nothing', async () => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     closeDatabase();
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     await expect(d.run()).resolves.toBeUndefined();
@@ -490,7 +483,7 @@ describe('the dispatcher meeting storage faults', () => {
 
   it('a newer version: run() resolves and reports it; nothing fires, nothing is lost', async () => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     closeDatabase();
     (await rawOpen(factory, DB_VERSION + 1)).close();
     await expect(d.run()).resolves.toBeUndefined();
@@ -505,8 +498,8 @@ describe('the dispatcher meeting storage faults', () => {
     ['the transaction aborted after its first write', () => abortAfterPut(1), /AbortError|TransactionInactiveError/],
   ])('claiming fails (%s): run() resolves, reports, fires nothing; the registration is untouched and fires later', async (_name, inject, why) => {
     const { d, scope, fired, report } = worker();
-    await register(scope, 'a');
-    await register(scope, 'b');
+    await storeRegistration(scope, 'a');
+    await storeRegistration(scope, 'b');
     const before = await rawRecords();
     const fault = inject();
     await expect(d.run()).resolves.toBeUndefined();
@@ -524,7 +517,7 @@ describe('the dispatcher meeting storage faults', () => {
     const { d, scope, fired, report } = worker((e, all) => {
       if (all.length === 1) e.waitUntil(release.promise);
     }, { initialRetryDelay: 1000 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await settle();
     expect(fired).toHaveLength(1);
@@ -544,7 +537,7 @@ describe('the dispatcher meeting storage faults', () => {
   it('the connection is lost while an event runs: its outcome is still written', async () => {
     const release = deferred();
     const { d, scope, fired, report } = worker((e) => e.waitUntil(release.promise));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const running = d.run();
     await vi.waitFor(() => expect(fired).toHaveLength(1), { timeout: 5000 });
     forceCloseDatabase((await open()) as never);
@@ -567,7 +560,7 @@ describe('the dispatcher meeting storage faults', () => {
     const { d, scope, fired, report, overlaps } = worker((e, all) => {
       if (all.length === 1) e.waitUntil(first.promise); // a long upload, well within maxEventDuration
     });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await settle();
     expect(fired).toHaveLength(1);
@@ -579,7 +572,7 @@ describe('the dispatcher meeting storage faults', () => {
     expect(report).toHaveBeenCalledWith(expect.objectContaining({ message: expect.stringMatching(/QuotaExceededError/) }));
     await advance(1000);
     // The app registers the tag again (a new item in its outbox), as it may at any time; a page pokes the worker.
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     void d.run();
     await advance(1000);
     expect(overlaps(), `events of "a": ${JSON.stringify(fired)}`).toBe(0);

@@ -1,6 +1,6 @@
 /**
- * "A worker that finds storage broken keeps running the app's other handlers", over a fake
- * ServiceWorkerGlobalScope built as in test/unit/install.worker.test.ts: the happy-dom window stands in for
+ * "A worker that finds storage broken keeps running the app's other handlers", over the fake
+ * ServiceWorkerGlobalScope of test/unit/helpers.ts (becomeServiceWorker): the happy-dom window stands in for
  * `self`. The polyfill is installed while IndexedDB is missing (the worker starts with storage broken), the app's
  * script then adds its own message, fetch and sync listeners, and for each storage fault the test posts our poke,
  * an app message and a fetch: the app's handlers run, nothing throws out of dispatchEvent (happy-dom rethrows a
@@ -10,24 +10,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { PROTOCOL_KEY, poke } from '../../../src/protocol';
-import { DB_VERSION, closeDatabase, register } from '../../../src/store/db';
-import { rawOpen } from '../helpers';
+import { DB_VERSION, closeDatabase, storeRegistration } from '../../../src/store/db';
+import { SyncWorkerRegistration, becomeServiceWorker, extendable as extendableEvent, rawOpen } from '../helpers';
 import { quotaExceededOnCommit, takeUnhandledRejections, upgradeFails, watchUnhandledRejections } from './faults';
 
 const SCOPE = 'https://example.com/broken-worker/';
 const g = globalThis as Record<string, unknown>;
 
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
-class ServiceWorkerRegistration {
-  constructor(public scope: string, public active: object | null) {}
-}
-class ServiceWorkerGlobalScope extends EventTarget {}
-
-let registration: ServiceWorkerRegistration & { sync: SyncManager };
+let registration: SyncWorkerRegistration;
 let warn: ReturnType<typeof vi.spyOn>;
 let stopWatching: () => void;
 const appMessages: unknown[] = [];
@@ -35,13 +25,9 @@ const appFetches: string[] = [];
 const appSyncs: string[] = [];
 const appOther: string[] = [];
 
-/** An event like the engine's ExtendableMessageEvent / FetchEvent, whose waitUntil records its promises. */
+/** An extendable event (helpers.ts) with the request of a fetch the app's handler reads. */
 function extendable(type: string, data?: unknown) {
-  const event = new Event(type) as Event & { data?: unknown; request?: { url: string }; waitUntil: ReturnType<typeof vi.fn> };
-  event.data = data;
-  event.request = { url: `${SCOPE}api/items` };
-  event.waitUntil = vi.fn();
-  return event;
+  return Object.assign(extendableEvent(type, data), { request: { url: `${SCOPE}api/items` } });
 }
 
 /** Every promise handed to waitUntil fulfils (a rejection would be reported by the engine), within 5 s. */
@@ -59,12 +45,7 @@ beforeAll(async () => {
   stopWatching = watchUnhandledRejections();
   closeDatabase();
   delete g.indexedDB; // the worker starts with storage broken
-  Object.assign(g, { ExtendableEvent, ServiceWorkerRegistration, ServiceWorkerGlobalScope });
-  registration = new ServiceWorkerRegistration(SCOPE, {}) as typeof registration;
-  Object.defineProperty(globalThis, 'registration', { value: registration, configurable: true });
-  Object.defineProperty(globalThis, 'clients', {
-    value: { matchAll: vi.fn(async () => [{ frameType: 'top-level' }]) }, configurable: true,
-  });
+  registration = becomeServiceWorker(SCOPE, () => [{ frameType: 'top-level' }]);
   warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   const { install } = await import('../../../src/install');
   expect(() => install('worker')).not.toThrow();
@@ -131,7 +112,7 @@ const faults: Fault[] = [
     name: 'every write over quota, with a registration due',
     async breakIt() {
       g.indexedDB = new IDBFactory();
-      await register(SCOPE, 'due'); // as a page would: the worker now has something to claim
+      await storeRegistration(SCOPE, 'due'); // as a page would: the worker now has something to claim
       closeDatabase();
       const fault = quotaExceededOnCommit();
       return () => fault.restore();
@@ -202,7 +183,7 @@ describe.each(faults)('storage broken: $name', (fault) => {
 describe('storage repaired', () => {
   it('the same worker fires what was registered, once storage works again', async () => {
     g.indexedDB = new IDBFactory();
-    await register(SCOPE, 'after-repair');
+    await storeRegistration(SCOPE, 'after-repair');
     const message = extendable('message', poke(true));
     dispatchEvent(message);
     await expectFulfilled(message);

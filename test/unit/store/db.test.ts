@@ -4,7 +4,7 @@ import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import {
   DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, StorageError, claimDue, closeDatabase, list, listAll, open,
-  register, removeScope, renewAll, settleAll,
+  removeScope, renewAll, settleFirings, storeRegistration,
 } from '../../../src/store/db';
 import {
   OTHER_SCOPE, SCOPE, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record,
@@ -28,36 +28,36 @@ async function tags(scope = SCOPE): Promise<string[]> {
   return (await list(scope)).map((r) => r.tag);
 }
 
-describe('register', () => {
+describe('storeRegistration', () => {
   it('creates a pending record with 0 attempts and an increasing order', async () => {
-    const a = await register(SCOPE, 'a');
-    const b = await register(SCOPE, 'b');
+    const a = await storeRegistration(SCOPE, 'a');
+    const b = await storeRegistration(SCOPE, 'b');
     expect(a).toEqual(record({ tag: 'a', order: 1 }));
     expect(b).toEqual(record({ tag: 'b', order: 2 }));
     expect(await rawRecord(SCOPE, 'a')).toEqual(a);
   });
 
   it('coalesces: registering a pending tag again changes nothing, not even its order', async () => {
-    await register(SCOPE, 'a');
-    await register(SCOPE, 'b');
-    const again = await register(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'b');
+    const again = await storeRegistration(SCOPE, 'a');
     expect(again.order).toBe(1);
     expect(await tags()).toEqual(['a', 'b']);
     expect((await rawRecords()).size).toBe(2);
   });
 
   it('keeps registration order across scopes, and separates the same tag in two scopes', async () => {
-    await register(SCOPE, 'x');
-    await register(OTHER_SCOPE, 'x');
-    await register(SCOPE, 'z');
-    await register(OTHER_SCOPE, 'y');
+    await storeRegistration(SCOPE, 'x');
+    await storeRegistration(OTHER_SCOPE, 'x');
+    await storeRegistration(SCOPE, 'z');
+    await storeRegistration(OTHER_SCOPE, 'y');
     expect((await list(SCOPE)).map((r) => [r.tag, r.order])).toEqual([['x', 1], ['z', 3]]);
     expect((await list(OTHER_SCOPE)).map((r) => [r.tag, r.order])).toEqual([['x', 2], ['y', 4]]);
   });
 
   it('turns a waiting record pending, keeping attempts and order', async () => {
     await putRaw(record({ state: 'waiting', attempts: 2, notBefore: NOW + 900000, order: 5 }));
-    const next = await register(SCOPE, 'outbox');
+    const next = await storeRegistration(SCOPE, 'outbox');
     expect(next).toEqual(record({ state: 'pending', attempts: 2, notBefore: 0, order: 5 }));
     expect(await rawRecord(SCOPE, 'outbox')).toEqual(next);
   });
@@ -65,18 +65,18 @@ describe('register', () => {
   it('marks a firing record reregistered and keeps the lease', async () => {
     const firing = record({ state: 'firing', attempts: 1, lease: 'A', leaseUntil: NOW + TTL });
     await putRaw(firing);
-    expect(await register(SCOPE, 'outbox')).toEqual({ ...firing, reregistered: true });
+    expect(await storeRegistration(SCOPE, 'outbox')).toEqual({ ...firing, reregistered: true });
     expect(await rawRecord(SCOPE, 'outbox')).toEqual({ ...firing, reregistered: true });
   });
 
   it('accepts the empty tag and tags with line feeds', async () => {
-    await register(SCOPE, '');
-    await register(SCOPE, 'a\nb');
+    await storeRegistration(SCOPE, '');
+    await storeRegistration(SCOPE, 'a\nb');
     expect(await tags()).toEqual(['', 'a\nb']);
   });
 });
 
-describe('register: calls made in one go share one transaction', () => {
+describe('storeRegistration: calls made in one go share one transaction', () => {
   function countReadwrite() {
     const db = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
     const original = db.transaction;
@@ -92,17 +92,17 @@ describe('register: calls made in one go share one transaction', () => {
     await open();
     const readwrite = countReadwrite();
     const names = Array.from({ length: 200 }, (_, i) => `t${i}`);
-    const records = await Promise.all(names.map((tag) => register(SCOPE, tag)));
+    const records = await Promise.all(names.map((tag) => storeRegistration(SCOPE, tag)));
     expect(readwrite()).toBe(1);
     expect(records.map((r) => r.tag)).toEqual(names);
     expect(records.map((r) => r.order)).toEqual(names.map((_, i) => i + 1));
     expect(await tags()).toEqual(names);
-    expect((await register(SCOPE, 'next')).order).toBe(201);
+    expect((await storeRegistration(SCOPE, 'next')).order).toBe(201);
   });
 
   it('a tag twice in one batch coalesces into one record; other scopes keep theirs', async () => {
     const [a1, b, a2, other] = await Promise.all([
-      register(SCOPE, 'a'), register(SCOPE, 'b'), register(SCOPE, 'a'), register(OTHER_SCOPE, 'a'),
+      storeRegistration(SCOPE, 'a'), storeRegistration(SCOPE, 'b'), storeRegistration(SCOPE, 'a'), storeRegistration(OTHER_SCOPE, 'a'),
     ]);
     expect(a2).toEqual(a1);
     expect(b.order).toBe(a1.order + 1);
@@ -114,25 +114,25 @@ describe('register: calls made in one go share one transaction', () => {
   it('calls awaited one after another are separate transactions', async () => {
     await open();
     const readwrite = countReadwrite();
-    await register(SCOPE, 'a');
-    await register(SCOPE, 'b');
+    await storeRegistration(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'b');
     expect(readwrite()).toBe(2);
   });
 
   it('a batch fails together and writes nothing; the next call works', async () => {
-    await register(SCOPE, 'first');
+    await storeRegistration(SCOPE, 'first');
     const put = FakeObjectStore.prototype.put;
     let calls = 0;
     vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
       if (this.name === REGISTRATIONS && ++calls === 2) throw new DOMException('quota', 'QuotaExceededError');
       return put.apply(this, args as Parameters<typeof put>);
     });
-    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((tag) => register(SCOPE, tag)));
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((tag) => storeRegistration(SCOPE, tag)));
     vi.restoreAllMocks();
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(StorageError);
     expect(await tags()).toEqual(['first']);
-    expect((await register(SCOPE, 'd')).order).toBe(2);
+    expect((await storeRegistration(SCOPE, 'd')).order).toBe(2);
   });
 });
 
@@ -155,8 +155,8 @@ describe('list / listAll', () => {
   });
 
   it('listAll returns every valid record of every scope', async () => {
-    await register(SCOPE, 'a');
-    await register(OTHER_SCOPE, 'b');
+    await storeRegistration(SCOPE, 'a');
+    await storeRegistration(OTHER_SCOPE, 'b');
     const all = await listAll();
     expect(all.map((r) => r.id).sort()).toEqual([recordKey(OTHER_SCOPE, 'b'), recordKey(SCOPE, 'a')].sort());
   });
@@ -183,16 +183,16 @@ describe('corrupt and foreign records', () => {
 
   it('are overwritten by register with a fresh pending record', async () => {
     await putRaw(corrupt[0], corrupt[1]);
-    await register(SCOPE, 'bad-state');
-    await register(SCOPE, 'bad-attempts');
+    await storeRegistration(SCOPE, 'bad-state');
+    await storeRegistration(SCOPE, 'bad-attempts');
     expect(await rawRecord(SCOPE, 'bad-state')).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await rawRecord(SCOPE, 'bad-attempts')).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await tags()).toEqual(['bad-state', 'bad-attempts']);
   });
 
-  it('are ignored by settleAll and renewAll', async () => {
+  it('are ignored by settleFirings and renewAll', async () => {
     await putRaw(corrupt[0]);
-    await settleAll(SCOPE, [{ tag: 'bad-state', outcome: 'success' }], NOW, policy, 'A');
+    await settleFirings(SCOPE, [{ tag: 'bad-state', outcome: 'success' }], NOW, policy, 'A');
     await renewAll(SCOPE, ['bad-state'], NOW, 'A', TTL);
     expect(await rawRecord(SCOPE, 'bad-state')).toEqual(corrupt[0]);
   });
@@ -204,8 +204,8 @@ describe('corrupt and foreign records', () => {
     ['an object', { n: 1 }],
   ])('a corrupt order counter (%s) does not make a registration invisible', async (_name, value) => {
     await putMeta('order', value);
-    await register(SCOPE, 'a');
-    await register(SCOPE, 'b');
+    await storeRegistration(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'b');
     expect(await tags()).toEqual(['a', 'b']);
   });
 });
@@ -284,7 +284,7 @@ describe('claimDue', () => {
 
   it('never lets two instances claim the same record (one connection, concurrent calls)', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-    for (const tag of names) await register(SCOPE, tag);
+    for (const tag of names) await storeRegistration(SCOPE, tag);
     const [a, b] = await Promise.all([
       claimDue(SCOPE, NOW, 'A', TTL, policy),
       claimDue(SCOPE, NOW, 'B', TTL, policy),
@@ -297,7 +297,7 @@ describe('claimDue', () => {
 
   it('never lets two contexts claim the same record (two connections, as two tabs or workers)', async () => {
     const names = Array.from({ length: 20 }, (_, i) => 't' + i);
-    for (const tag of names) await register(SCOPE, tag);
+    for (const tag of names) await storeRegistration(SCOPE, tag);
     vi.resetModules();
     const second = await import('../../../src/store/db');
     try {
@@ -317,7 +317,7 @@ describe('claimDue', () => {
   });
 });
 
-describe('settleAll', () => {
+describe('settleFirings', () => {
   const firing = (tag: string, extra: Partial<SyncRecord> = {}) =>
     record({ tag, state: 'firing', attempts: 1, lease: 'A', leaseUntil: NOW + TTL, ...extra });
 
@@ -329,7 +329,7 @@ describe('settleAll', () => {
       firing('again', { reregistered: true }),
       firing('again-failed', { reregistered: true, attempts: 3 }),
     );
-    const settled = await settleAll(SCOPE, [
+    const settled = await settleFirings(SCOPE, [
       { tag: 'ok', outcome: 'success' },
       { tag: 'fail', outcome: 'failure' },
       { tag: 'last', outcome: 'failure' },
@@ -355,7 +355,7 @@ describe('settleAll', () => {
       firing('elsewhere', { scope: OTHER_SCOPE }),
     ];
     await putRaw(...others);
-    const settled = await settleAll(SCOPE, [
+    const settled = await settleFirings(SCOPE, [
       { tag: 'theirs', outcome: 'success' },
       { tag: 'pending', outcome: 'success' },
       { tag: 'missing', outcome: 'failure' },
@@ -370,7 +370,7 @@ describe('settleAll', () => {
     await putRaw(firing('t', { leaseUntil: NOW - 1 }));
     const { claimed } = await claimDue(SCOPE, NOW, 'B', TTL, { ...policy, initialRetryDelay: 0 });
     expect(claimed[0].lease).toBe('B');
-    await settleAll(SCOPE, [{ tag: 't', outcome: 'success' }], NOW, policy, 'A');
+    await settleFirings(SCOPE, [{ tag: 't', outcome: 'success' }], NOW, policy, 'A');
     expect(await rawRecord(SCOPE, 't')).toEqual(claimed[0]);
   });
 });
@@ -426,8 +426,8 @@ describe('schema and migration', () => {
   });
 
   it('records survive closing and reopening', async () => {
-    await register(SCOPE, 'a');
-    await register(SCOPE, 'b');
+    await storeRegistration(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'b');
     closeDatabase();
     expect(await tags()).toEqual(['a', 'b']);
   });
@@ -446,7 +446,7 @@ describe('schema and migration', () => {
     });
     db.close();
     expect(await tags()).toEqual(['kept']);
-    expect((await register(SCOPE, 'new')).order).toBe(5);
+    expect((await storeRegistration(SCOPE, 'new')).order).toBe(5);
   });
 });
 
@@ -454,11 +454,11 @@ describe('errors', () => {
   it('IndexedDB missing → StorageError saying so, from every operation', async () => {
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     const operations: Array<() => Promise<unknown>> = [
-      () => register(SCOPE, 'a'),
+      () => storeRegistration(SCOPE, 'a'),
       () => list(SCOPE),
       () => listAll(),
       () => claimDue(SCOPE, NOW, 'A', TTL, policy),
-      () => settleAll(SCOPE, [], NOW, policy, 'A'),
+      () => settleFirings(SCOPE, [], NOW, policy, 'A'),
       () => renewAll(SCOPE, [], NOW, 'A', TTL),
       () => removeScope(SCOPE),
     ];
@@ -472,14 +472,14 @@ describe('errors', () => {
 
   it('IndexedDB null → StorageError', async () => {
     (globalThis as { indexedDB?: unknown }).indexedDB = null;
-    await expect(register(SCOPE, 'a')).rejects.toThrow(StorageError);
+    await expect(storeRegistration(SCOPE, 'a')).rejects.toThrow(StorageError);
   });
 
   it('after a failed open, the next call tries again', async () => {
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     await expect(list(SCOPE)).rejects.toThrow(StorageError);
     (globalThis as { indexedDB?: unknown }).indexedDB = factory;
-    await register(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'a');
     expect(await tags()).toEqual(['a']);
   });
 
@@ -494,14 +494,14 @@ describe('errors', () => {
 
   it('a database of a newer version → StorageError mentioning a newer version', async () => {
     (await rawOpen(factory, DB_VERSION + 1)).close();
-    const error = await register(SCOPE, 'a').catch((e: unknown) => e);
+    const error = await storeRegistration(SCOPE, 'a').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toMatch(/newer version/);
     expect((error as Error).message).toContain(DB_NAME);
   });
 
   it('a newer version opened elsewhere is not blocked by our connection (we close it), then we fail clearly', async () => {
-    await register(SCOPE, 'a');
+    await storeRegistration(SCOPE, 'a');
     const newer = await rawOpen(factory, DB_VERSION + 1); // would hang if our connection stayed open
     newer.close();
     await expect(list(SCOPE)).rejects.toThrow(/newer version/);
@@ -514,7 +514,7 @@ describe('errors', () => {
     const deletion = factory.deleteDatabase(DB_NAME);
     const deleted = new Promise((resolve) => (deletion.onsuccess = resolve));
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const result = register(SCOPE, 'a').then(() => 'resolved', (e: unknown) => e);
+    const result = storeRegistration(SCOPE, 'a').then(() => 'resolved', (e: unknown) => e);
     await vi.advanceTimersByTimeAsync(OPEN_TIMEOUT - 1);
     let settled = false;
     void result.then(() => (settled = true));
@@ -528,7 +528,7 @@ describe('errors', () => {
     // The blocker goes away: the late connection is closed, and the next call works.
     holder.close();
     await deleted;
-    await register(SCOPE, 'b');
+    await storeRegistration(SCOPE, 'b');
     expect(await tags()).toEqual(['b']);
   });
 });
@@ -558,61 +558,55 @@ describe('a failed write changes nothing', () => {
     });
   }
 
-  it('register: an aborted transaction → StorageError; no record, order counter unchanged', async () => {
-    await register(SCOPE, 'first');
+  it('storeRegistration: an aborted transaction → StorageError; no record, order counter unchanged', async () => {
+    await storeRegistration(SCOPE, 'first');
     abortPut(1);
-    const error = await register(SCOPE, 'a').catch((e: unknown) => e);
+    const error = await storeRegistration(SCOPE, 'a').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toMatch(/AbortError/);
     vi.restoreAllMocks();
     expect(await rawRecord(SCOPE, 'a')).toBeUndefined();
-    expect((await register(SCOPE, 'b')).order).toBe(2);
+    expect((await storeRegistration(SCOPE, 'b')).order).toBe(2);
   });
 
-  it('claimDue: an aborted transaction → StorageError and every record unchanged', async () => {
+  // docs/semantics.md §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
+  // the transaction must not commit: there the first record would be left `firing` under a lease whose holder was
+  // told the claim failed, so it would burn an attempt without an event ever being dispatched.
+  it.each([
+    ['an aborted transaction → StorageError and every record unchanged', abortPut],
+    ['a put that throws part-way → StorageError and no record claimed', throwingPut],
+  ])('claimDue: %s', async (_name, fault) => {
     await putRaw(record({ tag: 'a', order: 1 }), record({ tag: 'b', order: 2 }));
     const before = await rawRecords();
-    abortPut(2);
+    fault(2);
     await expect(claimDue(SCOPE, NOW, 'A', TTL, policy)).rejects.toThrow(StorageError);
     vi.restoreAllMocks();
     expect(await rawRecords()).toEqual(before);
   });
 
-  it('settleAll: an aborted transaction → StorageError and the record still firing', async () => {
+  it('settleFirings: an aborted transaction → StorageError and the record still firing', async () => {
     await putRaw(firing('a'));
     abortPut(1);
-    await expect(settleAll(SCOPE, [{ tag: 'a', outcome: 'failure' }], NOW, policy, 'A')).rejects.toThrow(StorageError);
+    await expect(settleFirings(SCOPE, [{ tag: 'a', outcome: 'failure' }], NOW, policy, 'A')).rejects.toThrow(StorageError);
     vi.restoreAllMocks();
     expect(await rawRecord(SCOPE, 'a')).toEqual(firing('a'));
   });
 
-  it('settleAll: a put that throws → StorageError and the record still firing', async () => {
+  it('settleFirings: a put that throws → StorageError and the record still firing', async () => {
     await putRaw(firing('a'));
     throwingPut(1);
-    const error = await settleAll(SCOPE, [{ tag: 'a', outcome: 'failure' }], NOW, policy, 'A').catch((e: unknown) => e);
+    const error = await settleFirings(SCOPE, [{ tag: 'a', outcome: 'failure' }], NOW, policy, 'A').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toMatch(/QuotaExceededError/);
     vi.restoreAllMocks();
     expect(await rawRecord(SCOPE, 'a')).toEqual(firing('a'));
   });
 
-  // docs/semantics.md §5: each transition is one compare-and-set. When a request throws part-way, the writes already made in
-  // the transaction must not commit: here the first record would be left `firing` under a lease whose holder was
-  // told the claim failed, so it would burn an attempt without an event ever being dispatched.
-  it('claimDue: a put that throws part-way → StorageError and no record claimed', async () => {
-    await putRaw(record({ tag: 'a', order: 1 }), record({ tag: 'b', order: 2 }));
-    const before = await rawRecords();
-    throwingPut(2);
-    await expect(claimDue(SCOPE, NOW, 'A', TTL, policy)).rejects.toThrow(StorageError);
-    vi.restoreAllMocks();
-    expect(await rawRecords()).toEqual(before);
-  });
-
-  it('settleAll: a put that throws part-way → StorageError and no record settled', async () => {
+  it('settleFirings: a put that throws part-way → StorageError and no record settled', async () => {
     await putRaw(firing('a', { order: 1 }), firing('b', { order: 2 }));
     const before = await rawRecords();
     throwingPut(1); // 'a' succeeds → delete; 'b' fails → put throws
-    await expect(settleAll(SCOPE, [
+    await expect(settleFirings(SCOPE, [
       { tag: 'a', outcome: 'success' },
       { tag: 'b', outcome: 'failure' },
     ], NOW, policy, 'A')).rejects.toThrow(StorageError);
@@ -620,13 +614,13 @@ describe('a failed write changes nothing', () => {
     expect(await rawRecords()).toEqual(before);
   });
 
-  it('register: a record put that throws → StorageError, and the order counter is not consumed', async () => {
-    await register(SCOPE, 'first');
+  it('storeRegistration: a record put that throws → StorageError, and the order counter is not consumed', async () => {
+    await storeRegistration(SCOPE, 'first');
     throwingPut(1);
-    await expect(register(SCOPE, 'a')).rejects.toThrow(StorageError);
+    await expect(storeRegistration(SCOPE, 'a')).rejects.toThrow(StorageError);
     vi.restoreAllMocks();
     expect(await rawRecord(SCOPE, 'a')).toBeUndefined();
-    expect((await register(SCOPE, 'b')).order).toBe(2);
+    expect((await storeRegistration(SCOPE, 'b')).order).toBe(2);
   });
 });
 

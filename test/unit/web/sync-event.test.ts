@@ -1,16 +1,10 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { SyncEventClass, defineSyncEvent, dispatchSyncEvent, onsyncAccessor } from '../../../src/web/sync-event';
+import { SyncEventClass, dispatchSyncEvent, onsyncAccessor } from '../../../src/web/sync-event';
+import { ExtendableEvent, defineTestSyncEvent } from '../helpers';
 
-// happy-dom has no ExtendableEvent. Like every engine's, a script-created one throws from waitUntil (docs/semantics.md §4).
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
 let SyncEvent: SyncEventClass;
 beforeAll(() => {
-  (globalThis as Record<string, unknown>).ExtendableEvent = ExtendableEvent;
-  SyncEvent = defineSyncEvent();
+  SyncEvent = defineTestSyncEvent();
 });
 
 type AnyCtor = new (...args: unknown[]) => SyncEvent;
@@ -308,33 +302,50 @@ describe('dispatchSyncEvent', () => {
     }
   });
 
-  it('awaits a waitUntil added from within a pending promise\'s reaction', async () => {
+  type Deferred = ReturnType<typeof deferred<void>>;
+  // A waitUntil added after the listener returned: [when, the listener, what happens before the first look, how
+  // the late promise settles, and the outcome then].
+  it.each<[string, (event: SyncEvent, first: Deferred, second: Deferred) => void, (first: Deferred) => unknown, (second: Deferred) => void, string]>([
+    [
+      'from within a pending promise\'s reaction',
+      (event, first, second) => {
+        event.waitUntil(first.promise);
+        first.promise.then(() => event.waitUntil(second.promise));
+      },
+      (first) => first.resolve(),
+      (second) => second.reject(new Error('late failure')),
+      'rejected',
+    ],
+    [
+      'from a waitUntil promise\'s own chain (fetch().then(...) style)',
+      (event, _first, second) => event.waitUntil(Promise.resolve().then(() => event.waitUntil(second.promise))),
+      () => undefined,
+      (second) => second.resolve(),
+      'fulfilled',
+    ],
+    [
+      'from a timer while an earlier promise is still pending',
+      (event, first, second) => {
+        event.waitUntil(first.promise);
+        setTimeout(() => event.waitUntil(second.promise), 0);
+      },
+      async (first) => {
+        await new Promise((r) => setTimeout(r, 5));
+        first.resolve();
+      },
+      (second) => second.resolve(),
+      'fulfilled',
+    ],
+  ])('awaits a waitUntil added %s', async (_when, listen, start, settleLate, outcome) => {
     const target = new EventTarget();
     const first = deferred();
     const second = deferred();
-    target.addEventListener('sync', (e) => {
-      const event = e as SyncEvent;
-      event.waitUntil(first.promise);
-      first.promise.then(() => event.waitUntil(second.promise));
-    });
+    target.addEventListener('sync', (e) => listen(e as SyncEvent, first, second));
     const result = dispatchSyncEvent(SyncEvent, target, 't', false);
-    first.resolve();
+    await start(first);
     expect(await state(result)).toBe('pending');
-    second.reject(new Error('late failure'));
-    expect(await state(result)).toBe('rejected');
-  });
-
-  it('awaits a waitUntil added from a waitUntil promise\'s own chain (fetch().then(...) style)', async () => {
-    const target = new EventTarget();
-    const second = deferred();
-    target.addEventListener('sync', (e) => {
-      const event = e as SyncEvent;
-      event.waitUntil(Promise.resolve().then(() => event.waitUntil(second.promise)));
-    });
-    const result = dispatchSyncEvent(SyncEvent, target, 't', false);
-    expect(await state(result)).toBe('pending');
-    second.resolve();
-    expect(await state(result)).toBe('fulfilled');
+    settleLate(second);
+    expect(await state(result)).toBe(outcome);
   });
 
   // docs/semantics.md §3/§4: waitUntil either throws InvalidStateError or its promise counts towards the outcome. Here the
@@ -365,23 +376,6 @@ describe('dispatchSyncEvent', () => {
     // Natively the call throws here (the pending count drops in a microtask); either way is fine, losing it is not.
     if (accepted) expect(outcome).toBe(late);
     else expect(outcome).toBe('fulfilled');
-  });
-
-  it('awaits a waitUntil added from a timer while an earlier promise is still pending', async () => {
-    const target = new EventTarget();
-    const first = deferred();
-    const second = deferred();
-    target.addEventListener('sync', (e) => {
-      const event = e as SyncEvent;
-      event.waitUntil(first.promise);
-      setTimeout(() => event.waitUntil(second.promise), 0);
-    });
-    const result = dispatchSyncEvent(SyncEvent, target, 't', false);
-    await new Promise((r) => setTimeout(r, 5));
-    first.resolve();
-    expect(await state(result)).toBe('pending');
-    second.resolve();
-    expect(await state(result)).toBe('fulfilled');
   });
 
   it('a listener that throws is reported and does not decide the outcome', async () => {
@@ -431,6 +425,12 @@ describe('onsync (EventHandler attribute)', () => {
   type WithOnsync = Scope & { onsync: unknown };
   const scope = () => new Scope() as WithOnsync;
   const fire = (target: EventTarget, tag = 't') => dispatchSyncEvent(SyncEvent, target, tag, false);
+  /** `target` has no handler: onsync reads null, and a sync event at it does not reach `handler`. */
+  const expectNoHandler = async (target: WithOnsync, handler: () => void) => {
+    expect(target.onsync).toBeNull();
+    await fire(target);
+    expect(handler).not.toHaveBeenCalled();
+  };
 
   it('is an enumerable, configurable accessor', () => {
     expect(descriptor.enumerable).toBe(true);
@@ -466,9 +466,7 @@ describe('onsync (EventHandler attribute)', () => {
     const handler = vi.fn();
     target.onsync = handler;
     target.onsync = null;
-    expect(target.onsync).toBeNull();
-    await fire(target);
-    expect(handler).not.toHaveBeenCalled();
+    await expectNoHandler(target, handler);
   });
 
   it.each([
@@ -481,9 +479,7 @@ describe('onsync (EventHandler attribute)', () => {
     const handler = vi.fn();
     target.onsync = handler;
     target.onsync = value;
-    expect(target.onsync).toBeNull();
-    await fire(target);
-    expect(handler).not.toHaveBeenCalled();
+    await expectNoHandler(target, handler);
   });
 
   it('reassigning keeps one listener, at the position where it was first set', async () => {
@@ -522,9 +518,7 @@ describe('onsync (EventHandler attribute)', () => {
     const b = scope();
     const handler = vi.fn();
     a.onsync = handler;
-    expect(b.onsync).toBeNull();
-    await fire(b);
-    expect(handler).not.toHaveBeenCalled();
+    await expectNoHandler(b, handler);
   });
 
   it('does not react to other event types', async () => {

@@ -3,7 +3,7 @@ import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeSyncManager, s
 import { closeDatabase } from '../../../src/store/db';
 import { OTHER_SCOPE, SCOPE, freshIndexedDB, rawRecord } from '../helpers';
 
-// happy-dom has no ServiceWorkerRegistration: a minimal one, with `sync` installed the way install.ts does it.
+// happy-dom has no ServiceWorkerRegistration: a minimal one, with `sync` installed the way src/web/globals.ts does it.
 class FakeRegistration {
   constructor(public scope: string, public active: object | null = {}) {}
 }

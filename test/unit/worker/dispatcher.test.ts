@@ -1,20 +1,14 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord } from '../../../src/core/registration';
-import { closeDatabase, list, register } from '../../../src/store/db';
-import { SyncEventClass, defineSyncEvent } from '../../../src/web/sync-event';
+import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
+import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL, ONLINE_LAG } from '../../../src/worker/dispatcher';
-import { freshIndexedDB, putRaw, rawRecord, record, sleep, until } from '../helpers';
+import { defineTestSyncEvent, freshIndexedDB, putRaw, rawRecord, record, sleep, until } from '../helpers';
 
-class ExtendableEvent extends Event {
-  waitUntil(_f: unknown): void {
-    throw new DOMException('x', 'InvalidStateError');
-  }
-}
 let SyncEvent: SyncEventClass;
 beforeAll(() => {
-  (globalThis as Record<string, unknown>).ExtendableEvent = ExtendableEvent;
-  SyncEvent = defineSyncEvent();
+  SyncEvent = defineTestSyncEvent();
 });
 
 // Dispatchers cannot be stopped, so a dispatcher's timers from one test may still run in a later one: every
@@ -51,7 +45,7 @@ function target(fired: Fired[], handler: Handler = () => undefined): EventTarget
 
 function dispatcher(t: EventTarget, policy: Partial<RetryPolicy> = {}, online: () => boolean = () => true) {
   const report = vi.fn();
-  const d = new Dispatcher(scope, t, SyncEvent, online, report);
+  const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: online, report });
   d.policy = { ...DEFAULT_POLICY, ...policy };
   return { d, report };
 }
@@ -77,9 +71,9 @@ describe('Dispatcher', () => {
   it('run() fires each pending registration once; on success the registration is removed', async () => {
     const fired: Fired[] = [];
     const { d, report } = dispatcher(target(fired));
-    await register(scope, 'a');
-    await register(scope, 'b');
-    await register('https://example.com/elsewhere/', 'c');
+    await storeRegistration(scope, 'a');
+    await storeRegistration(scope, 'b');
+    await storeRegistration('https://example.com/elsewhere/', 'c');
     await d.run();
     expect(fired.map((f) => [f.tag, f.lastChance]).sort()).toEqual([['a', false], ['b', false]]);
     expect(await tagsOf()).toEqual([]);
@@ -90,7 +84,7 @@ describe('Dispatcher', () => {
     let release!: () => void;
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, (e) => e.waitUntil(new Promise<void>((r) => (release = r)))));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     let done = false;
     const running = d.run().then(() => (done = true));
     await until(() => fired.length === 1);
@@ -105,7 +99,7 @@ describe('Dispatcher', () => {
   it('a failed event is waiting for initialRetryDelay, with the attempt counted', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, fail), { initialRetryDelay: 60000 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const before = Date.now();
     await d.run();
     const r = (await rawRecord(scope, 'a'))!;
@@ -120,7 +114,7 @@ describe('Dispatcher', () => {
   it('lastChance is set on the final attempt only, and the registration is removed after it', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, fail), { maxAttempts: 3, initialRetryDelay: 0 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run();
     await until(async () => fired.length >= 3 && (await rawRecord(scope, 'a')) === undefined, 2000, 'three attempts');
     await d.run();
@@ -135,7 +129,7 @@ describe('Dispatcher', () => {
       times.push(Date.now());
       fail(e);
     }), { maxAttempts: 3, initialRetryDelay: 40, retryDelayFactor: 3 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run();
     await until(() => fired.length === 3, 3000, 'three attempts');
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(40);
@@ -152,7 +146,7 @@ describe('Dispatcher', () => {
     const { d } = dispatcher(target(fired, (e, count) => {
       if (count === 1) fail(e);
     }), { initialRetryDelay: 50, retryDelayFactor: 2 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run();
     expect(fired).toHaveLength(1);
     expect(LEASE_TTL).toBeGreaterThan(2000);
@@ -166,10 +160,10 @@ describe('Dispatcher', () => {
     const { d } = dispatcher(target(fired, (e, count) => {
       if (count === 1) e.waitUntil(new Promise<void>((r) => (release = r)));
     }));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const running = d.run();
     await until(() => fired.length === 1);
-    const during = await register(scope, 'a');
+    const during = await storeRegistration(scope, 'a');
     expect(during).toMatchObject({ state: 'firing', reregistered: true });
     release();
     await running;
@@ -186,11 +180,11 @@ describe('Dispatcher', () => {
     const { d } = dispatcher(target(fired, (e, count) => {
       e.waitUntil(new Promise<void>((r) => (count === 1 ? (release = r) : (releaseSecond = r))));
     }));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     let done = false;
     const running = d.run().then(() => (done = true));
     await until(() => fired.length === 1);
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     release();
     await until(() => fired.length === 2, 2000, 'the second firing');
     await sleep(20);
@@ -206,11 +200,11 @@ describe('Dispatcher', () => {
     const { d } = dispatcher(target(fired, (e, count) => {
       if (count === 1) e.waitUntil(new Promise<void>((_, reject) => (release = reject)));
     }), { maxAttempts: 1 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const running = d.run();
     await until(() => fired.length === 1);
     expect(fired[0].lastChance).toBe(true);
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     release(new Error('failed'));
     await running;
     // Failed on its last chance, but re-registered: fires again rather than being dropped.
@@ -221,7 +215,7 @@ describe('Dispatcher', () => {
   it('maxEventDuration bounds a handler that never settles: the attempt fails', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, never), { maxEventDuration: 50, initialRetryDelay: 60000 });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const start = Date.now();
     await d.run();
     const elapsed = Date.now() - start;
@@ -234,7 +228,7 @@ describe('Dispatcher', () => {
     const fired: Fired[] = [];
     let online = false;
     const { d } = dispatcher(target(fired), {}, () => online);
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run();
     expect(fired).toEqual([]);
     expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'pending', attempts: 0 });
@@ -243,13 +237,17 @@ describe('Dispatcher', () => {
     expect(fired.map((f) => f.tag)).toEqual(['a']);
   });
 
-  it('the poking page\'s view counts too: run(false) fires nothing, run(true) fires', async () => {
+  // After a poke saying offline, the next pass: a page saying online, or a timer, a fetch, activate (no page view).
+  it.each([
+    ['the poking page\'s view counts too: run(false) fires nothing, run(true) fires', true],
+    ['the page\'s offline view holds for the pass it asked for only', undefined],
+  ])('%s', async (_name, next) => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired));
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run(false);
     expect(fired).toEqual([]);
-    await d.run(true);
+    await d.run(next);
     expect(fired.map((f) => f.tag)).toEqual(['a']);
   });
 
@@ -257,7 +255,7 @@ describe('Dispatcher', () => {
     const fired: Fired[] = [];
     let online = false;
     const { d } = dispatcher(target(fired), {}, () => online);
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     setTimeout(() => { online = true; }, 300);
     const started = Date.now();
     await d.run(true);
@@ -272,7 +270,7 @@ describe('Dispatcher', () => {
       looks.push(Date.now());
       return looks.length > 1 && Date.now() - looks[0] >= 600;
     });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     await d.run(true);
     expect(fired.map((f) => f.tag)).toEqual(['a']);
     // The waits: the gaps between the looks up to the first that found the worker online.
@@ -286,7 +284,7 @@ describe('Dispatcher', () => {
   it('gives up after ONLINE_LAG when the worker stays offline, and a wake-up without a page view does not wait', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired), {}, () => false);
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     let started = Date.now();
     await d.run();
     expect(Date.now() - started).toBeLessThan(ONLINE_LAG / 2);
@@ -299,22 +297,12 @@ describe('Dispatcher', () => {
   it('an inactive (installing, waiting) worker does not wait for the network at all', async () => {
     const fired: Fired[] = [];
     const report = vi.fn();
-    const d = new Dispatcher(scope, target(fired), SyncEvent, () => false, report, () => false);
-    await register(scope, 'a');
+    const d = new Dispatcher({ scope, target: target(fired), SyncEvent, isOnline: () => false, report, isActive: () => false });
+    await storeRegistration(scope, 'a');
     const started = Date.now();
     await d.run(true);
     expect(Date.now() - started).toBeLessThan(ONLINE_LAG / 2);
     expect(fired).toEqual([]);
-  });
-
-  it('the page\'s offline view holds for the pass it asked for only', async () => {
-    const fired: Fired[] = [];
-    const { d } = dispatcher(target(fired));
-    await register(scope, 'a');
-    await d.run(false);
-    expect(fired).toEqual([]);
-    await d.run(); // a timer, a fetch, activate: no page view
-    expect(fired.map((f) => f.tag)).toEqual(['a']);
   });
 
   it('an abandoned firing (a dead instance\'s lapsed lease) is a failed attempt and is retried', async () => {
@@ -353,7 +341,7 @@ describe('Dispatcher', () => {
   it('concurrent run() calls on one dispatcher fire each registration once', async () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, (e) => e.waitUntil(sleep(20))));
-    for (const tag of ['a', 'b', 'c']) await register(scope, tag);
+    for (const tag of ['a', 'b', 'c']) await storeRegistration(scope, tag);
     await Promise.all([d.run(), d.run(), d.run()]);
     expect(fired.map((f) => f.tag).sort()).toEqual(['a', 'b', 'c']);
   });
@@ -369,10 +357,10 @@ describe('Dispatcher', () => {
         if (count > 1) overlap++;
         e.waitUntil(sleep(30).then(() => void active.set(e.tag, active.get(e.tag)! - 1)));
       };
-      const a = new Dispatcher(scope, target(fired, handler), SyncEvent, () => true, vi.fn());
-      const b = new second(scope, target(fired, handler), SyncEvent, () => true, vi.fn());
+      const a = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report: vi.fn() });
+      const b = new second({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report: vi.fn() });
       const tags = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-      for (const tag of tags) await register(scope, tag);
+      for (const tag of tags) await storeRegistration(scope, tag);
       await Promise.all([a.run(), b.run(), a.run(), b.run()]);
       expect(overlap).toBe(0);
       expect(fired.map((f) => f.tag).sort()).toEqual(tags);
@@ -400,7 +388,7 @@ describe('Dispatcher', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired, never), { maxEventDuration: 10 * LEASE_TTL });
-    await register(scope, 'a');
+    await storeRegistration(scope, 'a');
     const start = Date.now();
     void d.run();
     for (let i = 0; i < 50 && fired.length === 0; i++) await vi.advanceTimersByTimeAsync(0);

@@ -8,12 +8,12 @@ import { MAX_DELAY } from '../core/policy';
 import { needsWork, nextWake } from '../core/registration';
 import { poke } from '../protocol';
 
-export const DEFAULT_CHECK_INTERVAL = 60000;
+const DEFAULT_CHECK_INTERVAL = 60000;
 /** A check after register() or `online` waits for a burst to end, but never longer than the maximum. */
 const SOON_DELAY = 1000;
 const SOON_MAX_DELAY = 5000;
 
-export class PageTriggers {
+export class PageWakeups {
   private checkInterval = DEFAULT_CHECK_INTERVAL;
   private interval: ReturnType<typeof setInterval> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;

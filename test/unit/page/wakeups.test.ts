@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { poke } from '../../../src/protocol';
-import { closeDatabase, list, register } from '../../../src/store/db';
-import { PageTriggers } from '../../../src/page/triggers';
+import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
+import { PageWakeups } from '../../../src/page/wakeups';
 import { freshIndexedDB, putRaw, record } from '../helpers';
 
 class FakeRegistration {
@@ -13,7 +13,7 @@ const realSetImmediate = (globalThis as unknown as { setImmediate(f: () => void)
 
 /**
  * Advances fake time in steps, letting IndexedDB (fake-indexeddb runs on the real setImmediate) finish between.
- * PageTriggers cannot be stopped: fake timers keep one test's wake-up timers from running in the next.
+ * PageWakeups cannot be stopped: fake timers keep one test's wake-up timers from running in the next.
  */
 async function advance(ms: number, step = 10): Promise<void> {
   for (let t = 0; t < ms; t += step) {
@@ -42,22 +42,22 @@ beforeEach(() => {
   Object.defineProperty(navigator, 'onLine', { get: () => online, configurable: true });
 });
 afterEach(() => {
-  vi.useRealTimers(); // discards the triggers' pending timers
+  vi.useRealTimers(); // discards the wake-ups' pending timers
   delete (navigator as unknown as Record<string, unknown>).serviceWorker;
   delete (navigator as unknown as Record<string, unknown>).onLine;
   closeDatabase();
 });
 
-function triggers() {
+function wakeups() {
   const report = vi.fn();
-  return { t: new PageTriggers(report), report };
+  return { t: new PageWakeups(report), report };
 }
 
 const pokes = (r: FakeRegistration) => r.active.postMessage.mock.calls.length;
 
-describe('PageTriggers.check()', () => {
+describe('PageWakeups.check()', () => {
   it('reads nothing else when the store is empty', async () => {
-    const { t, report } = triggers();
+    const { t, report } = wakeups();
     await t.check();
     expect(navigator.serviceWorker.getRegistrations).not.toHaveBeenCalled();
     expect(report).not.toHaveBeenCalled();
@@ -67,9 +67,9 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     const b = new FakeRegistration(scopeB);
     registrations = [a, b];
-    await register(scopeA, 'due');
+    await storeRegistration(scopeA, 'due');
     await putRaw(record({ scope: scopeB, tag: 'later', state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
-    const { t, report } = triggers();
+    const { t, report } = wakeups();
     await t.check();
     expect(a.active.postMessage).toHaveBeenCalledTimes(1);
     expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
@@ -81,7 +81,7 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'dead', leaseUntil: Date.now() - 1 }));
-    await triggers().t.check();
+    await wakeups().t.check();
     expect(pokes(a)).toBe(1);
   });
 
@@ -89,7 +89,7 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'live', leaseUntil: Date.now() + 60000 }));
-    await triggers().t.check();
+    await wakeups().t.check();
     expect(pokes(a)).toBe(0);
   });
 
@@ -97,8 +97,8 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     online = false;
-    await register(scopeA, 'due');
-    await triggers().t.check();
+    await storeRegistration(scopeA, 'due');
+    await wakeups().t.check();
     expect(pokes(a)).toBe(0);
   });
 
@@ -106,8 +106,8 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     (a as { active: unknown }).active = null;
     registrations = [a];
-    await register(scopeA, 'due');
-    const { t, report } = triggers();
+    await storeRegistration(scopeA, 'due');
+    const { t, report } = wakeups();
     await t.check();
     expect(report).not.toHaveBeenCalled();
   });
@@ -115,10 +115,10 @@ describe('PageTriggers.check()', () => {
   it('drops the registrations of a scope whose service worker registration is gone (docs/semantics.md §3)', async () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
-    await register(scopeA, 'kept');
-    await register(scopeB, 'orphan-1');
+    await storeRegistration(scopeA, 'kept');
+    await storeRegistration(scopeB, 'orphan-1');
     await putRaw(record({ scope: scopeB, tag: 'orphan-2', state: 'waiting', attempts: 1, notBefore: Date.now() + 1e6 }));
-    await triggers().t.check();
+    await wakeups().t.check();
     expect((await list(scopeB))).toEqual([]);
     expect((await list(scopeA)).map((r) => r.tag)).toEqual(['kept']);
   });
@@ -127,7 +127,7 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await putRaw(record({ scope: scopeA, state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
-    await triggers().t.check();
+    await wakeups().t.check();
     expect(pokes(a)).toBe(0);
     await advance(59000, 1000);
     expect(pokes(a)).toBe(0);
@@ -146,7 +146,7 @@ describe('PageTriggers.check()', () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await putRaw(record({ scope: scopeA, ...fields }));
-    await triggers().t.check();
+    await wakeups().t.check();
     expect(pokes(a)).toBe(1);
     await advance(1000, 10);
     // At most a handful of re-checks in a second, not one every 10 ms.
@@ -155,7 +155,7 @@ describe('PageTriggers.check()', () => {
 
   it('never rejects: a storage failure is reported', async () => {
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
-    const { t, report } = triggers();
+    const { t, report } = wakeups();
     await expect(t.check()).resolves.toBeUndefined();
     expect(report).toHaveBeenCalledWith(expect.objectContaining({ name: 'StorageError' }));
   });
@@ -163,40 +163,45 @@ describe('PageTriggers.check()', () => {
   it('checks asked for during a check are coalesced into one more check', async () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
-    await register(scopeA, 'due');
-    const { t } = triggers();
+    await storeRegistration(scopeA, 'due');
+    const { t } = wakeups();
     await Promise.all([t.check(), t.check(), t.check(), t.check()]);
     expect(pokes(a)).toBe(2);
   });
 });
 
-describe('PageTriggers.registered()', () => {
+describe('PageWakeups.registered()', () => {
   it('pokes the registration\'s worker while online', () => {
     const a = new FakeRegistration(scopeA);
-    triggers().t.registered(a as unknown as ServiceWorkerRegistration);
+    wakeups().t.registered(a as unknown as ServiceWorkerRegistration);
     expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
   });
 
   it('does nothing offline', () => {
     const a = new FakeRegistration(scopeA);
     online = false;
-    triggers().t.registered(a as unknown as ServiceWorkerRegistration);
+    wakeups().t.registered(a as unknown as ServiceWorkerRegistration);
     expect(pokes(a)).toBe(0);
   });
 });
 
-describe('PageTriggers: the check after register() (one per burst, docs/semantics.md §4)', () => {
+describe('PageWakeups: the check after register() (one per burst, docs/semantics.md §4)', () => {
   const checks = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
 
-  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
+  /** `count` register() calls 100 ms apart, with something due. */
+  async function burst(count: number): Promise<void> {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
-    await register(scopeA, 'due');
-    const { t } = triggers();
-    for (let i = 0; i < 20; i++) {
+    await storeRegistration(scopeA, 'due');
+    const { t } = wakeups();
+    for (let i = 0; i < count; i++) {
       t.registered(a as unknown as ServiceWorkerRegistration);
       await advance(100);
     }
+  }
+
+  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
+    await burst(20);
     expect(checks()).toBe(0);
     await advance(1000);
     expect(checks()).toBe(1);
@@ -205,27 +210,20 @@ describe('PageTriggers: the check after register() (one per burst, docs/semantic
   });
 
   it('a burst that goes on is still checked within 5 s of its first register()', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await register(scopeA, 'due');
-    const { t } = triggers();
-    for (let i = 0; i < 55; i++) {
-      t.registered(a as unknown as ServiceWorkerRegistration);
-      await advance(100);
-    }
+    await burst(55);
     expect(checks()).toBe(1);
   });
 });
 
-describe('PageTriggers: back online', () => {
+describe('PageWakeups: back online', () => {
   it('pokes the page\'s own registration at once, and checks every scope a second later (not in the way of the claim)', async () => {
     const own = new FakeRegistration(scopeA);
     const other = new FakeRegistration(scopeB);
     registrations = [own, other];
-    await register(scopeB, 'due');
+    await storeRegistration(scopeB, 'due');
     const getRegistration = vi.fn(async () => own);
     Object.assign(navigator.serviceWorker, { getRegistration });
-    const { t, report } = triggers();
+    const { t, report } = wakeups();
     t.start();
     await advance(50);
     own.active.postMessage.mockClear();
@@ -245,15 +243,15 @@ describe('PageTriggers: back online', () => {
   it('checks at once when the page has no registration of its own', async () => {
     const other = new FakeRegistration(scopeB);
     registrations = [other];
-    await register(scopeB, 'due');
+    await storeRegistration(scopeB, 'due');
     Object.assign(navigator.serviceWorker, { getRegistration: vi.fn(async () => undefined) });
-    const { t, report } = triggers();
+    const { t, report } = wakeups();
     t.start();
     await advance(50);
     other.active.postMessage.mockClear();
     dispatchEvent(new Event('online'));
     await advance(50);
-    // At least once within 50 ms (the earlier test's triggers still listen, and check too), not after 1 s.
+    // At least once within 50 ms (the earlier test's wake-ups still listen, and check too), not after 1 s.
     expect(pokes(other)).toBeGreaterThanOrEqual(1);
     expect(report).not.toHaveBeenCalled();
   });
@@ -262,7 +260,7 @@ describe('PageTriggers: back online', () => {
     const own = new FakeRegistration(scopeA);
     let found!: (r: FakeRegistration) => void;
     Object.assign(navigator.serviceWorker, { getRegistration: () => new Promise((resolve) => { found = resolve; }) });
-    const { t } = triggers();
+    const { t } = wakeups();
     t.start();
     await advance(50);
     dispatchEvent(new Event('online'));

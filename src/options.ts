@@ -1,0 +1,60 @@
+/**
+ * `BackgroundSyncPolyfill.configure()` options: every check in one place, so that a typo fails the same way in page and
+ * worker, with a TypeError or RangeError that names the option.
+ */
+import { MAX_DELAY, RetryPolicy } from './core/policy';
+
+/** Options as the app passed them: not yet checked. */
+export type Options = Partial<Record<keyof BackgroundSyncPolyfillOptions, unknown>>;
+
+/**
+ * Checks one numeric option: a finite number in range, or a TypeError/RangeError that names it.
+ * `integer` options (maxAttempts) must be whole numbers.
+ */
+export function checkOption(name: string, value: unknown, min: number, integer = false): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`BackgroundSyncPolyfill.configure: ${name} must be a number, got ${typeof value}`);
+  }
+  if (!(value >= min && value <= MAX_DELAY) || (integer && value % 1 !== 0)) {
+    throw new RangeError(
+      `BackgroundSyncPolyfill.configure: ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${MAX_DELAY}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The retry policy's options (core/policy.ts), in the order they are checked, with their minimum and integer-ness. */
+const POLICY_OPTIONS: ReadonlyArray<[keyof RetryPolicy, number, boolean?]> = [
+  ['maxAttempts', 1, true],
+  ['initialRetryDelay', 0],
+  ['retryDelayFactor', 1],
+  ['maxEventDuration', 1],
+];
+
+/** The retry policy's options among `options`, checked. */
+function checkPolicyOptions(options: Partial<Record<keyof RetryPolicy, unknown>>): Partial<RetryPolicy> {
+  const checked: Partial<RetryPolicy> = {};
+  for (const [name, min, integer] of POLICY_OPTIONS) {
+    if (options[name] !== undefined) checked[name] = checkOption(name, options[name], min, integer);
+  }
+  return checked;
+}
+
+/** Merges checked options over a policy; throws before changing anything if one is bad. */
+export function updatePolicy(policy: RetryPolicy, options: Partial<Record<keyof RetryPolicy, unknown>>): RetryPolicy {
+  return { ...policy, ...checkPolicyOptions(options) };
+}
+
+/** Checks every option in any context (the worker's options in a page too); returns them, now known to be good. */
+export function validateOptions(options: unknown): Options {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('BackgroundSyncPolyfill.configure: options must be an object');
+  }
+  const o = options as Options;
+  checkPolicyOptions(o);
+  if (o.checkInterval !== undefined) checkOption('checkInterval', o.checkInterval, 1);
+  if (o.debug !== undefined && typeof o.debug !== 'boolean') {
+    throw new TypeError(`BackgroundSyncPolyfill.configure: debug must be a boolean, got ${typeof o.debug}`);
+  }
+  return o;
+}
