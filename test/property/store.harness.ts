@@ -3,7 +3,7 @@
  * and so its own connection to ONE fake-indexeddb database, as tabs and worker instances have. The clock is
  * injected (`now`), so leases can lapse without waiting. Commands run one at a time or two at once (their
  * transactions then interleave in the database): page-side register(), a worker instance's claimDue pass,
- * settleAll with the app's outcome, renewAll, worker death (its leases are no longer renewed and lapse), a new
+ * settleFirings with the app's outcome, renewAll, worker death (its leases are no longer renewed and lapse), a new
  * worker instance, and time passing (live instances renew every TTL/3, as the dispatcher's heartbeat does).
  *
  * After every command, each `firing` record must belong to a firing the harness saw dispatched (same
