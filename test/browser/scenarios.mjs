@@ -2,7 +2,7 @@
 // A scenario is { name, skip?(ctx) -> reason | null, timeout?, run(ctx) }; it fails by throwing.
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { sleep, short, waitFor } from './util.mjs';
+import { sleep, short, waitFor } from '../kit/util.mjs';
 
 const FAST_RETRY = { maxAttempts: 3, initialRetryDelay: 1000, retryDelayFactor: 2, maxEventDuration: 5000 };
 const NATIVE_RETRY_SKIP = 'native Chromium retries after 5 min and 15 min and cannot be configured (lastChance is covered by cdp-last-chance)';

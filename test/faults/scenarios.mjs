@@ -3,8 +3,9 @@
 // A scenario is { name, policy, timeout, skip?(ctx) -> reason | null, run(ctx, rec) -> notes }; it fails by throwing.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { launchWebKit } from '../browser/drivers/webkit.mjs';
-import { descendants, sleep, waitFor } from '../browser/util.mjs';
+import { launchWebKit } from '../kit/drivers/webkit.mjs';
+import { descendants } from '../kit/processes.mjs';
+import { sleep, waitFor } from '../kit/util.mjs';
 
 /** Leases lapse after 30 s (src/worker/dispatcher.ts): a killed firing is re-fired after that, as attempt 2 of 2. */
 const KILL_POLICY = { maxAttempts: 2, initialRetryDelay: 500, retryDelayFactor: 2, maxEventDuration: 120000 };

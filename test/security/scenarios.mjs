@@ -1,9 +1,9 @@
 // The security scenarios. Each is { name, policy, timeout?, run(ctx) } and fails by throwing; a thrown
 // error with `skip` set records a skip with that reason (decided in the browser, e.g. an engine without Trusted
-// Types). ctx is test/browser/harness.mjs's context on this suite's page and worker, plus `ctx.security` (the CSP
+// Types). ctx is test/kit/harness.mjs's context on this suite's page and worker, plus `ctx.security` (the CSP
 // reports and served headers, routes.mjs) and `ctx.ctxName` (<mode>-<scenario>, in every URL of the scenario).
 import assert from 'node:assert/strict';
-import { sleep, short, waitFor } from '../browser/util.mjs';
+import { sleep, short, waitFor } from '../kit/util.mjs';
 
 /** The dispatcher waits this long for the worker's onLine after a page's online poke (src/worker/dispatcher.ts ONLINE_LAG). */
 const ONLINE_LAG = 5000;

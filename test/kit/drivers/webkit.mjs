@@ -15,7 +15,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Builder } from 'selenium-webdriver';
 import { setLinkOnline } from '../netns.mjs';
-import { descendants, killTree, sleep, waitFor, withTimeout } from '../util.mjs';
+import { descendants, killTree } from '../processes.mjs';
+import { sleep, waitFor, withTimeout } from '../util.mjs';
 import { EVALUATE_TIMEOUT, NAVIGATION_TIMEOUT } from './page.mjs';
 
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -90,7 +91,8 @@ const inlineEvaluateScript = (source) => `
     );
 `;
 
-export async function launchWebKit(mode) {
+/** `scriptTimeout`: the session's limit for one evaluation (the bench's long ones), EVALUATE_TIMEOUT by default. */
+export async function launchWebKit(mode, { scriptTimeout = EVALUATE_TIMEOUT } = {}) {
   const cleanup = [];
   const stopAll = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
@@ -126,7 +128,7 @@ export async function launchWebKit(mode) {
       'WebKitWebDriver new session',
     );
     cleanup.push(async () => withTimeout(session.quit(), 10000, 'quit WebKit session'));
-    await withTimeout(session.manage().setTimeouts({ script: EVALUATE_TIMEOUT, pageLoad: NAVIGATION_TIMEOUT, implicit: 0 }), 10000, 'setTimeouts');
+    await withTimeout(session.manage().setTimeouts({ script: scriptTimeout, pageLoad: NAVIGATION_TIMEOUT, implicit: 0 }), 10000, 'setTimeouts');
     const capabilities = await withTimeout(session.getCapabilities(), 10000, 'capabilities');
     const home = await withTimeout(session.getWindowHandle(), 10000, 'window handle');
 
