@@ -38,6 +38,9 @@ export function setupLinks() {
   setLinkOnline(true);
 }
 
+/** A driver's setOnline where offline is real (Firefox, WebKit): the namespace's link goes down or up. */
+export const setOnlineByLink = async (online) => setLinkOnline(online);
+
 /** Flips the namespace's connectivity. Loopback (the test server) is never touched. */
 export function setLinkOnline(online) {
   if (online) {

@@ -50,10 +50,12 @@ export function killPids(list, signal = 'SIGKILL') {
   }
 }
 
-/** Kills a process we started and everything it started, by pid. */
+/** Kills a process we started and everything it started, by pid; returns the pids signalled. */
 export function killTree(pid, signal = 'SIGKILL') {
-  if (!pid) return;
-  killPids([...descendants(pid), pid], signal);
+  if (!pid) return [];
+  const list = [...descendants(pid), pid];
+  killPids(list, signal);
+  return list;
 }
 
 /** Last resort at the end of a run: kill the processes this run started (its descendants: browsers, drivers, Xvfb). */

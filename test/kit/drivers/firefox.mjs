@@ -2,8 +2,8 @@
 // (page.setOfflineMode would affect the page only, not the worker).
 // Options: `prefs` (more Firefox prefs; the bench: full timer precision), `protocolTimeout` (the bench's long calls).
 import puppeteer from 'puppeteer-core';
-import { setLinkOnline } from '../netns.mjs';
-import { descendants, killTree } from '../processes.mjs';
+import { setOnlineByLink } from '../netns.mjs';
+import { killTree } from '../processes.mjs';
 import { withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
@@ -44,17 +44,14 @@ async function openFirefox(mode, userDataDir, extraPrefs, protocolTimeout) {
       return wrapPage(await withTimeout(browser.newPage(), 15000, 'new firefox page'), mode);
     },
 
-    async setOnline(online) {
-      setLinkOnline(online);
-    },
+    setOnline: setOnlineByLink,
 
     /** The browser's main process (test/faults). */
     browserPid: () => child?.pid ?? null,
 
     /** SIGKILLs the browser and its content processes (test/faults: a crash); returns the pids it killed. */
     kill() {
-      const pids = [...descendants(child.pid), child.pid];
-      killTree(child.pid, 'SIGKILL');
+      const pids = killTree(child.pid, 'SIGKILL');
       closed ??= browser.close().catch(() => {}).then(() => ({ clean: false }));
       return { root: child.pid, pids };
     },

@@ -14,8 +14,8 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Builder } from 'selenium-webdriver';
-import { setLinkOnline } from '../netns.mjs';
-import { descendants, killTree } from '../processes.mjs';
+import { setOnlineByLink } from '../netns.mjs';
+import { killTree } from '../processes.mjs';
 import { sleep, waitFor, withTimeout } from '../util.mjs';
 import { EVALUATE_TIMEOUT, NAVIGATION_TIMEOUT } from './page.mjs';
 
@@ -192,9 +192,7 @@ export async function launchWebKit(mode, { scriptTimeout = EVALUATE_TIMEOUT } = 
         };
       },
 
-      async setOnline(online) {
-        setLinkOnline(online);
-      },
+      setOnline: setOnlineByLink,
 
       /** MiniBrowser on a persistent profile, without WebDriver (see the top of this file). */
       launchPersistent: (dir, { server }) => openPersistentMiniBrowser(mode, dir, { server, display: xvfb.display, version: driver.version }),
@@ -274,18 +272,14 @@ async function openPersistentMiniBrowser(mode, dir, { server, display, version }
       };
     },
 
-    async setOnline(online) {
-      setLinkOnline(online);
-    },
+    setOnline: setOnlineByLink,
 
     /** The MiniBrowser process (test/faults). */
     browserPid: () => child?.pid ?? null,
 
     /** SIGKILLs MiniBrowser and its web and network processes (test/faults: a crash); returns the pids it killed. */
     kill() {
-      const pids = [...descendants(child.pid), child.pid];
-      killTree(child.pid, 'SIGKILL');
-      return { root: child.pid, pids };
+      return { root: child.pid, pids: killTree(child.pid, 'SIGKILL') };
     },
 
     /** Quits through window.close() in the page; `clean` is false if it had to be killed instead. */
