@@ -20,7 +20,7 @@ export const POLICIES = {
 };
 
 const MAX_REPORT = 256 * 1024;
-const CORE = ['/dist/background-sync-polyfill.js', '/fixtures/page-core.js', '/security/fixtures/page.js'];
+const CORE = ['/dist/background-sync-polyfill.js', '/fixtures/common.js', '/security/fixtures/page.js'];
 const PAGES = {
   // violations.js first: it records every violation from the start.
   security: htmlPage('background-sync-polyfill security test page', ['/security/fixtures/violations.js', ...CORE], 'test/security/run.mjs'),
