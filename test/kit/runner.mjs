@@ -39,7 +39,7 @@ export function checkScenarioNames(only, scenarios) {
 /**
  * The run serves a snapshot of the built polyfill, so a rebuild during the run (npm run build elsewhere) can neither
  * break a scenario halfway nor mix two builds in one run. Points BSP_DIST_DIR at the snapshot (call this before
- * importing server.mjs) and returns its folder, or null if dist/ has no build. exitRun removes it.
+ * importing test-routes.mjs) and returns its folder, or null if dist/ has no build. exitRun removes it.
  */
 export function snapshotDist(prefix = 'bsp-dist-') {
   const source = process.env.BSP_DIST_DIR || fileURLToPath(new URL('../../dist', import.meta.url));
