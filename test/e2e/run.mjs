@@ -18,8 +18,7 @@ import { killChildren } from '../kit/processes.mjs';
 import { option, describeError } from '../kit/util.mjs';
 import { printResult, writeResults } from '../kit/results.mjs';
 
-const RUN_LIMIT_MS = 9 * 60 * 1000;
-ensureNetns(RUN_LIMIT_MS); // re-executes this script under `unshare -n` and exits, unless already inside
+ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
 let modules;
 try {
@@ -41,6 +40,7 @@ const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures 
 const TESTS = [demo, workbox, bundler];
 const BROWSERS = { 'chromium-native': launchers['chromium-native'], 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox };
 const CASE_TIMEOUT = 120000;
+const RUN_LIMIT_MS = 9 * 60 * 1000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUTPUT = process.env.BSP_E2E_OUT || join(tmpdir(), 'bsp-e2e');
 
