@@ -149,7 +149,7 @@ try {
   // Firefox with full timer precision (sub-millisecond latencies) and long protocol calls; WebKit with long evaluations.
   const others = [
     ['firefox', () => launchFirefox('firefox', { prefs: { 'privacy.reduceTimerPrecision': false }, protocolTimeout: 120000 })],
-    ['webkit', () => launchWebKit('webkit', { scriptTimeout: 300000 })],
+    ['webkit', () => launchWebKit('webkit', { scriptTimeout: 300000, oneWindow: true })],
   ];
   for (const [engine, launch] of others) {
     if (!engines.includes(engine) || !['register', 'reconnect', 'drain', 'idb'].some(want)) continue;

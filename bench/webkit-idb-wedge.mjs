@@ -18,7 +18,7 @@ const server = await startServer();
 let driver;
 let exitCode = 1;
 try {
-  driver = await launchWebKit('webkit', { scriptTimeout: 300000 });
+  driver = await launchWebKit('webkit', { scriptTimeout: 300000, oneWindow: true });
   console.log(driver.version);
   const page = await driver.newPage();
   await page.goto(`${server.origin}/load/empty.html`);
