@@ -1,7 +1,6 @@
-// Small helpers: statistics, the node-side clock, the private network namespace with a longer run limit.
-import { spawnSync } from 'node:child_process';
+// Small helpers: statistics, the node-side clock, number formats. (The namespace, drivers, server and the rest
+// are the shared test kit's: test/kit/README.md.)
 import { performance } from 'node:perf_hooks';
-import { NETNS_MARKER } from '../test/browser/netns.mjs';
 
 /** Milliseconds since the epoch with sub-millisecond resolution: the same scale the pages and workers report. */
 export const nodeNow = () => performance.timeOrigin + performance.now();
@@ -29,24 +28,6 @@ export function summary(values) {
 }
 
 export const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
-
-/** Re-executes this script as `unshare -n node <script>`, like test/browser/netns.mjs, with a longer time limit. */
-export function ensureNetns(limitMs) {
-  if (process.env[NETNS_MARKER] === '1') return;
-  const probe = spawnSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 10000 });
-  if (probe.status !== 0) {
-    console.error('`unshare -n` is not available (needs root or CAP_SYS_ADMIN): cannot switch the network off for real.');
-    process.exit(1);
-  }
-  const child = spawnSync('unshare', ['-n', process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, [NETNS_MARKER]: '1' },
-    timeout: limitMs + 60000,
-    killSignal: 'SIGTERM',
-  });
-  if (child.error) console.error(`benchmark run in the namespace failed: ${child.error.message}`);
-  process.exit(child.status ?? 1);
-}
 
 export const fmtMs = (v, digits) => {
   if (v == null) return '–';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { openScope, setOnline, clockOffsets } from './suites.mjs';
 import { nodeNow, summary, quantile } from './lib.mjs';
-import { sleep, withTimeout } from '../test/browser/util.mjs';
+import { sleep, withTimeout } from '../test/kit/util.mjs';
 
 export const PROFILES_DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 
@@ -233,6 +233,22 @@ async function profileRegister(browser, polyfill, { count }) {
 // ---------------------------------------------------------------- reconnect
 
 /** A timeline of each repetition: setOffline(false) at 0, then what the page and the worker did, in ms. */
+/**
+ * With `prefix` registered offline: clears the IndexedDB logs, starts a profiler on each target, brings the network
+ * back at t0 and waits (up to `timeout`) for the worker's report that every event of `prefix` settled.
+ */
+async function profiledOnline(polyfill, handle, targets, prefix, timeout) {
+  await handle.evaluate(() => B.idbLog());
+  await handle.call('idbLog');
+  const profilers = await Promise.all(targets.map((target) => startProfiler(target)));
+  const doneP = handle.evaluate(({ p, t }) => B.waitDone(p, t), { p: prefix, t: timeout }, timeout + 5000);
+  doneP.catch(() => {});
+  await sleep(50);
+  const t0 = nodeNow();
+  await polyfill.driver.setOnline(true);
+  return { profilers, t0, done: await doneP };
+}
+
 async function profileReconnect(browser, polyfill, { reps }) {
   const handle = await openScope(polyfill, 'prof-reconnect', { script: 'full', instrument: true });
   const timelines = [];
@@ -247,16 +263,8 @@ async function profileReconnect(browser, polyfill, { reps }) {
       await handle.evaluate((tag) => B.registration.sync.register(tag), `${prefix}/0`);
       await sleep(1500);
       await handle.call('expect', { prefix, count: 1 });
-      await handle.evaluate(() => B.idbLog());
-      await handle.call('idbLog');
       await handle.call('diagnostics');
-      const [pageP, workerP] = await Promise.all([startProfiler(pageT), startProfiler(workerT)]);
-      const doneP = handle.evaluate(({ p }) => B.waitDone(p, 10000), { p: prefix }, 15000);
-      doneP.catch(() => {});
-      await sleep(50);
-      const t0 = nodeNow();
-      await polyfill.driver.setOnline(true);
-      const done = await doneP;
+      const { profilers: [pageP, workerP], t0, done } = await profiledOnline(polyfill, handle, [pageT, workerT], prefix, 10000);
       await Promise.all([pageP.stop(`reconnect-${rep}-page`), workerP.stop(`reconnect-${rep}-worker`)]);
       const fromPage = (t) => (t == null ? null : t - pageOffset - t0);
       const fromWorker = (t) => (t == null ? null : t - workerOffset - t0);
@@ -308,15 +316,7 @@ async function profileDrain(browser, polyfill, { count }) {
     const registerMs = await handle.evaluate(({ p, n }) => B.registerMany(p, n, 100), { p: prefix, n: count }, 240000);
     await sleep(2500);
     await handle.call('expect', { prefix, count });
-    await handle.evaluate(() => B.idbLog());
-    await handle.call('idbLog');
-    const [pageP, workerP] = await Promise.all([startProfiler(pageT), startProfiler(workerT)]);
-    const doneP = handle.evaluate(({ p }) => B.waitDone(p, 120000), { p: prefix }, 125000);
-    doneP.catch(() => {});
-    await sleep(50);
-    const t0 = nodeNow();
-    await polyfill.driver.setOnline(true);
-    const done = await doneP;
+    const { profilers: [pageP, workerP], t0, done } = await profiledOnline(polyfill, handle, [pageT, workerT], prefix, 120000);
     // Until the store is empty: the settle transactions are part of the drain.
     const gone = await handle.evaluate(({ p }) => B.waitTagsGone(p, 60000, 50), { p: prefix }, 65000);
     const [pageProfile, workerProfile] = await Promise.all([pageP.stop('drain-page'), workerP.stop('drain-worker')]);

@@ -16,7 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, totalmem, release } from 'node:os';
-import { ensureNetns } from './lib.mjs';
+import { ensureNetns } from '../test/kit/netns.mjs';
+import { killChildren } from '../test/kit/processes.mjs';
 
 const RUN_LIMIT_MS = 75 * 60 * 1000;
 const argv = process.argv.slice(2);
@@ -35,11 +36,9 @@ if (!existsSync(fileURLToPath(new URL('../dist/background-sync-polyfill.min.js',
 if (!process.env.BSP_IN_NETNS && !quick && !flag('no-wait')) await waitQuiet();
 ensureNetns(RUN_LIMIT_MS);
 
-const { setupLinks, setLinkOnline } = await import('../test/browser/netns.mjs');
-const { startServer } = await import('./server.mjs');
-const { launchChromium } = await import('./drivers/chromium.mjs');
-const { launchFirefox } = await import('./drivers/firefox.mjs');
-const { launchWebKit } = await import('./drivers/webkit.mjs');
+const { setupLinks, setLinkOnline } = await import('../test/kit/netns.mjs');
+const { startServer } = await import('./routes.mjs');
+const { launchChromium, launchFirefox, launchWebKit } = await import('../test/kit/drivers/index.mjs');
 const suites = await import('./suites.mjs');
 const { measureAll, measureComposition, checkBudget, readBudget } = await import('./size.mjs');
 const { writeReport } = await import('./report.mjs');
@@ -113,7 +112,7 @@ try {
   }
 
   if (engines.includes('chromium') && ['load', 'register', 'reconnect', 'drain', 'scale', 'idb', 'profile'].some(want)) {
-    await withDriver('chromium', () => launchChromium({ deletedOrigin: server.otherOrigin, debuggingPort: want('profile') }), async (driver) => {
+    await withDriver('chromium', () => launchChromium('chromium', { deletedOrigin: server.otherOrigin, debuggingPort: want('profile') }), async (driver) => {
       const native = { id: 'chromium-native', engine: 'chromium', label: 'Chromium, native', native: true, driver, origin: server.origin, swMode: 'native' };
       const polyfill = { id: 'chromium-polyfill', engine: 'chromium', label: 'Chromium, API deleted (polyfill)', native: false, driver, origin: server.otherOrigin, swMode: 'deleted' };
       const pair = [native, polyfill];
@@ -147,7 +146,12 @@ try {
     });
   }
 
-  for (const [engine, launch] of [['firefox', launchFirefox], ['webkit', launchWebKit]]) {
+  // Firefox with full timer precision (sub-millisecond latencies) and long protocol calls; WebKit with long evaluations.
+  const others = [
+    ['firefox', () => launchFirefox('firefox', { prefs: { 'privacy.reduceTimerPrecision': false }, protocolTimeout: 120000 })],
+    ['webkit', () => launchWebKit('webkit', { scriptTimeout: 300000, oneWindow: true })],
+  ];
+  for (const [engine, launch] of others) {
     if (!engines.includes(engine) || !['register', 'reconnect', 'drain', 'idb'].some(want)) continue;
     await withDriver(engine, launch, async (driver) => {
       const subject = { id: `${engine}-polyfill`, engine, label: `${driver.version} (polyfill)`, native: false, driver, origin: server.origin, swMode: 'polyfill' };
@@ -271,27 +275,5 @@ async function waitQuiet() {
     }
     console.log(`1-minute load ${load.toFixed(2)} ≥ 1.0: waiting a minute for a quieter machine (${minute}/${limit}; --no-wait skips this)`);
     await new Promise((resolve) => setTimeout(resolve, 60000));
-  }
-}
-
-/** Last resort: kill processes this run started (direct children of this process), by pid. */
-function killChildren() {
-  for (const entry of readdirSyncSafe('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) process.kill(Number(entry), 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
-
-function readdirSyncSafe(dir) {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }

@@ -1,7 +1,7 @@
 // The measurements. Each takes "subjects" (one engine and mode each, see run.mjs) and returns plain data.
 // Native and polyfill alternate repetition by repetition, so a noisy stretch of time hits both.
 import { nodeNow, summary, quantile } from './lib.mjs';
-import { sleep, waitFor, withTimeout } from '../test/browser/util.mjs';
+import { sleep, waitFor, withTimeout } from '../test/kit/util.mjs';
 
 /** The polyfill's page checks the store 1 s after each register(); wait that out so it never overlaps a measurement. */
 const AFTER_REGISTER_QUIET = 1300;

@@ -5,12 +5,12 @@
 // transactions in flight instead (--readonly), page B is answered at once. Seen with WebKitGTK 2.50.6 (MiniBrowser
 // --automation, ephemeral data store) on 2026-11-24. The polyfill's pages and worker write with readwrite
 // transactions, so a tab closed mid-write can leave every later register()/getTags() of the origin pending.
-import { ensureNetns } from './lib.mjs';
+import { ensureNetns } from '../test/kit/netns.mjs';
 
 ensureNetns(3 * 60 * 1000);
-const { setupLinks } = await import('../test/browser/netns.mjs');
-const { startServer } = await import('./server.mjs');
-const { launchWebKit } = await import('./drivers/webkit.mjs');
+const { setupLinks } = await import('../test/kit/netns.mjs');
+const { startServer } = await import('./routes.mjs');
+const { launchWebKit } = await import('../test/kit/drivers/webkit.mjs');
 
 const mode = process.argv.includes('--readonly') ? 'readonly' : 'readwrite';
 setupLinks();
@@ -18,7 +18,7 @@ const server = await startServer();
 let driver;
 let exitCode = 1;
 try {
-  driver = await launchWebKit();
+  driver = await launchWebKit('webkit', { scriptTimeout: 300000, oneWindow: true });
   console.log(driver.version);
   const page = await driver.newPage();
   await page.goto(`${server.origin}/load/empty.html`);

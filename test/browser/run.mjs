@@ -3,12 +3,12 @@
 // each in a fresh browser profile, inside a private network namespace, and writes test/browser/results.json,
 // from which compat-table.mjs renders compat-table.md. Options: --mode=<name>[,<name>] and
 // --only=<scenario>[,<scenario>] to run a subset. BSP_DEBUG=1 prints a failed scenario's server log.
-// The runner code shared with test/faults and test/security is in runner.mjs.
-import { writeFileSync } from 'node:fs';
+// The server, harness, drivers, namespace and runner are the shared kit's (test/kit/README.md).
 import { fileURLToPath } from 'node:url';
-import { ensureNetns, RUN_LIMIT_MS } from './netns.mjs';
-import { withTimeout } from './util.mjs';
-import { option, selectModes, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, newCounts, count, printResult, failedResult, exitRun } from './runner.mjs';
+import { ensureNetns, RUN_LIMIT_MS } from '../kit/netns.mjs';
+import { withTimeout } from '../kit/util.mjs';
+import { option, selectModes, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
+import { newCounts, count, printResult, failedResult, writeResults } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
@@ -40,8 +40,7 @@ finish();
 /** Writes results.json, prints the summary line and exits; `extraFailures` counts a run-level failure. */
 function finish(extraFailures = 0) {
   counts.failed += extraFailures;
-  writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), totals: counts }, null, 2)}\n`);
-  console.log(`\nresults written to ${RESULTS_FILE}`);
+  writeResults(RESULTS_FILE, { ...results, finishedAt: new Date().toISOString(), totals: counts });
   console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   exitRun(counts.failed > 0 ? 1 : 0);
 }

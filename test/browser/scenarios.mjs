@@ -2,7 +2,7 @@
 // A scenario is { name, skip?(ctx) -> reason | null, timeout?, run(ctx) }; it fails by throwing.
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { sleep, short, waitFor } from './util.mjs';
+import { sleep, short, waitFor } from '../kit/util.mjs';
 
 const FAST_RETRY = { maxAttempts: 3, initialRetryDelay: 1000, retryDelayFactor: 2, maxEventDuration: 5000 };
 const NATIVE_RETRY_SKIP = 'native Chromium retries after 5 min and 15 min and cannot be configured (lastChance is covered by cdp-last-chance)';
@@ -106,6 +106,22 @@ function rejectedWith(result, name, what) {
   assert.equal(result.name, name, `${what} should reject with ${name}, got ${result.name}: ${result.message}`);
 }
 
+/** Registers a tag whose handler holds it firing until released (`release`), and waits until it fires. */
+async function registerHeld(ctx, page, suffix, what) {
+  const tag = ctx.tag(suffix);
+  ctx.server.setBehaviour(tag, 'hold');
+  resolved(await page.register(tag), what);
+  await ctx.waitForSyncs(page, tag, 1, 10000);
+  return tag;
+}
+
+/** Once getTags() in `gonePage` no longer lists the tag, and `quiet` ms more, the tag has fired exactly `count` times. */
+async function firedExactly(ctx, page, tag, count, message, { quiet = 1500, gonePage = page } = {}) {
+  await ctx.waitForTagGone(gonePage, tag);
+  await sleep(quiet);
+  assert.equal(ctx.syncs(page, tag).length, count, message);
+}
+
 export const scenarios = [
   {
     name: 'api-surface',
@@ -170,9 +186,7 @@ export const scenarios = [
       assert.equal(event.lastChance, false, 'lastChance of a first attempt');
       assert.equal(event.onLine, true, 'the worker should be online when the event fires');
       assert.equal(event.isSyncEvent, true, 'the event should be a SyncEvent');
-      await ctx.waitForTagGone(page, tag);
-      await sleep(1000);
-      assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event');
+      await firedExactly(ctx, page, tag, 1, 'exactly one event', { quiet: 1000 });
     },
   },
 
@@ -191,9 +205,7 @@ export const scenarios = [
       await ctx.setOnline(true, page);
       const [event] = await ctx.waitForSyncs(page, tag, 1, 15000);
       assert.equal(event.onLine, true, 'fired while online');
-      await ctx.waitForTagGone(page, tag);
-      await sleep(1500);
-      assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event after coming online');
+      await firedExactly(ctx, page, tag, 1, 'exactly one event after coming online');
     },
   },
 
@@ -211,9 +223,7 @@ export const scenarios = [
       assert.equal(tags.filter((t) => t === tag).length, 1, `getTags() should list the tag once, got ${short(tags)}`);
       await ctx.setOnline(true, page);
       await ctx.waitForSyncs(page, tag, 1, 15000);
-      await ctx.waitForTagGone(page, tag);
-      await sleep(1500);
-      assert.equal(ctx.syncs(page, tag).length, 1, 'five registrations of one tag give one event');
+      await firedExactly(ctx, page, tag, 1, 'five registrations of one tag give one event');
     },
   },
 
@@ -229,9 +239,7 @@ export const scenarios = [
       assert.deepEqual(resolved(await second.getTags(), 'getTags() in the second tab'), [tag], 'both tabs see one registration');
       await ctx.setOnline(true, first); // both tabs see `online` and poke the worker
       await ctx.waitForSyncs(first, tag, 1, 15000);
-      await ctx.waitForTagGone(second, tag);
-      await sleep(1500);
-      assert.equal(ctx.syncs(first, tag).length, 1, 'two open tabs must not make a registration fire twice');
+      await firedExactly(ctx, first, tag, 1, 'two open tabs must not make a registration fire twice', { gonePage: second });
     },
   },
 
@@ -277,10 +285,7 @@ export const scenarios = [
     name: 'reregister-while-firing',
     async run(ctx) {
       const page = await ctx.open();
-      const tag = ctx.tag('busy');
-      ctx.server.setBehaviour(tag, 'hold');
-      resolved(await page.register(tag), 'first register()');
-      await ctx.waitForSyncs(page, tag, 1, 10000);
+      const tag = await registerHeld(ctx, page, 'busy', 'first register()');
       assert.ok(resolved(await page.getTags(), 'getTags() while firing').includes(tag), 'getTags() should list a firing tag');
       resolved(await page.register(tag), 'register() while firing');
       await sleep(500);
@@ -290,9 +295,7 @@ export const scenarios = [
       const events = await ctx.waitForSyncs(page, tag, 2, 15000);
       const [firstEnd] = ctx.syncEnds(page, tag);
       assert.ok(firstEnd && events[1].t >= firstEnd.t, 'the second firing should start after the first settled');
-      await ctx.waitForTagGone(page, tag);
-      await sleep(1500);
-      assert.equal(ctx.syncs(page, tag).length, 2, 'exactly two firings');
+      await firedExactly(ctx, page, tag, 2, 'exactly two firings');
     },
   },
 
@@ -362,11 +365,8 @@ export const scenarios = [
     skip: (ctx) => (ctx.native ? 'native Background Sync keeps registrations in the browser, not in IndexedDB' : null),
     async run(ctx) {
       const page = await ctx.open();
-      const kept = ctx.tag('kept');
       // A registration stored before the failure; the handler holds it firing so it stays in getTags().
-      ctx.server.setBehaviour(kept, 'hold');
-      resolved(await page.register(kept), 'register() before the failure');
-      await ctx.waitForSyncs(page, kept, 1, 10000);
+      const kept = await registerHeld(ctx, page, 'kept', 'register() before the failure');
       const during = await page.evaluate(async () => {
         // Every IndexedDB transaction of this page fails as it would over quota.
         const original = IDBDatabase.prototype.transaction;
@@ -498,9 +498,7 @@ export const scenarios = [
       const [event] = await ctx.waitForSyncs(reopened, tag, 1, 30000);
       assert.ok(event.t > quitAt, 'the event should fire in the relaunched browser');
       ctx.note(event.t < openedAt ? 'fired before a page was opened' : 'fired once a page was open');
-      await ctx.waitForTagGone(reopened, tag);
-      await sleep(1500);
-      assert.equal(ctx.syncs(reopened, tag).length, 1, 'exactly one event after the restart');
+      await firedExactly(ctx, reopened, tag, 1, 'exactly one event after the restart');
       const end = await second.close();
       assert.equal(end.clean, true, `the relaunched browser should quit cleanly: ${end.detail}`);
     },

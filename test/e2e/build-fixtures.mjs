@@ -16,7 +16,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const FIXTURES = join(HERE, 'fixtures');
-const DELETE_NATIVE = join(HERE, '..', 'browser', 'fixtures', 'delete-native.js');
+const DELETE_NATIVE = join(HERE, '..', 'kit', 'fixtures', 'delete-native.js');
 
 /** Workbox's modules read process.env.NODE_ENV; bundlers replace it. */
 const nodeEnv = (value) => ({

@@ -3,26 +3,28 @@
 //   workbox  workbox-background-sync on top of the polyfill: Chromium with the API deleted, Firefox (and
 //            native Chromium as the control)
 //   bundler  the packed package imported by name and bundled by Rollup: Chromium with the API deleted, Firefox
-// Like test/browser/run.mjs it runs inside a private network namespace (`unshare -n`), so that offline is real
-// for Firefox and nothing leaves the machine. Options:
+// Like test/browser/run.mjs it runs inside the kit's private network namespace (`unshare -n`), so that offline is
+// real for Firefox and nothing leaves the machine, with the kit's drivers, server and results. Options:
 //   --only=demo,workbox,bundler   a subset of the tests
 //   --browser=chromium-native,chromium-deleted,firefox   a subset of the browsers
 //   --update-screenshot           copy the Firefox demo screenshot to examples/outbox/screenshot.png
 // Screenshots and results.json go to $BSP_E2E_OUT (default: <tmpdir>/bsp-e2e).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNetns, setupLinks } from '../browser/netns.mjs';
+import { ensureNetns, setupLinks } from '../kit/netns.mjs';
+import { killChildren } from '../kit/processes.mjs';
+import { option, describeError } from '../kit/util.mjs';
+import { printResult, writeResults } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
 let modules;
 try {
   modules = await Promise.all([
-    import('../browser/drivers/chromium.mjs'),
-    import('../browser/drivers/firefox.mjs'),
-    import('../browser/util.mjs'),
+    import('../kit/drivers/index.mjs'),
+    import('../kit/util.mjs'),
     import('./build-fixtures.mjs'),
     import('./tests/demo.mjs'),
     import('./tests/workbox.mjs'),
@@ -33,16 +35,15 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const [{ launchChromium }, { launchFirefox }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { workbox }, { bundler }] = modules;
+const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { workbox }, { bundler }] = modules;
 
 const TESTS = [demo, workbox, bundler];
-const BROWSERS = { 'chromium-native': launchChromium, 'chromium-deleted': launchChromium, firefox: launchFirefox };
+const BROWSERS = { 'chromium-native': launchers['chromium-native'], 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox };
 const CASE_TIMEOUT = 120000;
 const RUN_LIMIT_MS = 9 * 60 * 1000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUTPUT = process.env.BSP_E2E_OUT || join(tmpdir(), 'bsp-e2e');
 
-const option = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]?.split(',');
 const only = option('only');
 const browsers = option('browser');
 for (const name of only ?? []) if (!TESTS.some((t) => t.name === name)) throw new Error(`unknown test ${name}`);
@@ -98,7 +99,7 @@ async function runBrowser(browser, group) {
   console.log(`\n== ${browser}`);
   let driver;
   try {
-    driver = await BROWSERS[browser](browser);
+    driver = await withTimeout(() => BROWSERS[browser](browser), 90000, `launch ${browser}`);
   } catch (error) {
     for (const c of group) record(c, { status: 'fail', ms: 0, error: `launch failed: ${error.message}` });
     return;
@@ -108,7 +109,7 @@ async function runBrowser(browser, group) {
   try {
     for (const c of group) await runCase(driver, c);
   } finally {
-    await driver.close();
+    await withTimeout(() => driver.close(), 30000, `close ${browser}`).catch((error) => console.log(`   close failed: ${error.message}`));
     currentDriver = null;
   }
 }
@@ -120,7 +121,7 @@ async function runCase(driver, c) {
     await withTimeout(() => c.test.run(ctx, c.variant), CASE_TIMEOUT, `${c.test.name} [${c.variant.label}]`);
     record(c, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version });
   } catch (error) {
-    record(c, { status: 'fail', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version, error: oneLine(error) });
+    record(c, { status: 'fail', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version, error: describeError(error).slice(0, 1500) });
   } finally {
     await withTimeout(() => ctx.cleanup(), 20000, 'cleanup').catch((error) => console.log(`   cleanup failed: ${error.message}`));
   }
@@ -163,38 +164,18 @@ function record(c, result) {
   const name = `${c.test.name} [${c.variant.label}]`;
   counts[result.status === 'pass' ? 'passed' : 'failed'] += 1;
   results.cases.push({ name, ...result });
-  console.log(`   ${result.status === 'pass' ? 'PASS' : 'FAIL'} ${name} ${result.ms} ms${result.notes?.length ? `  [${result.notes.join('; ')}]` : ''}`);
-  if (result.error) console.log(`        ${result.error}`);
-}
-
-function oneLine(error) {
-  return String(error?.message ?? error).replace(/\n+\S+ !== \S+\s*$/, '').replace(/\s*\n+\s*/g, ' | ').slice(0, 1500);
+  printResult(name, result, { errorMax: 1600 });
 }
 
 function finish(extraFailures = 0) {
   counts.failed += extraFailures;
   try {
     mkdirSync(OUTPUT, { recursive: true });
-    writeFileSync(join(OUTPUT, 'results.json'), `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), totals: counts }, null, 2)}\n`);
-    console.log(`\nscreenshots and results.json in ${OUTPUT}`);
+    writeResults(join(OUTPUT, 'results.json'), { ...results, finishedAt: new Date().toISOString(), totals: counts }, 'screenshots and results');
   } catch (error) {
     console.log(`could not write results: ${error.message}`);
   }
   console.log(`${counts.passed} passed, ${counts.failed} failed`);
   killChildren();
   process.exit(counts.failed > 0 ? 1 : 0);
-}
-
-/** Last resort: kill processes this run started (direct children of this process), by pid. */
-function killChildren() {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) process.kill(Number(entry), 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
 }

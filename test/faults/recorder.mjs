@@ -2,9 +2,9 @@
 // faults it caused (which worker instance or browser died when). The invariants are checked over all three.
 import assert from 'node:assert/strict';
 import { buildFirings, checkInvariants } from './invariants.mjs';
-import { short, waitFor } from '../browser/util.mjs';
+import { short, waitFor } from '../kit/util.mjs';
 
-/** A beat every 500 ms (fixtures/sw.js): a holding worker whose beats stopped this long ago is dead. */
+/** A beat every 500 ms (test/kit/fixtures/sw.js): a holding worker whose beats stopped this long ago is dead. */
 const BEAT_SILENCE = 2500;
 
 export function createRecorder(ctx) {

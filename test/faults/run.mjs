@@ -1,16 +1,16 @@
 // The real-browser fault suite: `node test/faults/run.mjs`.
 // Kills workers, closes pages, SIGKILLs browsers, flaps the network and deploys a new worker mid-event, in Chromium
-// (the API deleted), Firefox ESR and WebKitGTK, inside a private network namespace (test/browser/netns.mjs), then
+// (the API deleted), Firefox ESR and WebKitGTK, inside a private network namespace (test/kit/netns.mjs), then
 // checks the invariants (invariants.mjs) over everything that fired and prints them as figures.
 // Options: --mode=chromium-deleted,firefox,webkit  --only=worker-killed,page-closed,browser-killed,storm,worker-update
 //          --seed=<n> (the storm's random handler failures; printed). Writes test/faults/results.json.
 // Exit 1 if a scenario fails or a figure that must be 0 is not.
-// The runner code shared with test/browser and test/security is in test/browser/runner.mjs.
-import { writeFileSync } from 'node:fs';
+// The runner code shared with test/browser and test/security is the kit's (test/kit/README.md).
 import { fileURLToPath } from 'node:url';
-import { ensureNetns } from '../browser/netns.mjs';
-import { withTimeout, short } from '../browser/util.mjs';
-import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, printResult, describeError, exitRun } from '../browser/runner.mjs';
+import { ensureNetns } from '../kit/netns.mjs';
+import { withTimeout, short, describeError } from '../kit/util.mjs';
+import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
+import { printResult, writeResults } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
@@ -144,9 +144,9 @@ function finish() {
   results.finishedAt = new Date().toISOString();
   results.totalMs = Date.now() - runStart;
   const figureFailures = results.figures.filter((f) => violations(f).length > 0).length;
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${table()}`);
-  console.log(`\ntotal ${Math.round(results.totalMs / 1000)} s; storm seed ${seed}; results written to ${RESULTS_FILE}`);
+  writeResults(RESULTS_FILE, results);
+  console.log(`total ${Math.round(results.totalMs / 1000)} s; storm seed ${seed}`);
   const failed = results.failures.length + figureFailures > 0;
   console.log(failed ? `${results.failures.length} failure(s)` : 'no failures');
   exitRun(failed ? 1 : 0);

@@ -1,10 +1,12 @@
 // The fault scenarios. Each causes a real fault in a real browser, checks that the
 // fault really happened, and leaves the invariants (invariants.mjs) to the runner, over what it recorded.
 // A scenario is { name, policy, timeout, skip?(ctx) -> reason | null, run(ctx, rec) -> notes }; it fails by throwing.
+// scenario(name, policy, timeout, run) makes one.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { launchWebKit } from '../browser/drivers/webkit.mjs';
-import { descendants, sleep, waitFor } from '../browser/util.mjs';
+import { launchWebKit } from '../kit/drivers/webkit.mjs';
+import { descendants } from '../kit/processes.mjs';
+import { sleep, waitFor } from '../kit/util.mjs';
 
 /** Leases lapse after 30 s (src/worker/dispatcher.ts): a killed firing is re-fired after that, as attempt 2 of 2. */
 const KILL_POLICY = { maxAttempts: 2, initialRetryDelay: 500, retryDelayFactor: 2, maxEventDuration: 120000 };
@@ -25,6 +27,29 @@ function processGone(pid) {
   } catch {
     return true;
   }
+}
+
+const scenario = (name, policy, timeout, run) => ({ name, policy, timeout, run });
+
+/** Registers a tag whose handler holds (`behaviour`) and waits for its first firing: `{ tag, first }`. */
+async function holdFiring(ctx, rec, page, suffix = 'held', behaviour = 'holdBeat') {
+  const tag = ctx.tag(suffix);
+  ctx.server.setBehaviour(tag, behaviour);
+  await rec.register(page, tag);
+  const [first] = await ctx.waitForSyncs(page, tag, 1, 15000);
+  return { tag, first };
+}
+
+/** The re-fire of a killed tag (expectRefire), noted with its delay after the kill. */
+async function noteRefire(ctx, rec, page, tag, killed, killedAt, notes, what = 're-fired') {
+  const again = await expectRefire(ctx, rec, page, tag, killed);
+  notes.push(`${what} ${Math.round((again.t - killedAt) / 1000)} s after the kill`);
+}
+
+/** Waits until every tag of a KILL_POLICY scenario has settled; returns its notes. */
+async function settle(rec, page, notes) {
+  await rec.waitSettled(page, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
+  return notes;
 }
 
 /** The second firing of a killed tag: in another worker instance, as the last chance (the killed one counted). */
@@ -75,10 +100,7 @@ async function killWebKitWorker(ctx, rec) {
   const processB = webProcesses().filter((pid) => !beforeB.has(pid));
   assert.equal(processA.length, 1, `page A should have a web process of its own, found ${processA.length} new`);
   assert.equal(processB.length, 1, `page B should have a web process of its own, found ${processB.length} new`);
-  const tag = ctx.tag('held');
-  ctx.server.setBehaviour(tag, 'holdBeat');
-  await rec.register(pageB, tag);
-  const [first] = await ctx.waitForSyncs(pageB, tag, 1, 15000);
+  const { tag, first } = await holdFiring(ctx, rec, pageB);
   await sleep(1000);
   process.kill(processA[0], 'SIGKILL');
   await waitFor(() => processGone(processA[0]), { timeout: 5000, label: 'page A\'s web process gone' });
@@ -86,310 +108,266 @@ async function killWebKitWorker(ctx, rec) {
   ctx.server.setBehaviour(tag, 'ok');
   assert.ok(!processGone(processB[0]), 'page B\'s process should live on');
   const notes = [`SIGKILL to the web process of the page that registered the worker; the worker died with it`];
-  const again = await expectRefire(ctx, rec, pageB, tag, first);
-  notes.push(`re-fired ${Math.round((again.t - killedAt) / 1000)} s after the kill`);
-  await rec.waitSettled(pageB, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
-  return notes;
+  await noteRefire(ctx, rec, pageB, tag, first, killedAt, notes);
+  return settle(rec, pageB, notes);
 }
 
 export const scenarios = [
-  {
-    name: 'worker-killed',
-    policy: KILL_POLICY,
-    timeout: 120000,
-    async run(ctx, rec) {
-      const notes = [];
-      let browser = ctx.driver;
-      if (ctx.driver.engine === 'firefox') {
-        browser = await ctx.driver.launchWithPrefs(FIREFOX_SHORT_LIFETIME);
-        ctx.own(browser);
-      }
-      if (ctx.driver.engine === 'webkit') return killWebKitWorker(ctx, rec);
-      const page = await ctx.open({ browser, sw: KILL_POLICY });
-      const tag = ctx.tag('held');
-      ctx.server.setBehaviour(tag, 'holdBeat');
-      await rec.register(page, tag);
-      const [first] = await ctx.waitForSyncs(page, tag, 1, 15000);
-      let killedAt;
-      if (ctx.driver.engine === 'chromium') {
-        await sleep(1000);
-        await ctx.driver.stopAllWorkers(page.page);
-        killedAt = Date.now();
-        rec.kill(killedAt, first.instance, 'CDP ServiceWorker.stopAllWorkers');
-        ctx.server.setBehaviour(tag, 'ok');
-        await sleep(2500);
-        assert.equal(rec.ends(tag).length, 0, 'the held handler must not have ended: the worker was stopped mid-event');
-        const beats = rec.beats(tag, first.instance);
-        assert.ok(beats.length > 0 && beats[beats.length - 1].t < killedAt + 600, 'the killed worker should stop beating');
-        notes.push('CDP ServiceWorker.stopAllWorkers');
-      } else {
-        // Firefox terminates a worker whose event outlives dom.serviceWorkers.idle_extended_timeout, waitUntil or not.
-        killedAt = await rec.waitForDeathByBeats(tag, first.instance, 20000);
-        ctx.server.setBehaviour(tag, 'ok');
-        notes.push(`Firefox killed the worker ${Math.round((killedAt - first.t) / 100) / 10} s into the event (idle_extended_timeout 3 s)`);
-      }
-      const again = await expectRefire(ctx, rec, page, tag, first);
-      notes.push(`re-fired ${Math.round((again.t - killedAt) / 1000)} s after the kill`);
-      await rec.waitSettled(page, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
-      return notes;
-    },
-  },
-
-  {
-    name: 'page-closed',
-    policy: KILL_POLICY,
-    timeout: 120000,
-    async run(ctx, rec) {
-      const notes = [];
-      const page = await ctx.open({ sw: KILL_POLICY });
-      const tag = ctx.tag('slow');
-      ctx.server.setBehaviour(tag, 'sleep:4000');
-      await rec.register(page, tag);
-      const [first] = await ctx.waitForSyncs(page, tag, 1, 15000);
-      await page.page.close();
-      const closedAt = Date.now();
-      assert.equal(rec.ends(tag).length, 0, 'the handler must still run when its page closes');
-      if (page.page.raw?.isClosed) assert.equal(page.page.raw.isClosed(), true, 'the page should be closed');
-      // The event ends in the worker (alive with no page), or the worker dies with the page and the tag fires again.
-      const ended = await ctx.server
-        .waitForEntries({ type: 'syncEnd', scope: page.scope, tag }, { timeout: 10000 })
-        .then(() => true, () => false);
-      let check;
-      if (ended) {
-        notes.push(`the event ended ${Math.round((rec.ends(tag)[0].t - closedAt) / 100) / 10} s after its page closed`);
-        check = await ctx.open({ setup: false });
-      } else {
-        const died = await rec.waitForDeathByBeats(tag, first.instance, 10000);
-        notes.push(`the worker died ${Math.round((died - closedAt) / 100) / 10} s after its page closed; a new page re-fired it`);
-        ctx.server.setBehaviour(tag, 'ok');
-        check = await ctx.open({ setup: false });
-        await expectRefire(ctx, rec, check, tag, first);
-      }
-      await rec.waitSettled(check, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
-      return notes;
-    },
-  },
-
-  {
-    name: 'browser-killed',
-    policy: KILL_POLICY,
-    timeout: 180000,
-    async run(ctx, rec) {
-      const notes = [];
-      const first = await ctx.launchPersistent();
-      const page = await ctx.open({ browser: first, sw: KILL_POLICY });
-      const held = ctx.tag('held');
-      ctx.server.setBehaviour(held, 'holdBeat');
-      await rec.register(page, held);
-      const [firing] = await ctx.waitForSyncs(page, held, 1, 15000);
-      await ctx.setOnline(false, page);
-      const pending = Array.from({ length: 5 }, (_, i) => ctx.tag(`pending-${i}`));
-      await rec.register(page, pending);
+  scenario('worker-killed', KILL_POLICY, 120000, async (ctx, rec) => {
+    const notes = [];
+    let browser = ctx.driver;
+    if (ctx.driver.engine === 'firefox') {
+      browser = await ctx.driver.launchWithPrefs(FIREFOX_SHORT_LIFETIME);
+      ctx.own(browser);
+    }
+    if (ctx.driver.engine === 'webkit') return killWebKitWorker(ctx, rec);
+    const page = await ctx.open({ browser, sw: KILL_POLICY });
+    const { tag, first } = await holdFiring(ctx, rec, page);
+    let killedAt;
+    if (ctx.driver.engine === 'chromium') {
       await sleep(1000);
-      assert.equal(rec.syncs().length, 1, 'only the held tag may have fired: the others were registered offline');
-      const pid = first.browserPid();
-      assert.ok(pid, 'the browser pid should be known');
-      const { pids } = first.kill();
-      const killedAt = Date.now();
-      rec.kill(killedAt, '*', 'SIGKILL');
-      await waitFor(() => pids.every(processGone), { timeout: 10000, label: `the killed browser's ${pids.length} processes gone` });
-      assert.equal(rec.ends(held).length, 0, 'the held event must not have ended before the kill');
-      notes.push(`SIGKILL to ${pids.length} processes`);
-      ctx.server.setBehaviour(held, 'ok');
-      await ctx.setOnline(true);
-      const second = await ctx.relaunch(first);
-      const page2 = await ctx.open({ browser: second, sw: KILL_POLICY }); // the app registers its worker on load
-      for (const tag of pending) await ctx.waitForSyncs(page2, tag, 1, 30000);
-      const again = await expectRefire(ctx, rec, page2, held, firing);
-      notes.push(`held tag re-fired ${Math.round((again.t - killedAt) / 1000)} s after the kill`);
-      await rec.waitSettled(page2, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
-      await second.close();
-      return notes;
-    },
-  },
+      await ctx.driver.stopAllWorkers(page.page);
+      killedAt = Date.now();
+      rec.kill(killedAt, first.instance, 'CDP ServiceWorker.stopAllWorkers');
+      ctx.server.setBehaviour(tag, 'ok');
+      await sleep(2500);
+      assert.equal(rec.ends(tag).length, 0, 'the held handler must not have ended: the worker was stopped mid-event');
+      const beats = rec.beats(tag, first.instance);
+      assert.ok(beats.length > 0 && beats[beats.length - 1].t < killedAt + 600, 'the killed worker should stop beating');
+      notes.push('CDP ServiceWorker.stopAllWorkers');
+    } else {
+      // Firefox terminates a worker whose event outlives dom.serviceWorkers.idle_extended_timeout, waitUntil or not.
+      killedAt = await rec.waitForDeathByBeats(tag, first.instance, 20000);
+      ctx.server.setBehaviour(tag, 'ok');
+      notes.push(`Firefox killed the worker ${Math.round((killedAt - first.t) / 100) / 10} s into the event (idle_extended_timeout 3 s)`);
+    }
+    await noteRefire(ctx, rec, page, tag, first, killedAt, notes);
+    return settle(rec, page, notes);
+  }),
 
-  {
-    name: 'storm',
-    policy: STORM_POLICY,
-    timeout: 240000,
-    async run(ctx, rec) {
-      const notes = [];
-      const seed = ctx.seed;
-      ctx.server.setRandomFail(seed, 0.3);
-      notes.push(`seed ${seed}`);
-      const tabs = [];
-      for (let i = 0; i < 5; i++) tabs.push(await ctx.open({ sw: STORM_POLICY }));
-      for (const tab of tabs) {
-        await tab.evaluate(() => {
-          self.__flaps = { online: 0, offline: 0 };
-          addEventListener('online', () => self.__flaps.online++);
-          addEventListener('offline', () => self.__flaps.offline++);
-        });
-      }
-      const tags = Array.from({ length: 200 }, (_, i) => ctx.tag(`s${String(i).padStart(3, '0')}`));
-      const held = tags.filter((_, i) => i % 20 === 7); // 10 tags, registered again while they fire
-      const fromWorker = new Set(tags.filter((_, i) => i % 10 === 3)); // 20 tags registered in the worker
-      for (const tag of tags) ctx.server.setBehaviour(tag, held.includes(tag) ? 'holdBeat' : 'random');
-      let rng = seed >>> 0 || 1;
-      const random = () => {
-        rng ^= rng << 13;
-        rng ^= rng >>> 17;
-        rng ^= rng << 5;
-        return (rng >>> 0) / 2 ** 32;
-      };
+  scenario('page-closed', KILL_POLICY, 120000, async (ctx, rec) => {
+    const notes = [];
+    const page = await ctx.open({ sw: KILL_POLICY });
+    const { tag, first } = await holdFiring(ctx, rec, page, 'slow', 'sleep:4000');
+    await page.page.close();
+    const closedAt = Date.now();
+    assert.equal(rec.ends(tag).length, 0, 'the handler must still run when its page closes');
+    if (page.page.raw?.isClosed) assert.equal(page.page.raw.isClosed(), true, 'the page should be closed');
+    // The event ends in the worker (alive with no page), or the worker dies with the page and the tag fires again.
+    const ended = await ctx.server
+      .waitForEntries({ type: 'syncEnd', scope: page.scope, tag }, { timeout: 10000 })
+      .then(() => true, () => false);
+    let check;
+    if (ended) {
+      notes.push(`the event ended ${Math.round((rec.ends(tag)[0].t - closedAt) / 100) / 10} s after its page closed`);
+      check = await ctx.open({ setup: false });
+    } else {
+      const died = await rec.waitForDeathByBeats(tag, first.instance, 10000);
+      notes.push(`the worker died ${Math.round((died - closedAt) / 100) / 10} s after its page closed; a new page re-fired it`);
+      ctx.server.setBehaviour(tag, 'ok');
+      check = await ctx.open({ setup: false });
+      await expectRefire(ctx, rec, check, tag, first);
+    }
+    return settle(rec, check, notes);
+  }),
 
-      // 50 flaps on a schedule: 250 ms offline, 350 ms online.
-      const FLAPS = 50;
-      let flapping = true;
-      const flaps = (async () => {
-        try {
-          for (let i = 0; i < FLAPS; i++) {
-            await ctx.driver.setOnline(false);
-            await sleep(250);
-            await ctx.driver.setOnline(true);
-            await sleep(350);
-          }
-        } finally {
+  scenario('browser-killed', KILL_POLICY, 180000, async (ctx, rec) => {
+    const notes = [];
+    const first = await ctx.launchPersistent();
+    const page = await ctx.open({ browser: first, sw: KILL_POLICY });
+    const { tag: held, first: firing } = await holdFiring(ctx, rec, page);
+    await ctx.setOnline(false, page);
+    const pending = Array.from({ length: 5 }, (_, i) => ctx.tag(`pending-${i}`));
+    await rec.register(page, pending);
+    await sleep(1000);
+    assert.equal(rec.syncs().length, 1, 'only the held tag may have fired: the others were registered offline');
+    const pid = first.browserPid();
+    assert.ok(pid, 'the browser pid should be known');
+    const { pids } = first.kill();
+    const killedAt = Date.now();
+    rec.kill(killedAt, '*', 'SIGKILL');
+    await waitFor(() => pids.every(processGone), { timeout: 10000, label: `the killed browser's ${pids.length} processes gone` });
+    assert.equal(rec.ends(held).length, 0, 'the held event must not have ended before the kill');
+    notes.push(`SIGKILL to ${pids.length} processes`);
+    ctx.server.setBehaviour(held, 'ok');
+    await ctx.setOnline(true);
+    const second = await ctx.relaunch(first);
+    const page2 = await ctx.open({ browser: second, sw: KILL_POLICY }); // the app registers its worker on load
+    for (const tag of pending) await ctx.waitForSyncs(page2, tag, 1, 30000);
+    await noteRefire(ctx, rec, page2, held, firing, killedAt, notes, 'held tag re-fired');
+    await settle(rec, page2, notes);
+    await second.close();
+    return notes;
+  }),
+
+  scenario('storm', STORM_POLICY, 240000, async (ctx, rec) => {
+    const notes = [];
+    const seed = ctx.seed;
+    ctx.server.setRandomFail(seed, 0.3);
+    notes.push(`seed ${seed}`);
+    const tabs = [];
+    for (let i = 0; i < 5; i++) tabs.push(await ctx.open({ sw: STORM_POLICY }));
+    for (const tab of tabs) {
+      await tab.evaluate(() => {
+        self.__flaps = { online: 0, offline: 0 };
+        addEventListener('online', () => self.__flaps.online++);
+        addEventListener('offline', () => self.__flaps.offline++);
+      });
+    }
+    const tags = Array.from({ length: 200 }, (_, i) => ctx.tag(`s${String(i).padStart(3, '0')}`));
+    const held = tags.filter((_, i) => i % 20 === 7); // 10 tags, registered again while they fire
+    const fromWorker = new Set(tags.filter((_, i) => i % 10 === 3)); // 20 tags registered in the worker
+    for (const tag of tags) ctx.server.setBehaviour(tag, held.includes(tag) ? 'holdBeat' : 'random');
+    let rng = seed >>> 0 || 1;
+    const random = () => {
+      rng ^= rng << 13;
+      rng ^= rng >>> 17;
+      rng ^= rng << 5;
+      return (rng >>> 0) / 2 ** 32;
+    };
+
+    // 50 flaps on a schedule: 250 ms offline, 350 ms online.
+    const FLAPS = 50;
+    let flapping = true;
+    const flaps = (async () => {
+      try {
+        for (let i = 0; i < FLAPS; i++) {
+          await ctx.driver.setOnline(false);
+          await sleep(250);
           await ctx.driver.setOnline(true);
-          flapping = false;
+          await sleep(350);
         }
-      })();
-
-      // Held tags: once firing, registered again from another tab, then released.
-      const reregistered = new Set();
-      const watcher = (async () => {
-        const deadline = Date.now() + 150000;
-        while (reregistered.size < held.length && Date.now() < deadline) {
-          for (const tag of held) {
-            if (reregistered.has(tag)) continue;
-            const [firing] = rec.syncs(tag);
-            if (!firing) continue;
-            reregistered.add(tag);
-            const tab = tabs[(held.indexOf(tag) + 1) % tabs.length];
-            await rec.register(tab, tag, 'page, while firing');
-            ctx.server.setBehaviour(tag, 'random');
-            await tab.call('release', { tag }).catch(() => {});
-          }
-          await sleep(200);
-        }
-      })();
-
-      // 200 tags in 20 batches across the 5 tabs, some from the worker; a few registered again at random times.
-      for (let batch = 0; batch < 20; batch++) {
-        const tab = tabs[batch % tabs.length];
-        const slice = tags.slice(batch * 10, batch * 10 + 10);
-        const inPage = slice.filter((tag) => !fromWorker.has(tag));
-        await rec.register(tab, inPage);
-        for (const tag of slice.filter((t) => fromWorker.has(t))) await rec.registerFromWorker(tab, tag);
-        const again = Array.from({ length: 3 }, () => tags[Math.floor(random() * (batch + 1) * 10)]).filter((t) => !held.includes(t));
-        if (again.length) await rec.register(tabs[(batch + 2) % tabs.length], [...new Set(again)], 'page, again');
-        await sleep(300);
+      } finally {
+        await ctx.driver.setOnline(true);
+        flapping = false;
       }
-      await flaps;
-      await watcher;
-      assert.equal(flapping, false);
-      assert.equal(reregistered.size, held.length, `every held tag should fire and be registered again while firing (${reregistered.size}/${held.length})`);
-      await rec.waitSettled(tabs[0], { timeout: 120000, maxEventDuration: STORM_POLICY.maxEventDuration, quiet: 2500 });
-      const noticed = await tabs[0].evaluate(() => self.__flaps);
-      notes.push(`${FLAPS} flaps, tab 1 noticed ${noticed.offline} offline / ${noticed.online} online`);
-      const failures = rec.ends().filter((e) => e.result === 'rejected').length;
-      notes.push(`${failures} handler failures`);
-      assert.ok(failures > 0, 'some handlers should have failed (30 %)');
-      if (ctx.driver.engine === 'chromium') assert.ok(noticed.offline > 0, 'the page should have noticed some flaps');
-      return notes;
-    },
-  },
+    })();
 
-  {
-    name: 'worker-update',
-    policy: KILL_POLICY,
-    timeout: 120000,
-    async run(ctx, rec) {
-      const notes = [];
-      const build = ctx.tag('build');
-      const sw = { ...KILL_POLICY, build };
-      const page = await ctx.open({ sw });
-      assert.equal((await page.call('probe')).build, 1, 'version 1 of the worker should be active');
-      const held = ctx.tag('held');
-      ctx.server.setBehaviour(held, 'holdBeat');
-      await rec.register(page, held);
-      const [firing] = await ctx.waitForSyncs(page, held, 1, 15000);
-      assert.equal(firing.build, 1);
-      ctx.server.setSwBuild(build, 2);
-      // Deploy: registration.update() finds a new script; the new version skips waiting.
-      const state = await page.evaluate(async () => {
+    // Held tags: once firing, registered again from another tab, then released.
+    const reregistered = new Set();
+    const watcher = (async () => {
+      const deadline = Date.now() + 150000;
+      while (reregistered.size < held.length && Date.now() < deadline) {
+        for (const tag of held) {
+          if (reregistered.has(tag)) continue;
+          const [firing] = rec.syncs(tag);
+          if (!firing) continue;
+          reregistered.add(tag);
+          const tab = tabs[(held.indexOf(tag) + 1) % tabs.length];
+          await rec.register(tab, tag, 'page, while firing');
+          ctx.server.setBehaviour(tag, 'random');
+          await tab.call('release', { tag }).catch(() => {});
+        }
+        await sleep(200);
+      }
+    })();
+
+    // 200 tags in 20 batches across the 5 tabs, some from the worker; a few registered again at random times.
+    for (let batch = 0; batch < 20; batch++) {
+      const tab = tabs[batch % tabs.length];
+      const slice = tags.slice(batch * 10, batch * 10 + 10);
+      const inPage = slice.filter((tag) => !fromWorker.has(tag));
+      await rec.register(tab, inPage);
+      for (const tag of slice.filter((t) => fromWorker.has(t))) await rec.registerFromWorker(tab, tag);
+      const again = Array.from({ length: 3 }, () => tags[Math.floor(random() * (batch + 1) * 10)]).filter((t) => !held.includes(t));
+      if (again.length) await rec.register(tabs[(batch + 2) % tabs.length], [...new Set(again)], 'page, again');
+      await sleep(300);
+    }
+    await flaps;
+    await watcher;
+    assert.equal(flapping, false);
+    assert.equal(reregistered.size, held.length, `every held tag should fire and be registered again while firing (${reregistered.size}/${held.length})`);
+    await rec.waitSettled(tabs[0], { timeout: 120000, maxEventDuration: STORM_POLICY.maxEventDuration, quiet: 2500 });
+    const noticed = await tabs[0].evaluate(() => self.__flaps);
+    notes.push(`${FLAPS} flaps, tab 1 noticed ${noticed.offline} offline / ${noticed.online} online`);
+    const failures = rec.ends().filter((e) => e.result === 'rejected').length;
+    notes.push(`${failures} handler failures`);
+    assert.ok(failures > 0, 'some handlers should have failed (30 %)');
+    if (ctx.driver.engine === 'chromium') assert.ok(noticed.offline > 0, 'the page should have noticed some flaps');
+    return notes;
+  }),
+
+  scenario('worker-update', KILL_POLICY, 120000, async (ctx, rec) => {
+    const notes = [];
+    const build = ctx.tag('build');
+    const sw = { ...KILL_POLICY, build };
+    const page = await ctx.open({ sw });
+    assert.equal((await page.call('probe')).build, 1, 'version 1 of the worker should be active');
+    const { tag: held, first: firing } = await holdFiring(ctx, rec, page);
+    assert.equal(firing.build, 1);
+    ctx.server.setSwBuild(build, 2);
+    // Deploy: registration.update() finds a new script; the new version skips waiting.
+    const state = await page.evaluate(async () => {
+      const registration = T.registration;
+      const before = registration.active;
+      self.__oldWorker = before;
+      await registration.update();
+      const deadline = Date.now() + 8000;
+      while (Date.now() < deadline) {
+        if (registration.active && registration.active !== before && registration.active.state === 'activated') return 'activated';
+        await T.sleep(50);
+      }
+      return registration.waiting ? 'waiting' : registration.installing ? 'installing' : 'none';
+    }, undefined, 20000);
+    const deployedAt = Date.now();
+    assert.equal(rec.ends(held).length, 0, 'the held event should still be running when version 2 is deployed');
+    ctx.server.setBehaviour(held, 'ok');
+    const after = ctx.tag('after');
+    await rec.register(page, [after, held]); // held: registered again while it fires in version 1
+    if (state === 'activated') {
+      assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
+      // Release the old version's event if that worker still runs.
+      const released = await page.evaluate(async (tag) => {
+        const worker = self.__oldWorker;
+        if (!worker || worker.state === 'redundant') return `old worker ${worker ? worker.state : 'missing'}`;
+        return new Promise((resolve) => {
+          const channel = new MessageChannel();
+          const timer = setTimeout(() => resolve('no answer'), 3000);
+          channel.port1.onmessage = ({ data }) => {
+            clearTimeout(timer);
+            resolve(data.ok ? (data.result.released ? 'released' : 'not holding') : 'error');
+          };
+          worker.postMessage({ __bspTest: 'release', args: { tag } }, [channel.port2]);
+        });
+      }, held);
+      const oldEnded = await ctx.server
+        .waitForEntries({ type: 'syncEnd', scope: page.scope, tag: held }, { timeout: 3000 })
+        .then(() => true, () => false);
+      if (oldEnded) notes.push(`version 2 activated mid-event; the old version finished its event (${released})`);
+      else {
+        // Stopped by the browser (its beats stop), or it runs on until its hold times out (60 s) and then ends.
+        const outcome = await waitFor(() => {
+          if (rec.ends(held).length) return 'ended';
+          const beats = rec.beats(held, firing.instance);
+          const last = beats[beats.length - 1];
+          return last && Date.now() - last.receivedAt > 2500 ? last : null;
+        }, { timeout: 75000, interval: 250, label: 'the old version to end its event or stop' });
+        if (outcome === 'ended') notes.push(`version 2 activated mid-event; the old version ran on until its hold timed out (${released})`);
+        else {
+          rec.kill(outcome.t + 500, firing.instance, 'beats stopped');
+          notes.push(`version 2 activated mid-event; the old version was stopped ${Math.round((outcome.t + 500 - deployedAt) / 100) / 10} s after the deploy (${released})`);
+        }
+      }
+    } else {
+      // Chromium keeps a skipWaiting version waiting while the active one has an event in flight.
+      assert.equal(state, 'waiting', `version 2 should be activated or waiting, it is ${state}`);
+      await sleep(1000);
+      assert.equal(rec.ends(held).length, 0, 'the held event should still run while version 2 waits');
+      notes.push('version 2 waited while version 1 had the event in flight');
+      assert.deepEqual(await page.call('release', { tag: held }), { released: true }, 'version 1 should still hold the event');
+      await page.evaluate(async () => {
         const registration = T.registration;
-        const before = registration.active;
-        self.__oldWorker = before;
-        await registration.update();
-        const deadline = Date.now() + 8000;
-        while (Date.now() < deadline) {
-          if (registration.active && registration.active !== before && registration.active.state === 'activated') return 'activated';
+        const deadline = Date.now() + 20000;
+        while (!(registration.active && registration.active !== self.__oldWorker && registration.active.state === 'activated')) {
+          if (Date.now() > deadline) throw new Error('version 2 did not activate after the event ended');
           await T.sleep(50);
         }
-        return registration.waiting ? 'waiting' : registration.installing ? 'installing' : 'none';
-      }, undefined, 20000);
-      const deployedAt = Date.now();
-      assert.equal(rec.ends(held).length, 0, 'the held event should still be running when version 2 is deployed');
-      ctx.server.setBehaviour(held, 'ok');
-      const after = ctx.tag('after');
-      await rec.register(page, [after, held]); // held: registered again while it fires in version 1
-      if (state === 'activated') {
-        assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
-        // Release the old version's event if that worker still runs.
-        const released = await page.evaluate(async (tag) => {
-          const worker = self.__oldWorker;
-          if (!worker || worker.state === 'redundant') return `old worker ${worker ? worker.state : 'missing'}`;
-          return new Promise((resolve) => {
-            const channel = new MessageChannel();
-            const timer = setTimeout(() => resolve('no answer'), 3000);
-            channel.port1.onmessage = ({ data }) => {
-              clearTimeout(timer);
-              resolve(data.ok ? (data.result.released ? 'released' : 'not holding') : 'error');
-            };
-            worker.postMessage({ __bspTest: 'release', args: { tag } }, [channel.port2]);
-          });
-        }, held);
-        const oldEnded = await ctx.server
-          .waitForEntries({ type: 'syncEnd', scope: page.scope, tag: held }, { timeout: 3000 })
-          .then(() => true, () => false);
-        if (oldEnded) notes.push(`version 2 activated mid-event; the old version finished its event (${released})`);
-        else {
-          // Stopped by the browser (its beats stop), or it runs on until its hold times out (60 s) and then ends.
-          const outcome = await waitFor(() => {
-            if (rec.ends(held).length) return 'ended';
-            const beats = rec.beats(held, firing.instance);
-            const last = beats[beats.length - 1];
-            return last && Date.now() - last.receivedAt > 2500 ? last : null;
-          }, { timeout: 75000, interval: 250, label: 'the old version to end its event or stop' });
-          if (outcome === 'ended') notes.push(`version 2 activated mid-event; the old version ran on until its hold timed out (${released})`);
-          else {
-            rec.kill(outcome.t + 500, firing.instance, 'beats stopped');
-            notes.push(`version 2 activated mid-event; the old version was stopped ${Math.round((outcome.t + 500 - deployedAt) / 100) / 10} s after the deploy (${released})`);
-          }
-        }
-      } else {
-        // Chromium keeps a skipWaiting version waiting while the active one has an event in flight.
-        assert.equal(state, 'waiting', `version 2 should be activated or waiting, it is ${state}`);
-        await sleep(1000);
-        assert.equal(rec.ends(held).length, 0, 'the held event should still run while version 2 waits');
-        notes.push('version 2 waited while version 1 had the event in flight');
-        assert.deepEqual(await page.call('release', { tag: held }), { released: true }, 'version 1 should still hold the event');
-        await page.evaluate(async () => {
-          const registration = T.registration;
-          const deadline = Date.now() + 20000;
-          while (!(registration.active && registration.active !== self.__oldWorker && registration.active.state === 'activated')) {
-            if (Date.now() > deadline) throw new Error('version 2 did not activate after the event ended');
-            await T.sleep(50);
-          }
-        }, undefined, 25000);
-        assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
-      }
-      const events = await ctx.waitForSyncs(page, held, 2, LEASE_WAIT);
-      notes.push(`the re-registered tag fired again in version ${events[1].build}`);
-      await ctx.waitForSyncs(page, after, 1, 15000);
-      await rec.waitSettled(page, { timeout: 20000, maxEventDuration: KILL_POLICY.maxEventDuration });
-      return notes;
-    },
-  },
+      }, undefined, 25000);
+      assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
+    }
+    const events = await ctx.waitForSyncs(page, held, 2, LEASE_WAIT);
+    notes.push(`the re-registered tag fired again in version ${events[1].build}`);
+    await ctx.waitForSyncs(page, after, 1, 15000);
+    return settle(rec, page, notes);
+  }),
 ];

@@ -1,14 +1,14 @@
-// The security suite's routes on test/browser's server (server.addRoute): its pages and worker, served with the
+// The security suite's routes on the kit's test server (server.addRoute): its pages and worker, served with the
 // Content-Security-Policy of a `policy` query, and the CSP report endpoint.
 //
-//   GET  /scope/<ctx>/[<sub>/]security.html?policy=…   fixtures/page.html with that policy's header
-//   GET  /scope/<ctx>/[<sub>/]globals.html             fixtures/globals.html (no policy)
+//   GET  /scope/<ctx>/[<sub>/]security.html?policy=…   the security test page with that policy's header
+//   GET  /scope/<ctx>/[<sub>/]globals.html             the globals page (no policy)
 //   GET  /security/sw.js?policy=…&ctx=…               fixtures/sw.js with that policy's header, Service-Worker-Allowed: /
 //   GET  /security/fixtures/*                          the other fixtures
 //   POST /csp-report/<ctx>                             a report (report-uri: application/csp-report, or reports+json)
-import { readFile } from 'node:fs/promises';
-import { join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { htmlPage, inside, readBody, sendBody, sendFile } from '../kit/server.mjs';
 
 export const SECURITY_FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -20,16 +20,22 @@ export const POLICIES = {
 };
 
 const MAX_REPORT = 256 * 1024;
+const CORE = ['/dist/background-sync-polyfill.js', '/fixtures/common.js', '/security/fixtures/page.js'];
+const PAGES = {
+  // violations.js first: it records every violation from the start.
+  security: htmlPage('background-sync-polyfill security test page', ['/security/fixtures/violations.js', ...CORE], 'test/security/run.mjs'),
+  // The globals before and after the polyfill, around it.
+  globals: htmlPage(
+    'background-sync-polyfill globals test page',
+    ['/security/fixtures/snapshot.js', '/security/fixtures/globals-before.js', CORE[0], '/security/fixtures/globals-after.js', ...CORE.slice(1)],
+    'test/security/run.mjs',
+  ),
+};
 
 export function addSecurityRoutes(server) {
   const reports = [];
   const served = []; // {path, policy, header}: proof of which header went out
 
-  const sendFile = async (res, file, headers) => {
-    const body = await readFile(file);
-    res.writeHead(200, { 'Content-Type': file.endsWith('.html') ? 'text/html' : 'text/javascript', 'Cache-Control': 'no-store', ...headers });
-    res.end(body);
-  };
   const policyHeaders = (url, ctx, path) => {
     const name = url.searchParams.get('policy') || 'none';
     if (!POLICIES[name]) throw Object.assign(new Error(`unknown policy ${name}`), { status: 400 });
@@ -41,7 +47,7 @@ export function addSecurityRoutes(server) {
   server.addRoute(async (req, res, url) => {
     const path = url.pathname;
     if (req.method === 'POST' && path.startsWith('/csp-report/')) {
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_REPORT);
       let parsed = null;
       try {
         parsed = JSON.parse(body);
@@ -53,15 +59,15 @@ export function addSecurityRoutes(server) {
       for (const report of list) {
         reports.push({ ctx: path.slice('/csp-report/'.length), contentType: req.headers['content-type'], receivedAt: Date.now(), report });
       }
-      res.writeHead(204);
-      res.end();
+      sendBody(res, 204);
       return true;
     }
     if (req.method !== 'GET') return false;
     const page = /^\/scope\/([\w-]+)\/(?:[\w-]+\/)?(security|globals)\.html$/.exec(path);
     if (page) {
       const headers = page[2] === 'security' ? policyHeaders(url, page[1], path) : {};
-      await sendFile(res, join(SECURITY_FIXTURES, page[2] === 'security' ? 'page.html' : 'globals.html'), headers);
+      res.writeHead(200, { 'Content-Type': 'text/html', 'Cache-Control': 'no-store', ...headers });
+      res.end(PAGES[page[2]]);
       return true;
     }
     if (path === '/security/sw.js') {
@@ -70,14 +76,7 @@ export function addSecurityRoutes(server) {
       return true;
     }
     if (path.startsWith('/security/fixtures/')) {
-      const file = normalize(join(SECURITY_FIXTURES, decodeURIComponent(path.slice('/security/fixtures/'.length))));
-      if (!file.startsWith(SECURITY_FIXTURES) || file.includes(`${sep}..`)) return false;
-      try {
-        await sendFile(res, file, {});
-      } catch {
-        res.writeHead(404);
-        res.end();
-      }
+      await sendFile(res, inside(SECURITY_FIXTURES, path.slice('/security/fixtures/'.length)));
       return true;
     }
     return false;
@@ -89,20 +88,4 @@ export function addSecurityRoutes(server) {
     /** The policy headers sent for paths containing `part`. */
     servedFor: (part) => served.filter((s) => s.path.includes(part) || (s.header ?? '').includes(part)),
   };
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > MAX_REPORT) {
-        reject(Object.assign(new Error('report too large'), { status: 413 }));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    req.on('error', reject);
-  });
 }

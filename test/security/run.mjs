@@ -1,15 +1,15 @@
 // The real-browser security suite: `node test/security/run.mjs` (npm run test:security), after
 // `npm run build`. Runs the scenarios of scenarios.mjs (csp, trusted-types, globals, forged-messages,
 // scope-isolation) in the four modes of test/browser (chromium-native, chromium-deleted, firefox, webkit) with
-// test/browser's server, harness, drivers and private network namespace, and writes test/security/results.json.
+// the kit's server, harness, drivers and private network namespace, and writes test/security/results.json.
 // Options: --mode=<name>[,<name>] and --only=<scenario>[,<scenario>]. BSP_DEBUG=1 prints a failed scenario's
 // server log. Exits 1 on any failure. Run browser suites one at a time: `flock /tmp/bsp-browser.lock node …`.
-// The runner code shared with test/browser and test/faults is in test/browser/runner.mjs.
-import { writeFileSync } from 'node:fs';
+// The runner code shared with test/browser and test/faults is the kit's (test/kit/README.md).
 import { fileURLToPath } from 'node:url';
-import { ensureNetns } from '../browser/netns.mjs';
-import { withTimeout, short } from '../browser/util.mjs';
-import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, newCounts, count, printResult, failedResult, exitRun } from '../browser/runner.mjs';
+import { ensureNetns } from '../kit/netns.mjs';
+import { withTimeout, short } from '../kit/util.mjs';
+import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
+import { newCounts, count, printResult, failedResult, writeResults } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
@@ -47,13 +47,12 @@ finish();
 function finish(extraFailures = 0) {
   counts.failed += extraFailures;
   const ms = Date.now() - runStart;
-  writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...results, finishedAt: new Date().toISOString(), ms, totals: counts }, null, 2)}\n`);
   console.log('\nsummary');
   for (const [mode, modeResult] of Object.entries(results.modes)) {
     const line = Object.entries(modeResult.scenarios).map(([name, r]) => `${name} ${r.status}`).join(', ');
     console.log(`  ${mode.padEnd(17)} ${modeResult.browserVersion ?? '(no browser)'}: ${line} (${Math.round((modeResult.ms ?? 0) / 1000)} s)`);
   }
-  console.log(`\nresults written to ${RESULTS_FILE}`);
+  writeResults(RESULTS_FILE, { ...results, finishedAt: new Date().toISOString(), ms, totals: counts });
   console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${Math.round(ms / 1000)} s`);
   exitRun(counts.failed > 0 ? 1 : 0);
 }

@@ -1,9 +1,9 @@
 // The security scenarios. Each is { name, policy, timeout?, run(ctx) } and fails by throwing; a thrown
 // error with `skip` set records a skip with that reason (decided in the browser, e.g. an engine without Trusted
-// Types). ctx is test/browser/harness.mjs's context on this suite's page and worker, plus `ctx.security` (the CSP
+// Types). ctx is test/kit/harness.mjs's context on this suite's page and worker, plus `ctx.security` (the CSP
 // reports and served headers, routes.mjs) and `ctx.ctxName` (<mode>-<scenario>, in every URL of the scenario).
 import assert from 'node:assert/strict';
-import { sleep, short, waitFor } from '../browser/util.mjs';
+import { sleep, short, waitFor } from '../kit/util.mjs';
 
 /** The dispatcher waits this long for the worker's onLine after a page's online poke (src/worker/dispatcher.ts ONLINE_LAG). */
 const ONLINE_LAG = 5000;
@@ -164,6 +164,12 @@ function assertThrows(sent, label) {
   return refused.length;
 }
 
+/** Opens the page and worker served under `policy`, and checks that its header went out. */
+async function openUnderPolicy(ctx, policy) {
+  const page = await ctx.open({ sw: { policy, ctx: ctx.ctxName } });
+  return { page, header: assertServed(ctx, policy) };
+}
+
 function swErrors(ctx, scope) {
   return ctx.server.entries({ type: 'swError', scope }).map((e) => e.message);
 }
@@ -171,11 +177,9 @@ function swErrors(ctx, scope) {
 export const scenarios = [
   {
     name: 'csp',
-    policy: 'csp',
-    timeout: 90000,
+    policy: 'csp', // the run's default timeout, 90 s
     async run(ctx) {
-      const page = await ctx.open({ sw: { policy: 'csp', ctx: ctx.ctxName } });
-      const header = assertServed(ctx, 'csp');
+      const { page, header } = await openUnderPolicy(ctx, 'csp');
       await assertLoaded(ctx, page);
       await offlineThenOnline(ctx, page, 'under-csp');
       // The polyfill's whole path (load, register, getTags, offline, online, firing) ran under the policy.
@@ -204,11 +208,9 @@ export const scenarios = [
 
   {
     name: 'trusted-types',
-    policy: 'tt',
-    timeout: 90000,
+    policy: 'tt', // the run's default timeout, 90 s
     async run(ctx) {
-      const page = await ctx.open({ sw: { policy: 'tt', ctx: ctx.ctxName } });
-      const header = assertServed(ctx, 'tt');
+      const { page, header } = await openUnderPolicy(ctx, 'tt');
       const { inPage, inWorker } = await assertLoaded(ctx, page);
       ctx.details.trustedTypes = { page: inPage.trustedTypes === 'object', worker: inWorker.trustedTypes === 'object' };
       if (inPage.trustedTypes !== 'object') {

@@ -2,32 +2,20 @@
 // 'background-sync-polyfill/sw' (worker) from the packed tarball, Rollup bundles them (build-fixtures.mjs),
 // and the bundles must work where the API is missing: Chromium with it deleted, and Firefox.
 import assert from 'node:assert/strict';
-import { startFixtureServer } from '../server.mjs';
-import { sleep } from '../../browser/util.mjs';
-import { checkImplementation, waitAfterOnline } from './workbox.mjs';
+import { fixtureTest, waitAfterOnline } from '../routes.mjs';
+import { sleep } from '../../kit/util.mjs';
 
-export const bundler = {
-  name: 'bundler',
-  cases: [
+export const bundler = fixtureTest(
+  'bundler',
+  'sw-plain.js',
+  [
     { browser: 'chromium-deleted', label: 'chromium-deleted', swMode: 'deleted', native: false },
     { browser: 'firefox', label: 'firefox', swMode: 'firefox', native: false },
   ],
+  runBundler,
+);
 
-  async run(ctx, variant) {
-    const server = await startFixtureServer(ctx.www);
-    try {
-      await runBundler(ctx, variant, server);
-    } finally {
-      await server.close();
-    }
-  },
-};
-
-async function runBundler(ctx, variant, server) {
-  const page = await ctx.newPage();
-  await page.goto(`${server.origin}/page.html?sw=sw-plain.js&mode=${variant.swMode}`);
-  await page.evaluate(() => fixture.setup(), undefined, 30000);
-  await checkImplementation(page, variant);
+async function runBundler(ctx, variant, server, page) {
   const syncs = (tag) => server.entries('sync').filter((entry) => entry.tag === tag);
 
   const first = await page.evaluate(() => fixture.register('bundled:online'));

@@ -7,7 +7,7 @@ import { writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../../examples/serve.mjs';
-import { sleep, waitFor } from '../../browser/util.mjs';
+import { sleep, waitFor } from '../../kit/util.mjs';
 import { checkScreenshot, colourShare, countColour, hexToRgb } from '../png.mjs';
 
 export const COMMITTED_SCREENSHOT = fileURLToPath(new URL('../../../examples/outbox/screenshot.png', import.meta.url));

@@ -2,35 +2,23 @@
 // through registration.sync (ours, where the API is missing), and Workbox's own `sync` listener replays it as
 // soon as the network is back while the page is open. chromium-native is the control: Workbox on the real API.
 import assert from 'node:assert/strict';
-import { startFixtureServer } from '../server.mjs';
-import { sleep } from '../../browser/util.mjs';
+import { fixtureTest, waitAfterOnline } from '../routes.mjs';
+import { sleep } from '../../kit/util.mjs';
 
 const TAG = 'workbox-background-sync:e2e';
 
-export const workbox = {
-  name: 'workbox',
-  cases: [
+export const workbox = fixtureTest(
+  'workbox',
+  'sw-workbox.js',
+  [
     { browser: 'chromium-native', label: 'chromium-native', swMode: 'native', native: true },
     { browser: 'chromium-deleted', label: 'chromium-deleted', swMode: 'deleted', native: false },
     { browser: 'firefox', label: 'firefox', swMode: 'firefox', native: false },
   ],
+  runWorkbox,
+);
 
-  async run(ctx, variant) {
-    const server = await startFixtureServer(ctx.www);
-    try {
-      await runWorkbox(ctx, variant, server);
-    } finally {
-      await server.close();
-    }
-  },
-};
-
-async function runWorkbox(ctx, variant, server) {
-  const page = await ctx.newPage();
-  await page.goto(`${server.origin}/page.html?sw=sw-workbox.js&mode=${variant.swMode}`);
-  await page.evaluate(() => fixture.setup(), undefined, 30000);
-  await checkImplementation(page, variant);
-
+async function runWorkbox(ctx, variant, server, page) {
   // Online, the route passes the request through.
   assert.deepEqual(await page.evaluate(() => fixture.post({ n: 0 })), { ok: true, value: 201 }, 'an online POST through Workbox');
   assert.deepEqual(server.echoes.map((e) => e.body), [{ n: 0 }], 'the online POST reached the server');
@@ -68,35 +56,3 @@ async function runWorkbox(ctx, variant, server) {
   assert.deepEqual(errors, [], 'errors in the worker');
 }
 
-/** The page and the worker use the implementation this mode expects, and Workbox's check passes. */
-export async function checkImplementation(page, variant) {
-  const inPage = await page.evaluate(() => fixture.probe());
-  const inWorker = await page.evaluate(() => fixture.workerProbe());
-  for (const [where, probe] of [['page', inPage], ['worker', inWorker]]) {
-    assert.equal(probe.polyfillLoaded, true, `${where}: BackgroundSyncPolyfill from the bundle`);
-    assert.equal(probe.native, variant.native, `${where}: BackgroundSyncPolyfill.native`);
-    assert.equal(probe.syncManagerNative, variant.native, `${where}: SyncManager ${variant.native ? 'native' : 'from the polyfill'}`);
-    assert.equal(probe.syncGetterNative, variant.native, `${where}: registration.sync ${variant.native ? 'native' : 'from the polyfill'}`);
-  }
-  assert.equal(inWorker.syncEventNative, variant.native, `worker: SyncEvent ${variant.native ? 'native' : 'from the polyfill'}`);
-  assert.equal(inWorker.syncInRegistration, true, "worker: 'sync' in self.registration (Workbox's test)");
-}
-
-/**
- * Waits for what must follow the return of the network. On timeout the error says what the page saw and which
- * pokes reached the worker: a poke that found the worker still offline is a wake-up lost (nothing fires until
- * the page's next periodic check, 60 s later).
- */
-export async function waitAfterOnline(server, page, online, probe, label) {
-  try {
-    await server.waitFor(probe, { timeout: 40000, label });
-  } catch (error) {
-    const events = await page.evaluate(() => fixture.events).catch(() => 'unavailable');
-    const late = server.entries('poke').filter((p) => p.t >= online);
-    const lost = late.filter((p) => p.pageOnline && !p.workerOnline);
-    const diagnosis = lost.length && lost.length === late.length
-      ? ' | DIAGNOSIS: every poke after coming online reached a worker whose navigator.onLine was still false, and nothing woke it again'
-      : '';
-    throw new Error(`${error.message}; online at ${online}; page events: ${JSON.stringify(events)}${diagnosis}`);
-  }
-}

@@ -1,12 +1,14 @@
 // Chromium through playwright-core, with the flags of docs/testing.md.
 // mode 'chromium-native': the native API; 'chromium-deleted': the API deleted so the polyfill installs.
+// Option `deletedOrigin` (the bench: both modes in one browser): the API deleted in that origin's pages only.
+// Option `debuggingPort`: a browser-wide DevTools endpoint (browserWSEndpoint()) for tools that attach to workers.
 // Offline is Chromium's own emulation (context.setOffline), which reaches pages, workers and native sync.
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { descendants, withTimeout } from '../util.mjs';
+import { descendants, killPids, parentPid, processesWithArg } from '../processes.mjs';
+import { sleep, withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
 // docs/testing.md: without the background-networking flags Chromium floods the closed network.
@@ -20,29 +22,41 @@ export const DELETE_NATIVE_API = `
   delete ServiceWorkerRegistration.prototype.periodicSync;
 `;
 
+/** The script that deletes the API before any other, for the mode (and `deletedOrigin`), or null. */
+function initScript(mode, deletedOrigin) {
+  if (deletedOrigin) return `\n  if (location.origin === ${JSON.stringify(deletedOrigin)}) {${DELETE_NATIVE_API}}\n`;
+  return mode === 'chromium-deleted' ? DELETE_NATIVE_API : null;
+}
+
 /** The suite's browser for a mode: a fresh temporary profile, removed on close. */
-export async function launchChromium(mode) {
+export async function launchChromium(mode, options = {}) {
   const profile = await mkdtemp(join(tmpdir(), `bsp-${mode}-`));
   let driver;
   try {
-    driver = await openChromium(mode, profile, { keepProfile: false });
+    driver = await openChromium(mode, profile, { ...options, keepProfile: false });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
     throw error;
   }
-  driver.launchPersistent = (dir) => openChromium(mode, dir, { keepProfile: true });
+  driver.launchPersistent = (dir) => openChromium(mode, dir, { ...options, keepProfile: true });
   return driver;
 }
 
-async function openChromium(mode, profile, { keepProfile }) {
+async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggingPort = false }) {
   const context = await withTimeout(
-    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, timeout: 30000 }),
+    chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...(debuggingPort ? ['--remote-debugging-port=0'] : [])],
+      timeout: 30000,
+    }),
     40000,
     `launch chromium (${mode})`,
   );
   const pid = context.browser()?.process?.()?.pid ?? null;
   try {
-    if (mode === 'chromium-deleted') await withTimeout(context.addInitScript({ content: DELETE_NATIVE_API }), 10000, 'addInitScript');
+    const content = initScript(mode, deletedOrigin);
+    if (content) await withTimeout(context.addInitScript({ content }), 10000, 'addInitScript');
   } catch (error) {
     await context.close().catch(() => {});
     throw error;
@@ -59,6 +73,7 @@ async function openChromium(mode, profile, { keepProfile }) {
     swMode: mode === 'chromium-native' ? 'native' : 'deleted',
     version: null,
     profile,
+    context,
 
     async newPage() {
       return wrapPage(await withTimeout(context.newPage(), 15000, 'new chromium page'), mode);
@@ -69,10 +84,24 @@ async function openChromium(mode, profile, { keepProfile }) {
       await withTimeout(context.setOffline(!online), 10000, `setOffline(${!online})`);
     },
 
+    /** A CDP session on a page. */
+    cdp: (page) => withTimeout(context.newCDPSession(page.raw), 10000, 'CDP session'),
+
+    /** The browser-wide DevTools WebSocket (with debuggingPort), for tools that attach to worker targets. */
+    async browserWSEndpoint() {
+      for (let i = 0; i < 50; i++) {
+        const text = await readFile(join(profile, 'DevToolsActivePort'), 'utf8').catch(() => '');
+        const [port, path] = text.trim().split('\n');
+        if (port && path) return `ws://127.0.0.1:${port}${path}`;
+        await sleep(100);
+      }
+      throw new Error('Chromium did not write DevToolsActivePort (launch with debuggingPort: true)');
+    },
+
     /** CDP ServiceWorker.dispatchSyncEvent (native Chromium only: fires through the browser's own path). */
     async dispatchSyncEvent(page, { scope, tag, lastChance }) {
       if (!cdp) {
-        cdp = await withTimeout(context.newCDPSession(page.raw), 10000, 'CDP session');
+        cdp = await driver.cdp(page);
         cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
           for (const r of list) registrations.set(r.scopeURL, r.registrationId);
         });
@@ -93,7 +122,7 @@ async function openChromium(mode, profile, { keepProfile }) {
 
     /** CDP ServiceWorker.stopAllWorkers (test/faults): terminates every service worker, mid-event too. */
     async stopAllWorkers(page) {
-      const session = await withTimeout(context.newCDPSession(page.raw), 10000, 'CDP session');
+      const session = await driver.cdp(page);
       try {
         await withTimeout(session.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
         await withTimeout(session.send('ServiceWorker.stopAllWorkers'), 10000, 'ServiceWorker.stopAllWorkers');
@@ -109,13 +138,7 @@ async function openChromium(mode, profile, { keepProfile }) {
     kill() {
       const root = browserPidOf(profile);
       const pids = [...new Set([...(root ? descendants(root) : []), ...processesWithArg(`--user-data-dir=${profile}`)])];
-      for (const p of pids) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
+      killPids(pids);
       closed ??= context.close().catch(() => {}).then(async () => {
         if (!keepProfile) await rm(profile, { recursive: true, force: true }).catch(() => {});
         return { clean: false };
@@ -131,13 +154,7 @@ async function openChromium(mode, profile, { keepProfile }) {
           await withTimeout(context.close(), 15000, 'close chromium');
         } catch {
           clean = false;
-          if (pid) {
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              // gone already
-            }
-          }
+          if (pid) killPids([pid]);
         } finally {
           if (!keepProfile) await rm(profile, { recursive: true, force: true }).catch(() => {});
         }
@@ -150,7 +167,7 @@ async function openChromium(mode, profile, { keepProfile }) {
   try {
     const probe = await driver.newPage();
     try {
-      const session = await withTimeout(context.newCDPSession(probe.raw), 10000, 'CDP session');
+      const session = await driver.cdp(probe);
       const { product } = await withTimeout(session.send('Browser.getVersion'), 10000, 'Browser.getVersion');
       driver.version = product.replace(/^(Headless)?Chrome\//, 'Chromium ');
       await session.detach().catch(() => {});
@@ -164,30 +181,8 @@ async function openChromium(mode, profile, { keepProfile }) {
   return driver;
 }
 
-/** Pids of the processes whose command line has `arg` (read from /proc). */
-function processesWithArg(arg) {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(arg)) out.push(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  return out;
-}
-
 /** The browser process of a profile: started with --user-data-dir=<profile>, its parent not. */
 function browserPidOf(profile) {
   const pids = processesWithArg(`--user-data-dir=${profile}`);
-  const parent = (pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      return 0;
-    }
-  };
-  return pids.find((pid) => !pids.includes(parent(pid))) ?? null;
+  return pids.find((pid) => !pids.includes(parentPid(pid))) ?? null;
 }

@@ -1,11 +1,11 @@
-// The test server: node builtins only, 127.0.0.1 only. It serves the built polyfill and the fixtures,
-// records what the service workers report (the ground truth of what fired), and tells their sync
-// handlers how to behave per tag.
+// The routes of the sync test server (test/browser, test/faults, test/security), on the kit's server (server.mjs).
+// They serve the built polyfill and the fixtures, record what the service workers report (the ground truth of what
+// fired), and tell their sync handlers how to behave per tag.
 //
 //   GET  /dist/*                the built polyfill (BSP_DIST_DIR overrides the repository's dist/)
 //   GET  /sw.js                 the test service worker (fixtures/sw.js), no-store, Service-Worker-Allowed: /
 //   GET  /fixtures/*            fixtures
-//   GET  /scope/<name>/page.html  the test page, at a scope of its own per scenario
+//   GET  /scope/<name>/page.html  the test page (testPage()), at a scope of its own per scenario
 //   POST /log                   the worker reports: one JSON entry or an array; deduplicated by `id`
 //   GET  /log                   every entry so far
 //   POST /control               {tag, behaviour}: 'ok' (default) | 'fail' | 'hold' | 'never'
@@ -14,47 +14,48 @@
 //                               bytes, so registration.update() installs a new version (a deploy)
 //   GET  /rc/poll?id=…          remote control for a page no WebDriver drives (page.js, ?rc=<id>): the next
 //   POST /rc/result, /rc/hello    function to evaluate (long poll), its result, and the page announcing itself
-//   server.addRoute(handler)    extra routes of another suite (test/security: pages and workers with CSP headers)
-import http from 'node:http';
+//   server.addRoute(handler)    extra routes of another suite (test/security: pages and workers with CSP headers),
+//                               tried before these
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './util.mjs';
+import { startServer as startHttpServer, createLog, htmlPage, inside, readJson, send, sendBody, sendFile } from './server.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
 export const DIST_DIR = resolve(process.env.BSP_DIST_DIR || join(HERE, '..', '..', 'dist'));
 
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
+/** The test page of test/browser and test/faults (test/security's pages add their own scripts around the same core). */
+export const testPage = () =>
+  htmlPage('background-sync-polyfill browser test page', ['/dist/background-sync-polyfill.js', '/fixtures/idl-probe.js', '/fixtures/common.js', '/fixtures/page.js'], 'test/browser/run.mjs');
 const BEHAVIOURS = new Set(['ok', 'fail', 'hold', 'never', 'holdBeat', 'random']);
 // Also 'sleep:<ms>' (ok after that long). 'holdBeat' and 'sleep:<ms>' report a `beat` every 500 ms while they wait
 // (test/faults: beats that stop tell when the worker died). 'random' is decided here per firing: 'fail' with the
 // probability of setRandomFail(seed, rate), else 'ok', from a seeded hash of (seed, tag, n-th ask for that tag),
 // so a run is reproducible whatever order the firings come in.
-const MAX_BODY = 1 << 20;
 
 export async function startServer() {
-  const log = [];
-  const seenIds = new Set();
+  const server = await startHttpServer();
+  const { log, record, entries, waitForEntries } = createLog();
   const behaviours = new Map();
-  const requests = [];
   const swBuilds = new Map();
   const remotes = new Map();
-  const routes = [];
+  const extraRoutes = [];
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((error) => send(res, error.status ?? 500, { error: error.message }));
+  // Another suite's routes (test/security) come first, then these.
+  server.addRoute(async (req, res, url) => {
+    for (const route of extraRoutes) if (await route(req, res, url)) return true;
+    return false;
+  });
+  server.addRoute(async (req, res, url) => {
+    const answer = await handle(req, res, url);
+    return answer !== false;
   });
 
-  async function handle(req, res) {
-    const url = new URL(req.url, 'http://127.0.0.1');
+  async function handle(req, res, url) {
     const path = url.pathname;
-    requests.push(`${req.method} ${path}`);
-    // Extra routes (test/security): each may answer the request and return true; checked before the built-in ones.
-    for (const route of routes) if (await route(req, res, url)) return;
     if (req.method === 'POST' && path === '/log') {
-      const body = await readJson(req);
-      for (const entry of Array.isArray(body) ? body : [body]) record(entry);
+      record(await readJson(req));
       return send(res, 204);
     }
     if (req.method === 'GET' && path === '/log') return send(res, 200, log);
@@ -79,7 +80,7 @@ export async function startServer() {
       return send(res, 204);
     }
     if (req.method === 'GET' && path === '/rc/poll') return remote(url.searchParams.get('id')).poll(res);
-    if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
+    if (req.method !== 'GET') return false;
     if (path === '/sw.js') {
       const build = url.searchParams.get('build');
       if (build === null) return sendFile(res, join(FIXTURES_DIR, 'sw.js'), { 'Service-Worker-Allowed': '/' });
@@ -87,17 +88,8 @@ export async function startServer() {
     }
     if (path.startsWith('/dist/')) return sendFile(res, inside(DIST_DIR, path.slice('/dist/'.length)));
     if (path.startsWith('/fixtures/')) return sendFile(res, inside(FIXTURES_DIR, path.slice('/fixtures/'.length)));
-    if (/^\/scope\/[\w-]+\/(?:[\w-]+\/)?page\.html$/.test(path)) return sendFile(res, join(FIXTURES_DIR, 'page.html'));
-    return send(res, 404, { error: `no route for ${path}` });
-  }
-
-  function record(entry) {
-    if (!entry || typeof entry !== 'object') return;
-    if (entry.id !== undefined) {
-      if (seenIds.has(entry.id)) return;
-      seenIds.add(entry.id);
-    }
-    log.push({ ...entry, receivedAt: Date.now() });
+    if (/^\/scope\/[\w-]+\/(?:[\w-]+\/)?page\.html$/.test(path)) return sendBody(res, 200, testPage(), 'text/html');
+    return false;
   }
 
   function setBehaviour(tag, behaviour) {
@@ -118,21 +110,12 @@ export async function startServer() {
     return remotes.get(id);
   }
 
-  await new Promise((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', ok);
-  });
-  const origin = `http://127.0.0.1:${server.address().port}`;
-
-  /** Log entries matching every given field (undefined fields are ignored), in arrival order. */
-  const entries = (match = {}) =>
-    log.filter((entry) => Object.entries(match).every(([key, value]) => value === undefined || entry[key] === value));
-
   return {
-    origin,
+    origin: server.origin,
     log,
-    requests,
+    requests: server.requests,
     entries,
+    waitForEntries,
     setBehaviour,
     /** The 'random' behaviour: 'fail' with probability `rate`, reproducible from `seed`. */
     setRandomFail: (seed, rate) => Object.assign(random, { seed, rate, asked: new Map() }),
@@ -140,23 +123,9 @@ export async function startServer() {
     setSwBuild: (key, version) => swBuilds.set(String(key), Number(version)),
     /** The remote control of the page(s) that load with ?rc=<id>. */
     remote,
-    /** Adds a route: `handler(req, res, url)` answers a request and returns true, or returns false to pass it on. */
-    addRoute: (handler) => routes.push(handler),
-    /** Waits until at least `count` entries match, and returns them. On timeout, says what was seen. */
-    async waitForEntries(match, { count = 1, timeout = 10000, label } = {}) {
-      try {
-        return await waitFor(() => (entries(match).length >= count ? entries(match) : null), { timeout, interval: 50, label: 'log entries' });
-      } catch (error) {
-        const seen = entries(match).map(({ type, tag, lastChance, t, result }) => ({ type, lastChance, result, t }));
-        const what = label ?? `${count} log entr${count === 1 ? 'y' : 'ies'} matching ${JSON.stringify({ ...match, tag: match.tag?.slice?.(0, 60) })}`;
-        throw new Error(`timed out after ${timeout} ms waiting for ${what}; saw ${seen.length}: ${JSON.stringify(seen)}`);
-      }
-    },
-    close: () =>
-      new Promise((ok) => {
-        server.closeAllConnections?.();
-        server.close(() => ok());
-      }),
+    /** Adds a route of another suite, tried before these: `handler(req, res, url)` answers and returns true, or returns false. */
+    addRoute: (handler) => extraRoutes.push(handler),
+    close: () => server.close(),
   };
 }
 
@@ -170,12 +139,6 @@ function seededFraction(text) {
   return (h >>> 0) / 2 ** 32;
 }
 
-function inside(root, relative) {
-  const file = normalize(join(root, decodeURIComponent(relative)));
-  if (file !== root && !file.startsWith(root + sep)) throw Object.assign(new Error('outside the served folder'), { status: 403 });
-  return file;
-}
-
 /**
  * The test worker as a bundler would ship it: its importScripts() inlined, and `self.__swBuild = <n>;` first, so
  * a new build changes the bytes. A new version then needs no fetch but its own script's, which the browser makes
@@ -187,6 +150,7 @@ async function sendBundledWorker(res, build) {
     ["importScripts('/fixtures/delete-native.js');", join(FIXTURES_DIR, 'delete-native.js')],
     ["importScripts('/dist/background-sync-polyfill.js');", join(DIST_DIR, 'background-sync-polyfill.js')],
     ["importScripts('/fixtures/idl-probe.js');", join(FIXTURES_DIR, 'idl-probe.js')],
+    ["importScripts('/fixtures/common.js');", join(FIXTURES_DIR, 'common.js')],
     ["importScripts('/fixtures/sw-common.js');", join(FIXTURES_DIR, 'sw-common.js')],
   ]) {
     if (!source.includes(statement)) throw new Error(`sw.js no longer has ${statement}`);
@@ -195,54 +159,6 @@ async function sendBundledWorker(res, build) {
   }
   res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store', 'Service-Worker-Allowed': '/' });
   res.end(`self.__swBuild = ${build};\n${source}`);
-}
-
-async function sendFile(res, file, headers = {}, prefix = '') {
-  let body;
-  try {
-    body = await readFile(file);
-  } catch {
-    return send(res, 404, { error: `not found: ${file}` });
-  }
-  if (prefix) body = Buffer.concat([Buffer.from(prefix), body]);
-  res.writeHead(200, {
-    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(body);
-}
-
-function send(res, status, json) {
-  if (res.headersSent) return res.end();
-  if (json === undefined) {
-    res.writeHead(status, { 'Cache-Control': 'no-store' });
-    return res.end();
-  }
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-  res.end(JSON.stringify(json));
-}
-
-function readJson(req) {
-  return new Promise((ok, fail) => {
-    let size = 0;
-    const chunks = [];
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        fail(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      try {
-        ok(JSON.parse(Buffer.concat(chunks).toString() || 'null'));
-      } catch (error) {
-        fail(error);
-      }
-    });
-    req.on('error', fail);
-  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { waitFor } from './util.mjs';
 
 /**
  * @param driver  a launched browser driver (drivers/*.mjs)
- * @param server  the test server (server.mjs)
+ * @param server  the test server (test-routes.mjs)
  * @param options  another suite's test page (a file name, with a query if need be) and worker path (test/security)
  */
 export function createContext(driver, server, scenarioName, { pageFile = 'page.html', swPath = '/sw.js' } = {}) {

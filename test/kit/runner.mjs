@@ -1,8 +1,8 @@
 // The runner code shared by the real-browser suites: test/browser/run.mjs, test/faults/run.mjs and
-// test/security/run.mjs. Each runner keeps its own results, summary and scenario specifics; this module holds the
-// parts they have in common: options, the snapshot of dist/, loading the harness and starting the server, the
-// watchdog and signals, launching each mode with time limits, printing a scenario's result, a failed scenario's
-// record with its server log, and the last-resort cleanup and exit.
+// test/security/run.mjs (test/e2e/run.mjs uses guardRun and exitRun too). Each runner keeps its own results,
+// summary and scenario specifics; this module holds the parts they have in common: options, the snapshot of dist/,
+// loading the harness and starting the server, the watchdog and signals, launching each mode with time limits, and
+// the last-resort cleanup and exit. Results (counts, printing, a failed scenario's record, the file) are results.mjs.
 // It loads nothing that reads BSP_DIST_DIR until loadHarness(), so a runner can import it before the snapshot.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,20 +10,17 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { setupLinks } from './netns.mjs';
-import { withTimeout, short, descendants } from './util.mjs';
+import { killChildren } from './processes.mjs';
+import { withTimeout, option } from './util.mjs';
+
+export { option };
 
 export const LAUNCH_TIMEOUT = 90000;
 export const CLOSE_TIMEOUT = 30000;
 export const CLEANUP_TIMEOUT = 45000;
 
-const LABELS = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP' };
-const COUNT_KEYS = { pass: 'passed', fail: 'failed', skip: 'skipped' };
-
 let snapshot = null;
 let currentDriver = null;
-
-/** `--name=a,b` as ['a', 'b'], or undefined. */
-export const option = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]?.split(',');
 
 /** The modes asked for with --mode (all of `known` by default); throws on an unknown one. */
 export function selectModes(known) {
@@ -42,7 +39,7 @@ export function checkScenarioNames(only, scenarios) {
 /**
  * The run serves a snapshot of the built polyfill, so a rebuild during the run (npm run build elsewhere) can neither
  * break a scenario halfway nor mix two builds in one run. Points BSP_DIST_DIR at the snapshot (call this before
- * importing server.mjs) and returns its folder, or null if dist/ has no build. exitRun removes it.
+ * importing test-routes.mjs) and returns its folder, or null if dist/ has no build. exitRun removes it.
  */
 export function snapshotDist(prefix = 'bsp-dist-') {
   const source = process.env.BSP_DIST_DIR || fileURLToPath(new URL('../../dist', import.meta.url));
@@ -71,16 +68,13 @@ function copyBuilds(source, prefix) {
 }
 
 /**
- * test/browser's server, harness and the launchers of the four modes ('chromium-native', 'chromium-deleted',
- * 'firefox', 'webkit'). Call it after snapshotDist: server.mjs reads BSP_DIST_DIR when loaded.
+ * The test server (test-routes.mjs), the harness and the launchers of the four modes ('chromium-native',
+ * 'chromium-deleted', 'firefox', 'webkit'). Call it after snapshotDist: test-routes.mjs reads BSP_DIST_DIR when loaded.
  */
 export async function loadHarness() {
-  const { startServer, DIST_DIR } = await import('./server.mjs');
+  const { startServer, DIST_DIR } = await import('./test-routes.mjs');
   const { createContext } = await import('./harness.mjs');
-  const { launchChromium } = await import('./drivers/chromium.mjs');
-  const { launchFirefox } = await import('./drivers/firefox.mjs');
-  const { launchWebKit } = await import('./drivers/webkit.mjs');
-  const launchers = { 'chromium-native': launchChromium, 'chromium-deleted': launchChromium, firefox: launchFirefox, webkit: launchWebKit };
+  const { launchers } = await import('./drivers/index.mjs');
   return { startServer, DIST_DIR, createContext, launchers };
 }
 
@@ -183,79 +177,7 @@ export function cleanUp(work) {
   return withTimeout(work, CLEANUP_TIMEOUT, 'cleanup').catch((error) => console.log(`   cleanup failed: ${error.message}`));
 }
 
-/** `{ passed, failed, skipped }`, as results.json's totals. */
-export const newCounts = () => ({ passed: 0, failed: 0, skipped: 0 });
-
-/** Adds a result to `counts` by its status. */
-export function count(counts, result) {
-  counts[COUNT_KEYS[result.status]] += 1;
-}
-
-/**
- * Prints a scenario's result: `PASS name 123 ms`, its notes (inline in brackets, or one per line with
- * `notesPerLine`), its error (cut at `errorMax`) and the worker errors.
- */
-export function printResult(name, result, { errorMax = 700, notesPerLine = false } = {}) {
-  const detail = result.status === 'skip' ? ` (${result.reason})` : ` ${result.ms} ms`;
-  const inlineNotes = !notesPerLine && result.notes?.length ? `  [${result.notes.join('; ')}]` : '';
-  console.log(`   ${LABELS[result.status]} ${name}${detail}${inlineNotes}`);
-  if (notesPerLine) for (const note of result.notes ?? []) console.log(`        - ${note}`);
-  if (result.error) console.log(`        ${short(result.error, errorMax)}`);
-  for (const message of result.workerErrors ?? []) console.log(`        worker error: ${short(message, 400)}`);
-}
-
-/**
- * The result of a scenario that threw `error`, with what its workers reported (the ground truth of what fired): the
- * last 60 server log entries whose scope contains `scopePart`, one line each (`fields(entry)` gives the middle of the
- * line), printed with BSP_DEBUG; and the messages of the workers' uncaught errors, if any. `details` (if given) goes
- * after the notes, `extra` after the server log.
- */
-export function failedResult(server, scopePart, fields, { start, error, notes, details, extra = {} }) {
-  const start0 = server.log[0]?.receivedAt ?? 0;
-  const serverLog = server.log
-    .filter((entry) => entry.scope?.includes(scopePart))
-    .slice(-60)
-    .map((entry) =>
-      [`+${entry.t - start0}ms`, entry.type, entry.tag?.split(':').pop(), ...fields(entry), `worker=${entry.instance}`, entry.scope.replace(server.origin, '')]
-        .filter(Boolean)
-        .join(' '));
-  if (process.env.BSP_DEBUG) for (const line of serverLog) console.log(`        log ${line}`);
-  const workerErrors = server
-    .entries({ type: 'swError' })
-    .filter((e) => e.scope?.includes(scopePart))
-    .map((e) => e.message);
-  return {
-    status: 'fail',
-    ms: Date.now() - start,
-    error: describeError(error),
-    notes,
-    ...(details ? { details } : {}),
-    serverLog,
-    ...extra,
-    ...(workerErrors.length ? { workerErrors } : {}),
-  };
-}
-
-/** One readable line: assertion messages without node's trailing `false !== true`, diffs kept compact. */
-export function describeError(error) {
-  return String(error?.message ?? error)
-    .replace(/\n+\S+ !== \S+\s*$/, '')
-    .replace(/\s*\n+\s*/g, ' | ')
-    .trim();
-}
-
-/** Last resort: kill the processes this run started (its descendants: browsers, drivers, Xvfb), by pid. */
-export function killChildren() {
-  for (const pid of descendants(process.pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-}
-
-/** Kills what is left of the run, removes the snapshot of dist/ and exits with `code`. */
+/** Kills what is left of the run (by pid), removes the snapshot of dist/ and exits with `code`. */
 export function exitRun(code) {
   killChildren();
   if (snapshot) rmSync(snapshot, { recursive: true, force: true });

@@ -1,27 +1,29 @@
 // Firefox ESR through puppeteer-core over WebDriver BiDi. Offline is real: the namespace link goes down
 // (page.setOfflineMode would affect the page only, not the worker).
+// Options: `prefs` (more Firefox prefs; the bench: full timer precision), `protocolTimeout` (the bench's long calls).
 import puppeteer from 'puppeteer-core';
-import { setLinkOnline } from '../netns.mjs';
-import { descendants, killTree, withTimeout } from '../util.mjs';
+import { setOnlineByLink } from '../netns.mjs';
+import { killTree } from '../processes.mjs';
+import { withTimeout } from '../util.mjs';
 import { wrapPage } from './page.mjs';
 
 /** The suite's browser: puppeteer makes a fresh temporary profile and removes it on close. */
-export async function launchFirefox(mode) {
-  const driver = await openFirefox(mode, undefined);
-  driver.launchPersistent = (dir) => openFirefox(mode, dir);
+export async function launchFirefox(mode, { prefs = {}, protocolTimeout = 30000 } = {}) {
+  const driver = await openFirefox(mode, undefined, prefs, protocolTimeout);
+  driver.launchPersistent = (dir) => openFirefox(mode, dir, prefs, protocolTimeout);
   /** test/faults: another Firefox with extra prefs (e.g. short service worker idle timeouts), on `dir` if given. */
-  driver.launchWithPrefs = (prefs, dir) => openFirefox(mode, dir, prefs);
+  driver.launchWithPrefs = (extra, dir) => openFirefox(mode, dir, { ...prefs, ...extra }, protocolTimeout);
   return driver;
 }
 
-async function openFirefox(mode, userDataDir, extraPrefs = {}) {
+async function openFirefox(mode, userDataDir, extraPrefs, protocolTimeout) {
   const browser = await withTimeout(
     puppeteer.launch({
       browser: 'firefox',
       executablePath: '/usr/bin/firefox-esr',
       headless: true,
       timeout: 30000,
-      protocolTimeout: 30000,
+      protocolTimeout,
       ...(userDataDir ? { userDataDir } : {}),
       extraPrefsFirefox: { 'network.manage-offline-status': true, ...extraPrefs },
     }),
@@ -42,17 +44,14 @@ async function openFirefox(mode, userDataDir, extraPrefs = {}) {
       return wrapPage(await withTimeout(browser.newPage(), 15000, 'new firefox page'), mode);
     },
 
-    async setOnline(online) {
-      setLinkOnline(online);
-    },
+    setOnline: setOnlineByLink,
 
     /** The browser's main process (test/faults). */
     browserPid: () => child?.pid ?? null,
 
     /** SIGKILLs the browser and its content processes (test/faults: a crash); returns the pids it killed. */
     kill() {
-      const pids = [...descendants(child.pid), child.pid];
-      killTree(child.pid, 'SIGKILL');
+      const pids = killTree(child.pid, 'SIGKILL');
       closed ??= browser.close().catch(() => {}).then(() => ({ clean: false }));
       return { root: child.pid, pids };
     },

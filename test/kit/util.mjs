@@ -1,5 +1,4 @@
-// Small helpers shared by the runner, the drivers and the scenarios.
-import { readdirSync, readFileSync } from 'node:fs';
+// Small helpers shared by every suite, the drivers and the bench: sleep, time limits, polling, options, short text.
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,39 +52,13 @@ export const short = (value, max = 300) => {
   return text && text.length > max ? `${text.slice(0, max)}…` : text;
 };
 
-/** The pids of a process's descendants, deepest first, read from /proc (children only of processes we started). */
-export function descendants(pid) {
-  const children = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const child of children.get(p) ?? []) {
-      walk(child);
-      out.push(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
+/** `--name=a,b` as ['a', 'b'], or undefined. */
+export const option = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1]?.split(',');
 
-/** Kills a process we started and everything it started, by pid. */
-export function killTree(pid, signal = 'SIGKILL') {
-  if (!pid) return;
-  for (const p of [...descendants(pid), pid]) {
-    try {
-      process.kill(p, signal);
-    } catch {
-      // gone already
-    }
-  }
+/** One readable line: assertion messages without node's trailing `false !== true`, diffs kept compact. */
+export function describeError(error) {
+  return String(error?.message ?? error)
+    .replace(/\n+\S+ !== \S+\s*$/, '')
+    .replace(/\s*\n+\s*/g, ' | ')
+    .trim();
 }

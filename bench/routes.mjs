@@ -1,0 +1,95 @@
+// The benchmark's routes on the kit's server (test/kit/server.mjs), which listens on 127.0.0.1 and 127.0.0.2 at one
+// port, so Chromium runs its native API and the polyfill (API deleted) side by side as two sites in one browser.
+//
+//   GET /dist/*              the built polyfill (.js and .min.js, read once at start)
+//   GET /bench/s/<name>/page.html  the benchmark page at a scope of its own; ?script=full loads the unminified
+//                            build (readable profiles), ?instrument=1 times IndexedDB transactions (fixtures/instrument.js)
+//   GET /bench/*             bench/fixtures/* (page.js, sw.js, instrument.js), no-store
+//   GET /fixtures/delete-native.js, /fixtures/common.js   the kit's fixtures: the worker's first script, and the
+//                            page helpers bench/fixtures/page.js builds on
+//   GET /load/<variant>.html a page that loads /load/<variant>.js and nothing else (load-cost benchmark), no-store;
+//   GET /load/cached/*       the same with the script cacheable (max-age), as a CDN serves it
+//   GET /load/<variant>.js   empty | polyfill (the .min.js) | unrun (the .min.js wrapped in a function never called) |
+//                            detect (docs/semantics.md §6's detection alone) | full (the unminified build, for profiles)
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer as startKitServer, htmlPage, inside, sendBody, sendFile } from '../test/kit/server.mjs';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+export const FIXTURES_DIR = join(HERE, 'fixtures');
+const KIT_FIXTURES = fileURLToPath(new URL('../test/kit/fixtures/', import.meta.url));
+export const DIST_DIR = join(HERE, '..', 'dist');
+export const MIN_SCRIPT = join(DIST_DIR, 'background-sync-polyfill.min.js');
+
+/** The scripts of the load-cost benchmark. */
+export function loadVariants() {
+  const min = readFileSync(MIN_SCRIPT, 'utf8');
+  return {
+    empty: '',
+    polyfill: min,
+    // Parsed and compiled like the real script (the inner function is pre-parsed only), but never run: the part of
+    // the cost that size alone explains.
+    unrun: `(function(){${min}\n});`,
+    // Only docs/semantics.md §6's detection, as the polyfill runs it first: what detecting alone costs (Blink creates interface
+    // objects such as ServiceWorkerRegistration lazily, on first access).
+    detect: "self.__bspDetected='SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype;",
+    // The unminified build, for readable names in a profile of the load.
+    full: readFileSync(join(DIST_DIR, 'background-sync-polyfill.js'), 'utf8'),
+  };
+}
+
+/** The benchmark page: the IndexedDB timing (if asked), the page helpers, then the polyfill (its listeners after ours). */
+const benchPage = (params) =>
+  htmlPage(
+    'background-sync-polyfill benchmark page',
+    [
+      ...(params.get('instrument') === '1' ? ['/bench/instrument.js'] : []),
+      '/fixtures/common.js',
+      '/bench/page.js',
+      params.get('script') === 'full' ? '/dist/background-sync-polyfill.js' : '/dist/background-sync-polyfill.min.js',
+    ],
+    'bench/run.mjs',
+  );
+
+export async function startServer() {
+  const variants = loadVariants();
+  // The built scripts are read once: a rebuild of dist/ during the run (other work in the tree) cannot change or
+  // remove what is measured halfway through.
+  const snapshot = new Map();
+  for (const name of ['background-sync-polyfill.js', 'background-sync-polyfill.min.js']) snapshot.set(name, readFileSync(join(DIST_DIR, name)));
+  const server = await startKitServer({ secondHost: '127.0.0.2' });
+  server.addRoute(async (req, res, url) => {
+    const path = url.pathname;
+    if (req.method !== 'GET') return false;
+    if (path.startsWith('/dist/')) {
+      const body = snapshot.get(path.slice(6));
+      if (!body) return false;
+      sendBody(res, 200, body, 'text/javascript');
+    } else if (/^\/bench\/s\/[\w-]+\/page\.html$/.test(path)) {
+      sendBody(res, 200, benchPage(url.searchParams), 'text/html');
+    } else if (path.startsWith('/bench/')) {
+      await sendFile(res, inside(FIXTURES_DIR, path.slice(7)));
+    } else if (path === '/fixtures/delete-native.js' || path === '/fixtures/common.js') {
+      await sendFile(res, join(KIT_FIXTURES, path.slice('/fixtures/'.length)));
+    } else {
+      const load = /^\/load\/(cached\/)?(\w+)\.(html|js)$/.exec(path);
+      if (!load || !(load[2] in variants)) return false;
+      const [, cached = '', variant, ext] = load;
+      // /load/cached/* scripts are cacheable as a CDN serves a versioned file, so repeat loads reuse the HTTP cache
+      // and V8's code cache; /load/* scripts are no-store, compiled afresh every time.
+      if (ext === 'js') sendBody(res, 200, variants[variant], 'text/javascript', cached ? 'public, max-age=86400' : 'no-store');
+      else sendBody(res, 200, `<!doctype html><meta charset="utf-8"><title>${variant}</title><script src="/load/${cached}${variant}.js"></script>`, 'text/html');
+    }
+    return true;
+  });
+  return {
+    origin: server.origin,
+    /** sha256 of the .min.js served to the browsers, to match against the size measurement. */
+    minSha256: createHash('sha256').update(snapshot.get('background-sync-polyfill.min.js')).digest('hex'),
+    /** A second site for Chromium with the API deleted. */
+    otherOrigin: server.otherOrigin,
+    close: server.close,
+  };
+}
