@@ -3,7 +3,7 @@
 //   publint       publint, at suggestion level: no message at all
 //   attw          @arethetypeswrong/cli on the packed tarball, profile esm-only (the package is ESM only)
 //   pack          `npm pack` holds exactly what users need: dist (entries, their chunks and their .d.ts),
-//                 README.md, LICENSE, compat-table.md, package.json; and every file package.json points at
+//                 README.md, LICENSE, compat-table.md, the docs/ pages README links to, package.json; and every file package.json points at
 //   types         type tests (test/package/types/) against the packed .d.ts, bundler and node16 resolution
 //   api-reference README's "API reference" block declares exactly what the shipped .d.ts declares
 //   options       README's configure() example lists every option with the default the .d.ts states
@@ -102,9 +102,19 @@ function referencedByPackageJson() {
   return [...new Set(targets.filter(Boolean).map((t) => posix.normalize(t.replace(/^\.\//, ''))))];
 }
 
+/**
+ * The pages of docs/ that README links to: users read them beside README, and the unminified build cites
+ * docs/semantics.md, so they ship too.
+ */
+function linkedDocs() {
+  const withoutCode = readme.replace(/```[\s\S]*?```/g, '');
+  const targets = [...withoutCode.matchAll(/\]\((docs\/[^)#\s]+\.md)(?:#[^)]*)?\)/g)].map((m) => posix.normalize(m[1]));
+  return [...new Set(['docs/semantics.md', ...targets])];
+}
+
 /** What users need: the entries package.json names, everything they import, and the docs. */
 function neededFiles() {
-  const needed = new Set(['package.json', 'README.md', 'LICENSE', 'compat-table.md']);
+  const needed = new Set(['package.json', 'README.md', 'LICENSE', 'compat-table.md', ...linkedDocs()]);
   const queue = referencedByPackageJson().filter((f) => f !== 'package.json');
   const unresolved = [];
   while (queue.length) {

@@ -278,7 +278,7 @@ export const scenarios = [
         : {
           added: ['ServiceWorkerRegistration.prototype.sync', 'globalThis.BackgroundSyncPolyfill', 'globalThis.SyncManager'],
           removed: [],
-          // src/install.ts defineShared(): unregister() is wrapped to drop the registration's tags (docs/semantics.md §3).
+          // src/web/globals.ts defineSharedGlobals(): unregister() is wrapped to drop the registration's tags (docs/semantics.md §3).
           changed: ['ServiceWorkerRegistration.prototype.unregister'],
         };
       const worker = ctx.native
