@@ -224,6 +224,29 @@ export async function launchWebKit(mode, { scriptTimeout = EVALUATE_TIMEOUT, one
 }
 
 /**
+ * Quits a browser process the way a user does (`askToQuit`, e.g. window.close() in its page) and says whether it
+ * went cleanly: `{ clean: true }` only for an exit with status 0 after it was asked. A process that had already
+ * gone before it was asked is judged by how it went (a crash, a kill, a non-zero status are not clean, whatever
+ * happens next); one that does not exit within `waitMs` is killed and is not clean. `exited` resolves with the
+ * process's `{ code, signal }`.
+ */
+export async function quitChild(child, exited, askToQuit, { waitMs = 15000 } = {}) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    const { exitCode: code, signalCode: signal } = child;
+    return code === 0 ? { clean: true, detail: 'had already exited with status 0' } : { clean: false, detail: `had already exited before it was asked to quit (${signal ?? `exit ${code}`})` };
+  }
+  await Promise.resolve().then(askToQuit).catch(() => {});
+  const result = await Promise.race([exited, sleep(waitMs).then(() => null)]);
+  if (result && result.code === 0 && !result.signal) return { clean: true };
+  if (!result) {
+    killTree(child.pid, 'SIGTERM');
+    const after = await Promise.race([exited, sleep(3000).then(() => null)]);
+    if (!after) killTree(child.pid, 'SIGKILL');
+  }
+  return { clean: false, detail: result ? `exit ${result.signal ?? result.code}` : 'did not exit after it was asked to quit' };
+}
+
+/**
  * MiniBrowser, not automated, on the profile `dir`; one page, opened from the command line and remote-controlled
  * through the test server. close() quits it the way a user closing the last window does.
  */
@@ -294,19 +317,13 @@ async function openPersistentMiniBrowser(mode, dir, { server, display, version }
       return { root: child.pid, pids: killTree(child.pid, 'SIGKILL') };
     },
 
-    /** Quits through window.close() in the page; `clean` is false if it had to be killed instead. */
-    async close() {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return { clean: true };
-      await remote.evaluate(() => {
+    /** Quits through window.close() in the page; `clean` is false if it had to be killed, or had crashed (quitChild). */
+    close() {
+      if (!child) return Promise.resolve({ clean: true, detail: 'never started' });
+      return quitChild(child, exited, () => remote.evaluate(() => {
         setTimeout(() => window.close(), 100);
         return true;
-      }, undefined, 5000).catch(() => {});
-      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
-      if (result && result.code === 0) return { clean: true };
-      killTree(child.pid, 'SIGTERM');
-      const after = await Promise.race([exited, sleep(3000).then(() => null)]);
-      if (!after) killTree(child.pid, 'SIGKILL');
-      return { clean: false, detail: result ? `exit ${result.code ?? result.signal}` : 'did not exit after window.close()' };
+      }, undefined, 5000));
     },
   };
   return browser;
