@@ -7,21 +7,26 @@
 import { fileURLToPath } from 'node:url';
 import { ensureNetns, RUN_LIMIT_MS } from '../kit/netns.mjs';
 import { withTimeout } from '../kit/util.mjs';
-import { option, selectModes, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
-import { newCounts, count, printResult, failedResult, writeResults } from '../kit/results.mjs';
+import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
+import { newCounts, count, printResult, failedResult, writeResults, unexpectedErrors, errorsFailure, nothingPassed } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
 snapshotDist();
 
-const { startServer, DIST_DIR, createContext, launchers: MODES } = await loadHarness();
-const { scenarios } = await import('./scenarios.mjs');
+const { startServer, DIST_DIR, createContext, launchers } = await loadHarness();
+const { scenarios, NATIVE_RETRY } = await import('./scenarios.mjs');
+
+// chromium-native runs with Chromium's BackgroundSync field trial set to the same fast retry schedule as the
+// polyfill's runs (maxAttempts 3, 1 s, factor 2), so `retry-policy` measures real native retries and lastChance.
+const MODES = { ...launchers, 'chromium-native': (mode) => launchers['chromium-native'](mode, { nativeRetry: NATIVE_RETRY }) };
 
 const SCENARIO_TIMEOUT = 60000;
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const modes = selectModes(MODES);
 const only = option('only');
+checkScenarioNames(only, scenarios);
 
 const results = { startedAt: new Date().toISOString(), complete: !only && modes.length === Object.keys(MODES).length, modes: {} };
 const counts = newCounts();
@@ -40,6 +45,7 @@ finish();
 /** Writes results.json, prints the summary line and exits; `extraFailures` counts a run-level failure. */
 function finish(extraFailures = 0) {
   counts.failed += extraFailures;
+  if (nothingPassed(counts)) counts.failed += 1;
   writeResults(RESULTS_FILE, { ...results, finishedAt: new Date().toISOString(), totals: counts });
   console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   exitRun(counts.failed > 0 ? 1 : 0);
@@ -50,20 +56,27 @@ async function runScenario(where, driver, scenario) {
   const reason = scenario.skip?.(ctx);
   if (reason) return record(where, scenario.name, { status: 'skip', ms: 0, reason });
   const start = Date.now();
+  const scopePart = `/${driver.mode}-${scenario.name}/`;
+  const fields = ({ lastChance, result, outcome, build }) => [
+    lastChance === undefined ? '' : `lastChance=${lastChance}`,
+    result ?? '',
+    outcome ? JSON.stringify(outcome) : '',
+    build ? `build=${build}` : '',
+  ];
+  let failure = null;
   try {
     await withTimeout(() => scenario.run(ctx), scenario.timeout ?? SCENARIO_TIMEOUT, `scenario ${scenario.name}`);
-    record(where, scenario.name, { status: 'pass', ms: Date.now() - start, notes: ctx.notes });
   } catch (error) {
-    const fields = ({ lastChance, result, outcome, build }) => [
-      lastChance === undefined ? '' : `lastChance=${lastChance}`,
-      result ?? '',
-      outcome ? JSON.stringify(outcome) : '',
-      build ? `build=${build}` : '',
-    ];
-    record(where, scenario.name, failedResult(server, `/${driver.mode}-${scenario.name}/`, fields, { start, error, notes: ctx.notes }));
+    failure = error;
   } finally {
     await cleanUp(() => ctx.cleanup());
   }
+  // A pass needs no error reported by the scenario's pages and workers either (read after the cleanup, so what
+  // they reported while it ran has arrived), except those the scenario expects by name.
+  const errors = failure ? [] : unexpectedErrors(server, scopePart, scenario.expectedErrors);
+  if (errors.length) failure = new Error(errorsFailure(errors));
+  if (failure) record(where, scenario.name, failedResult(server, scopePart, fields, { start, error: failure, notes: ctx.notes }));
+  else record(where, scenario.name, { status: 'pass', ms: Date.now() - start, notes: ctx.notes });
 }
 
 function record({ modeResult }, name, result) {

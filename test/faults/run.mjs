@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureNetns } from '../kit/netns.mjs';
 import { withTimeout, short, describeError } from '../kit/util.mjs';
 import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
-import { printResult, writeResults } from '../kit/results.mjs';
+import { printResult, writeResults, unexpectedErrors, errorsFailure, nothingPassed } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
@@ -23,7 +23,7 @@ const { createRecorder } = await import('./recorder.mjs');
 const { violations } = await import('./invariants.mjs');
 
 const MODES = { 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox, webkit: launchers.webkit };
-const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'duration'];
+const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'flapsSeen', 'duration'];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const modes = selectModes(MODES);
@@ -76,11 +76,16 @@ async function runScenario(where, driver, scenario) {
   if (!error && figures.tags === 0) error = 'nothing was registered: the scenario checked nothing';
   if (!error && figures.firings === 0) error = 'nothing fired: the scenario checked nothing';
   if (!error && bad.length) error = `invariants violated: ${bad.join(', ')}`;
+  // Errors the pages and workers reported (they carry no tag, so the recorder's log has none of them).
+  const errors = unexpectedErrors(server, `/${driver.mode}-${scenario.name}/`, scenario.expectedErrors);
+  if (!error && errors.length) error = errorsFailure(errors);
   const result = {
     status: error ? 'fail' : 'pass',
     ms,
     figures,
     notes,
+    ...(ctx.flaps ? { flaps: ctx.flaps } : {}),
+    ...(errors.length ? { workerErrors: errors } : {}),
     ...(error ? { error, problems: problems.slice(0, 30), kills: rec.kills, serverLog: serverLog(rec), tags: tagHistories(rec, problems) } : {}),
   };
   record(where, scenario.name, result);
@@ -123,13 +128,16 @@ function serverLog(rec) {
         .join(' '));
 }
 
+/** The storm's flaps its page saw (offline events) of those caused, or '-' where a scenario does not flap. */
+const flapsCell = (flaps) => (flaps ? `${flaps.seenOffline}/${flaps.planned}${flaps.seenOffline === 0 ? ' (no flaps)' : ''}` : '-');
+
 function table() {
   const rows = [];
   for (const [mode, modeResult] of Object.entries(results.modes)) {
     for (const [name, r] of Object.entries(modeResult.scenarios)) {
       const f = r.figures;
       const cells = f
-        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered, `${Math.round(r.ms / 1000)} s`]
+        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered, flapsCell(r.flaps), `${Math.round(r.ms / 1000)} s`]
         : COLUMNS.map((c) => (c === 'duration' ? '-' : r.status === 'skip' ? 'skip' : '-'));
       rows.push([mode, name, r.status.toUpperCase(), ...cells.map(String)]);
     }
@@ -147,6 +155,8 @@ function finish() {
   console.log(`\n${table()}`);
   writeResults(RESULTS_FILE, results);
   console.log(`total ${Math.round(results.totalMs / 1000)} s; storm seed ${seed}`);
+  const passed = Object.values(results.modes).flatMap((m) => Object.values(m.scenarios)).filter((r) => r.status === 'pass').length;
+  if (nothingPassed({ passed, failed: results.failures.length, skipped: 0 })) results.failures.push({ error: 'no scenario passed' });
   const failed = results.failures.length + figureFailures > 0;
   console.log(failed ? `${results.failures.length} failure(s)` : 'no failures');
   exitRun(failed ? 1 : 0);

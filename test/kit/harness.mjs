@@ -15,6 +15,7 @@ export function createContext(driver, server, scenarioName, { pageFile = 'page.h
   const browsers = [];
   const profiles = [];
   const notes = [];
+  const offlineWindows = [];
   const ctx = {
     driver,
     server,
@@ -75,10 +76,19 @@ export function createContext(driver, server, scenarioName, { pageFile = 'page.h
     },
     relaunch: (browser) => ctx.launchPersistent(browser.profile),
 
-    /** Switches connectivity and waits until the page and its worker both report it. */
+    /**
+     * Switches connectivity and waits until the page and its worker both report it. The offline windows (from the
+     * moment both agree they are offline, or the switch returned, until the switch back starts) are kept for
+     * `firedOffline`.
+     */
     async setOnline(online, testPage) {
+      const open = offlineWindows.find((w) => w.to === Infinity);
+      if (online && open) open.to = Date.now();
       await (testPage?.browser ?? driver).setOnline(online);
-      if (!testPage) return;
+      const markOffline = () => {
+        if (!online && !offlineWindows.some((w) => w.to === Infinity)) offlineWindows.push({ from: Date.now(), to: Infinity });
+      };
+      if (!testPage) return markOffline();
       await waitFor(async () => (await testPage.evaluate(() => navigator.onLine)) === online, {
         timeout: 15000,
         label: `page navigator.onLine === ${online}`,
@@ -88,6 +98,31 @@ export function createContext(driver, server, scenarioName, { pageFile = 'page.h
         interval: 250,
         label: `worker navigator.onLine === ${online}`,
       });
+      markOffline();
+    },
+
+    /** The offline windows so far ({ from, to }, `to` Infinity while still offline). */
+    offlineWindows: () => offlineWindows.map((w) => ({ ...w })),
+
+    /**
+     * The sync events of the page's scope that started offline, from the worker's own journal (test/kit/fixtures/
+     * sw-common.js: written at dispatch, in IndexedDB, so it survives offline periods, workers and browsers that the
+     * server log cannot hear from): those whose worker saw navigator.onLine false when the event started, and those
+     * that started inside an offline window of this scenario. `tags` limits it to some tags.
+     */
+    async firedOffline(testPage, tags) {
+      const journal = await testPage.call('journal');
+      const offline = (e) => e.onLine === false || offlineWindows.some((w) => e.t >= w.from && e.t < w.to);
+      return journal.filter((e) => (!tags || tags.includes(e.tag)) && offline(e));
+    },
+
+    /** Throws if any sync event of the page's scope (of `tags`) started offline (see firedOffline). */
+    async assertNothingFiredOffline(testPage, what, tags) {
+      const fired = await ctx.firedOffline(testPage, tags);
+      if (fired.length) {
+        const list = fired.slice(0, 5).map((e) => `${e.tag.split(':').pop()} at ${new Date(e.t).toISOString().slice(11, 23)} onLine=${e.onLine} worker=${e.instance}`);
+        throw new Error(`${what}: ${fired.length} sync event(s) started offline (the worker's journal): ${list.join('; ')}`);
+      }
     },
 
     /** Sync events (listener) the worker reported for a tag of this scope. */

@@ -9,6 +9,16 @@ const COUNT_KEYS = { pass: 'passed', fail: 'failed', skip: 'skipped' };
 /** `{ passed, failed, skipped }`, as results.json's totals. */
 export const newCounts = () => ({ passed: 0, failed: 0, skipped: 0 });
 
+/**
+ * True (after saying so) when no scenario passed: a run where everything was skipped, or nothing ran, checked
+ * nothing, and no runner may exit 0 on it.
+ */
+export function nothingPassed(counts) {
+  if (counts.passed > 0) return false;
+  console.log(`no scenario passed (${counts.failed} failed, ${counts.skipped} skipped): a run that checked nothing fails`);
+  return true;
+}
+
 /** Adds a result to `counts` by its status. */
 export function count(counts, result) {
   counts[COUNT_KEYS[result.status]] += 1;
@@ -43,10 +53,7 @@ export function failedResult(server, scopePart, fields, { start, error, notes, d
         .filter(Boolean)
         .join(' '));
   if (process.env.BSP_DEBUG) for (const line of serverLog) console.log(`        log ${line}`);
-  const workerErrors = server
-    .entries({ type: 'swError' })
-    .filter((e) => e.scope?.includes(scopePart))
-    .map((e) => e.message);
+  const workerErrors = reportedErrors(server, scopePart).map(describeReported);
   return {
     status: 'fail',
     ms: Date.now() - start,
@@ -57,6 +64,39 @@ export function failedResult(server, scopePart, fields, { start, error, notes, d
     ...extra,
     ...(workerErrors.length ? { workerErrors } : {}),
   };
+}
+
+/**
+ * Every error the pages and workers of a scope reported (`swError` from the workers, `pageError` from the test
+ * pages: uncaught errors and unhandled rejections, see test/kit/fixtures), once each: test/security's worker reports
+ * its own next to the kit's, so the same message of the same instance counts once.
+ */
+export function reportedErrors(server, scopePart) {
+  const seen = new Set();
+  return server.log.filter((entry) => {
+    if ((entry.type !== 'swError' && entry.type !== 'pageError') || !entry.scope?.includes(scopePart)) return false;
+    const key = `${entry.instance}\n${entry.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const describeReported = (entry) => `${entry.type === 'pageError' ? 'page' : 'worker'} ${entry.kind ?? 'error'}: ${entry.message}`;
+
+/**
+ * The reported errors of a scope that the scenario does not expect: `expected` lists what it expects by name (a
+ * string the message contains, or a RegExp). Any other error fails the scenario, even if everything else passed:
+ * an uncaught throw or an unhandled rejection in the polyfill is a bug whether or not an outcome shows it.
+ */
+export function unexpectedErrors(server, scopePart, expected = []) {
+  const expects = (message) => expected.some((e) => (e instanceof RegExp ? e.test(message) : message.includes(e)));
+  return reportedErrors(server, scopePart).filter((entry) => !expects(entry.message)).map(describeReported);
+}
+
+/** The error of a scenario that passed but whose pages or workers reported errors it did not expect. */
+export function errorsFailure(errors) {
+  return `the pages or workers reported ${errors.length} error(s) the scenario does not expect: ${errors.slice(0, 5).join(' | ')}`;
 }
 
 /** Writes `data` as results.json-style JSON to `file` and says where. */

@@ -29,10 +29,12 @@ export function selectModes(known) {
   return modes;
 }
 
-/** Throws if --only names a scenario that does not exist. */
+/** Exits 1, saying why, if --only names a scenario that does not exist (or names none). */
 export function checkScenarioNames(only, scenarios) {
-  for (const name of only ?? []) {
-    if (!scenarios.some((s) => s.name === name)) throw new Error(`unknown scenario ${name}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  const unknown = (only ?? []).filter((name) => !scenarios.some((s) => s.name === name));
+  if (unknown.length || (only && only.length === 0)) {
+    console.error(`unknown scenario ${unknown.join(', ') || '(none named)'} in --only; known: ${scenarios.map((s) => s.name).join(', ')}`);
+    exitRun(1);
   }
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureNetns } from '../kit/netns.mjs';
 import { withTimeout, short } from '../kit/util.mjs';
 import { option, selectModes, checkScenarioNames, snapshotDist, loadHarness, polyfillBuilt, guardRun, startRunServer, runModes, cleanUp, exitRun } from '../kit/runner.mjs';
-import { newCounts, count, printResult, failedResult, writeResults } from '../kit/results.mjs';
+import { newCounts, count, printResult, failedResult, writeResults, unexpectedErrors, errorsFailure, nothingPassed } from '../kit/results.mjs';
 
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
@@ -46,6 +46,7 @@ finish();
 
 function finish(extraFailures = 0) {
   counts.failed += extraFailures;
+  if (nothingPassed(counts)) counts.failed += 1;
   const ms = Date.now() - runStart;
   console.log('\nsummary');
   for (const [mode, modeResult] of Object.entries(results.modes)) {
@@ -64,19 +65,26 @@ async function runScenario(where, driver, scenario) {
   ctx.ctxName = `${driver.mode}-${scenario.name}`;
   ctx.details = {}; // what the engine did, for results.json (Trusted Types support, observable worker violations)
   const start = Date.now();
+  let failure = null;
+  let skipped = null;
   try {
     await withTimeout(() => scenario.run(ctx), scenario.timeout ?? SCENARIO_TIMEOUT, `scenario ${scenario.name}`);
-    record(where, scenario.name, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, details: ctx.details });
   } catch (error) {
-    if (error?.skip) {
-      record(where, scenario.name, { status: 'skip', ms: Date.now() - start, reason: error.skip, notes: ctx.notes, details: ctx.details });
-    } else {
-      const fields = ({ result, message }) => [result ?? '', message ? short(message, 200) : ''];
-      const extra = { cspReports: security.reportsFor(ctx.ctxName).map((r) => r.report).slice(0, 20) };
-      record(where, scenario.name, failedResult(server, `/${ctx.ctxName}/`, fields, { start, error, notes: ctx.notes, details: ctx.details, extra }));
-    }
+    if (error?.skip) skipped = error.skip;
+    else failure = error;
   } finally {
     await cleanUp(() => ctx.cleanup());
+  }
+  if (skipped) return record(where, scenario.name, { status: 'skip', ms: Date.now() - start, reason: skipped, notes: ctx.notes, details: ctx.details });
+  // A pass needs no error reported by the scenario's pages and workers either, except those it expects by name.
+  const errors = failure ? [] : unexpectedErrors(server, `/${ctx.ctxName}/`, scenario.expectedErrors);
+  if (errors.length) failure = new Error(errorsFailure(errors));
+  if (failure) {
+    const fields = ({ result, message }) => [result ?? '', message ? short(message, 200) : ''];
+    const extra = { cspReports: security.reportsFor(ctx.ctxName).map((r) => r.report).slice(0, 20) };
+    record(where, scenario.name, failedResult(server, `/${ctx.ctxName}/`, fields, { start, error: failure, notes: ctx.notes, details: ctx.details, extra }));
+  } else {
+    record(where, scenario.name, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, details: ctx.details });
   }
 }
 
