@@ -42,6 +42,11 @@ const ROWS = [
   { browser: 'Edge', api: `native since 79 (${BCD})`, inferred: 'chromium-native', why: 'Chromium-based' },
   { browser: 'Opera', api: `native since 36 (${BCD})`, inferred: 'chromium-native', why: 'Chromium-based' },
   { browser: 'Samsung Internet', api: `native since 5.0 (${BCD})`, inferred: 'chromium-native', why: 'Chromium-based' },
+  {
+    browser: 'Chromium with the native API deleted',
+    api: 'deleted before any script by the suite (as where it is absent or disabled): the polyfill',
+    measured: 'chromium-deleted',
+  },
   { browser: 'Firefox (desktop)', api: `none (${BCD}): the polyfill`, measured: 'firefox' },
   { browser: 'Firefox for Android', api: `none (${BCD}): the polyfill`, inferred: 'firefox', why: 'same engine, Gecko' },
   { browser: 'Safari (macOS)', api: `none (${BCD}): the polyfill`, inferred: 'webkit', why: "WebKitGTK is WebKit, Safari's engine, in its Linux port" },

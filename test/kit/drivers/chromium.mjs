@@ -23,6 +23,22 @@ export const DELETE_NATIVE_API = `
 `;
 
 /** The script that deletes the API before any other, for the mode (and `deletedOrigin`), or null. */
+/**
+ * Native Background Sync's retry schedule, through Chromium's `BackgroundSync` field trial (read by
+ * BackgroundSyncControllerImpl::GetParameterOverrides: max_sync_attempts, initial_retry_delay_sec,
+ * retry_delay_factor; the next attempt comes initial_retry_delay × factor^(attempts − 1) after a failure). With
+ * `nativeRetry` (e.g. { maxAttempts: 3, initialRetryDelaySec: 1, retryDelayFactor: 2 }) the native retries come
+ * within seconds instead of 5 and 15 minutes, so the browser suite measures them (`retry-policy` in chromium-native).
+ */
+export function fieldTrialArgs(nativeRetry) {
+  if (!nativeRetry) return [];
+  const { maxAttempts, initialRetryDelaySec, retryDelayFactor } = nativeRetry;
+  return [
+    '--force-fieldtrials=BackgroundSync/BspFastRetry',
+    `--force-fieldtrial-params=BackgroundSync.BspFastRetry:max_sync_attempts/${maxAttempts}/initial_retry_delay_sec/${initialRetryDelaySec}/retry_delay_factor/${retryDelayFactor}`,
+  ];
+}
+
 function initScript(mode, deletedOrigin) {
   if (deletedOrigin) return `\n  if (location.origin === ${JSON.stringify(deletedOrigin)}) {${DELETE_NATIVE_API}}\n`;
   return mode === 'chromium-deleted' ? DELETE_NATIVE_API : null;
@@ -42,12 +58,12 @@ export async function launchChromium(mode, options = {}) {
   return driver;
 }
 
-async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggingPort = false }) {
+async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggingPort = false, nativeRetry = null }) {
   const context = await withTimeout(
     chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: [...CHROMIUM_ARGS, ...(debuggingPort ? ['--remote-debugging-port=0'] : [])],
+      args: [...CHROMIUM_ARGS, ...(debuggingPort ? ['--remote-debugging-port=0'] : []), ...fieldTrialArgs(nativeRetry)],
       timeout: 30000,
     }),
     40000,
@@ -71,6 +87,8 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
     engine: 'chromium',
     nativeSync: mode === 'chromium-native',
     swMode: mode === 'chromium-native' ? 'native' : 'deleted',
+    /** The native retry schedule forced through the field trial (fieldTrialArgs), or null: Chromium's own. */
+    nativeRetry: mode === 'chromium-native' ? nativeRetry : null,
     version: null,
     profile,
     context,
