@@ -129,7 +129,9 @@ function serverLog(rec) {
 }
 
 /** The storm's flaps its page saw (offline events) of those caused, or '-' where a scenario does not flap. */
-const flapsCell = (flaps) => (flaps ? `${flaps.seenOffline}/${flaps.planned}${flaps.seenOffline === 0 ? ' (no flaps)' : ''}` : '-');
+function flapsCell(flaps) {
+  return flaps ? `${flaps.seenOffline}/${flaps.planned}${flaps.seenOffline === 0 ? ' (no flaps)' : ''}` : '-';
+}
 
 function table() {
   const rows = [];
