@@ -534,6 +534,8 @@ export const scenarios = [
       assert.equal((await page.call('probe')).build, 2, 'version 2 of the worker should have taken over');
       const after = Array.from({ length: 3 }, (_, i) => ctx.tag(`v2-${i}`));
       (await page.registerMany(after)).forEach((result, i) => resolved(result, `register() #${i + 1} under version 2`));
+      // The new version activated offline: its activation must not have fired what version 1 left pending.
+      await ctx.assertNothingFiredOffline(page, 'nothing may fire while offline (the worker\'s journal, after the update)');
       const all = [...before, ...after];
       const tags = resolved(await page.getTags(), 'getTags() after the update');
       assertTags(ctx, tags, all, 'getTags() should keep the registrations made under version 1');
