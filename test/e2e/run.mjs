@@ -141,6 +141,7 @@ async function runCase(driver, c) {
 function createContext(driver) {
   const pages = [];
   const notes = [];
+  const pageErrors = [];
   return {
     driver,
     www,
@@ -148,9 +149,13 @@ function createContext(driver) {
     updateScreenshot,
     notes,
     note: (text) => notes.push(text),
+    /** Uncaught errors and unhandled rejections the browser reported from the pages of this case. */
+    pageErrors,
     async newPage() {
       const page = await driver.newPage();
       pages.push(page);
+      // playwright and puppeteer both emit `pageerror` for an uncaught error in the page.
+      page.raw.on?.('pageerror', (error) => pageErrors.push(String((error && (error.stack || error.message)) || error)));
       return page;
     },
     /** Switches the browser's connectivity and waits until the page agrees. */
