@@ -1,5 +1,10 @@
 // The demo's service worker. The polyfill comes first, so that it is in place before the app's listeners.
 // `sw.js?force` forces the polyfill where the API is native, `sw.js?debug` logs its state transitions.
+// Uncaught errors and unhandled rejections in this worker, kept for whoever asks (the end-to-end test does).
+const errors = [];
+self.addEventListener('error', (event) => errors.push(String(event.message)));
+self.addEventListener('unhandledrejection', (event) => errors.push(String(event.reason && (event.reason.stack || event.reason))));
+
 const params = new URL(self.location.href).searchParams;
 if (params.has('force') || params.has('debug')) {
   self.BackgroundSyncPolyfill = { force: params.has('force'), debug: params.has('debug') };
@@ -67,6 +72,6 @@ async function notify() {
 // The page asks which implementation runs here.
 self.addEventListener('message', (event) => {
   if (event.data && event.data.outbox === 'hello' && event.ports[0]) {
-    event.ports[0].postMessage({ native: self.BackgroundSyncPolyfill.native, version: self.BackgroundSyncPolyfill.version });
+    event.ports[0].postMessage({ native: self.BackgroundSyncPolyfill.native, version: self.BackgroundSyncPolyfill.version, errors });
   }
 });

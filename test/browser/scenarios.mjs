@@ -163,6 +163,9 @@ export const scenarios = [
       assert.deepEqual(inWorker.syncEventWithTag, { ok: true, tag: 't', lastChance: false }, 'new SyncEvent("sync", {tag})');
       assert.deepEqual(inWorker.syncEventWithoutTag, { ok: false, name: 'TypeError' }, 'new SyncEvent("sync", {}) should throw TypeError');
       assert.equal(inWorker.configureError, null, 'configure() threw in the worker');
+      for (const [where, checks] of [['page', await page.evaluate(() => T.brandChecks())], ['worker', await page.call('brandChecks')]]) {
+        assert.deepEqual(checks.configure, { valid: null, invalid: 'RangeError' }, `${where}: configure() should take valid options and throw RangeError for maxAttempts: 0`);
+      }
       // WebIDL fidelity: descriptors, lengths, names, the prototype chain, toStringTag, brand checks.
       const differences = [
         ...shapeDiffs(await page.evaluate(() => T.idlShape()), IDL_EVERYWHERE, 'page:'),

@@ -92,6 +92,11 @@ describe('the classic script', () => {
     expect(unreviewed, 'avoid these features or add a fallback and review them').toEqual([]);
   });
 
+  it.each(files)('%s as shipped (minified too) uses no ES feature the ES2017 engines lack, except the reviewed ones', async (file) => {
+    const flagged = await flaggedModules(read(file), PARSING);
+    expect(flagged.filter((m) => !(m in REVIEWED)), 'avoid these features or add a fallback and review them').toEqual([]);
+  });
+
   it('every reviewed module is still flagged by the detection, so the table stays honest', async () => {
     const flagged = await flaggedModules(read(files[0]), PARSING);
     expect(Object.keys(REVIEWED).filter((m) => !flagged.includes(m))).toEqual([]);
@@ -183,5 +188,77 @@ describe('the classic script where the browser has Background Sync (docs/semanti
     const api = g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
     expect(api.native).toBe(true);
     expect(g.BackgroundSyncPolyfill).toBe(api);
+  });
+});
+
+/**
+ * The product itself, not its own view of itself: the classic script run in a window-like global (what a page
+ * gives it: window, document, navigator.serviceWorker, ServiceWorkerRegistration), with and without the native
+ * API, and what it then installs, listens to and schedules, as the global sees it.
+ */
+describe('the classic script in a window', () => {
+  type Native = 'none' | 'full' | 'SyncManager only';
+  function runInWindow(file: string, native: Native) {
+    const calls: string[] = [];
+    const warnings: unknown[] = [];
+    const record = (what: string) => (type: unknown) => {
+      calls.push(`${what} ${typeof type === 'string' ? type : typeof type}`);
+      return 1;
+    };
+    const g: Record<string, unknown> = { console: { ...console, warn: (...args: unknown[]) => warnings.push(args) }, Promise };
+    g.self = g;
+    g.window = g;
+    const Registration = function ServiceWorkerRegistration() {};
+    Registration.prototype.unregister = function unregister() { return Promise.resolve(true); };
+    const nativeGetter = function sync() { return 'native'; };
+    if (native === 'full') Object.defineProperty(Registration.prototype, 'sync', { get: nativeGetter, configurable: true, enumerable: true });
+    g.ServiceWorkerRegistration = Registration;
+    const NativeSyncManager = function SyncManager() {};
+    if (native !== 'none') g.SyncManager = NativeSyncManager;
+    g.addEventListener = record('addEventListener');
+    g.setTimeout = record('setTimeout');
+    g.setInterval = record('setInterval');
+    g.clearTimeout = () => {};
+    g.clearInterval = () => {};
+    // Hidden and still loading: the script's first check waits (no IndexedDB here), its listeners do not.
+    g.document = { readyState: 'loading', visibilityState: 'hidden', addEventListener: record('document.addEventListener') };
+    g.navigator = { onLine: true, serviceWorker: { addEventListener: record('serviceWorker.addEventListener'), getRegistration: () => new Promise(() => {}), getRegistrations: () => new Promise(() => {}) } };
+    const before = { ...Object.getOwnPropertyDescriptors(Registration.prototype) };
+    vm.runInNewContext(read(file), g);
+    return { g, calls, warnings, before, Registration, nativeGetter, NativeSyncManager };
+  }
+  const syncGetter = (Registration: { prototype: object }) => Object.getOwnPropertyDescriptor(Registration.prototype, 'sync')?.get;
+
+  it.each(files)('%s: where the API is missing, it installs SyncManager and registration.sync and starts its wake-ups', (file) => {
+    const { g, calls, warnings, Registration } = runInWindow(file, 'none');
+    expect(typeof g.SyncManager).toBe('function');
+    expect(typeof syncGetter(Registration)).toBe('function');
+    expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
+    expect(calls).toEqual(expect.arrayContaining(['addEventListener online', 'document.addEventListener visibilitychange']));
+    expect(warnings).toEqual([]);
+  });
+
+  it.each(files)('%s: with SyncManager but no registration.sync (not the API), it installs registration.sync', (file) => {
+    const { g, calls, Registration, NativeSyncManager } = runInWindow(file, 'SyncManager only');
+    expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
+    expect(typeof syncGetter(Registration)).toBe('function');
+    expect(g.SyncManager).not.toBe(NativeSyncManager);
+    expect(calls).toContain('addEventListener online');
+  });
+
+  it.each(files)('%s: with the native API, it installs, listens to and schedules nothing, before or after BackgroundSyncPolyfill is read', (file) => {
+    const { g, calls, warnings, before, Registration, nativeGetter, NativeSyncManager } = runInWindow(file, 'full');
+    const untouched = () => {
+      expect(calls).toEqual([]);
+      expect(g.SyncManager).toBe(NativeSyncManager);
+      expect(syncGetter(Registration)).toBe(nativeGetter);
+      expect(Object.getOwnPropertyDescriptors(Registration.prototype)).toEqual(before);
+      expect(Object.getOwnPropertyNames(g).filter((name) => !['console', 'Promise', 'self', 'window', 'ServiceWorkerRegistration', 'SyncManager',
+        'addEventListener', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'document', 'navigator'].includes(name))).toEqual(['BackgroundSyncPolyfill']);
+    };
+    untouched();
+    expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(true);
+    untouched();
+    expect(warnings).toEqual([]);
   });
 });

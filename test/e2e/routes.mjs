@@ -57,9 +57,10 @@ export async function startFixtureServer(www) {
 
 /**
  * A test of the bundled fixtures: for each case, a fixture server of its own, the page loaded with worker `sw` in
- * the case's mode, the implementation checked, then `body(ctx, variant, server, page)`.
+ * the case's mode, the implementation checked, then `body(ctx, variant, server, page)`, then no error in the page
+ * or the worker but those of `expectedErrors` ({name, pattern}: what the test expects, by name).
  */
-export const fixtureTest = (name, sw, cases, body) => ({
+export const fixtureTest = (name, sw, cases, body, { expectedErrors = [] } = {}) => ({
   name,
   cases,
   async run(ctx, variant) {
@@ -70,11 +71,27 @@ export const fixtureTest = (name, sw, cases, body) => ({
       await page.evaluate(() => fixture.setup(), undefined, 30000);
       await checkImplementation(page, variant);
       await body(ctx, variant, server, page);
+      const errors = {
+        page: [...ctx.pageErrors, ...(await page.evaluate(() => fixture.errors))],
+        worker: server.entries('swError').map((e) => e.message),
+      };
+      assertNoUnexpectedErrors(errors, expectedErrors);
     } finally {
       await server.close();
     }
   },
 });
+
+/**
+ * Every error a page or worker reported ({page: [...], worker: [...]}) is one the test expects by name, or the
+ * test fails listing the rest.
+ */
+export function assertNoUnexpectedErrors(errors, expectedErrors = []) {
+  const unexpected = Object.entries(errors).flatMap(([where, messages]) =>
+    messages.filter((message) => !expectedErrors.some((e) => e.pattern.test(message))).map((message) => `${where}: ${message.slice(0, 300)}`));
+  const expected = expectedErrors.length ? ` (expected: ${expectedErrors.map((e) => e.name).join(', ')})` : '';
+  assert.deepEqual(unexpected, [], `errors reported by a page or worker that the test does not expect${expected}`);
+}
 
 /** The page and the worker use the implementation this mode expects, and Workbox's check passes. */
 export async function checkImplementation(page, variant) {

@@ -46,8 +46,15 @@ const OUTPUT = process.env.BSP_E2E_OUT || join(tmpdir(), 'bsp-e2e');
 
 const only = option('only');
 const browsers = option('browser');
-for (const name of only ?? []) if (!TESTS.some((t) => t.name === name)) throw new Error(`unknown test ${name}`);
-for (const name of browsers ?? []) if (!BROWSERS[name]) throw new Error(`unknown browser ${name}`);
+const unknown = [
+  ...(only ?? []).filter((name) => !TESTS.some((t) => t.name === name)).map((name) => `unknown test "${name}" (--only=${TESTS.map((t) => t.name).join(',')})`),
+  ...(browsers ?? []).filter((name) => !BROWSERS[name]).map((name) => `unknown browser "${name}" (--browser=${Object.keys(BROWSERS).join(',')})`),
+];
+if (unknown.length) {
+  console.log(unknown.join('\n'));
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const updateScreenshot = process.argv.includes('--update-screenshot');
 
 const counts = { passed: 0, failed: 0 };
@@ -71,6 +78,10 @@ setupLinks();
 const cases = TESTS.filter((test) => !only || only.includes(test.name)).flatMap((test) =>
   test.cases.filter((c) => !browsers || browsers.includes(c.browser)).map((c) => ({ test, variant: c })),
 );
+if (!cases.length) {
+  console.log(`no test runs in ${(browsers ?? []).join(', ')} among ${only ? only.join(', ') : 'the tests'}: nothing to run`);
+  finish(1);
+}
 
 let www = null;
 if (cases.some(({ test }) => test !== demo)) {
@@ -130,6 +141,7 @@ async function runCase(driver, c) {
 function createContext(driver) {
   const pages = [];
   const notes = [];
+  const pageErrors = [];
   return {
     driver,
     www,
@@ -137,9 +149,13 @@ function createContext(driver) {
     updateScreenshot,
     notes,
     note: (text) => notes.push(text),
+    /** Uncaught errors and unhandled rejections the browser reported from the pages of this case. */
+    pageErrors,
     async newPage() {
       const page = await driver.newPage();
       pages.push(page);
+      // playwright and puppeteer both emit `pageerror` for an uncaught error in the page.
+      page.raw.on?.('pageerror', (error) => pageErrors.push(String((error && (error.stack || error.message)) || error)));
       return page;
     },
     /** Switches the browser's connectivity and waits until the page agrees. */
@@ -177,5 +193,6 @@ function finish(extraFailures = 0) {
   }
   console.log(`${counts.passed} passed, ${counts.failed} failed`);
   killChildren();
-  process.exit(counts.failed > 0 ? 1 : 0);
+  // A run in which nothing passed proves nothing: it never exits 0.
+  process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);
 }

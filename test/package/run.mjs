@@ -363,7 +363,12 @@ const CHECKS = {
 };
 
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
-for (const name of only ?? []) if (!CHECKS[name]) throw new Error(`unknown check ${name}; known: ${Object.keys(CHECKS).join(', ')}`);
+const unknownChecks = (only ?? []).filter((name) => !CHECKS[name]);
+if (unknownChecks.length) {
+  console.log(`unknown check ${unknownChecks.map((name) => `"${name}"`).join(', ')}; known: ${Object.keys(CHECKS).join(', ')}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 if (!existsSync(join(ROOT, 'dist', 'esm', 'index.js'))) {
   console.log('dist/ is missing: run `npm run build` first');
   console.log('0 passed, 1 failed');
@@ -384,4 +389,5 @@ for (const [name, check] of Object.entries(CHECKS)) {
   }
 }
 console.log(`${counts.passed} passed, ${counts.failed} failed`);
-process.exit(counts.failed ? 1 : 0);
+// A run in which nothing passed proves nothing: it never exits 0.
+process.exit(counts.failed || !counts.passed ? 1 : 0);

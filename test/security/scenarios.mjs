@@ -230,6 +230,8 @@ export const scenarios = [
       const workerEnforced = /^TypeError/.test(workerProbe.importScripts ?? '');
       Object.assign(ctx.details.trustedTypes, { pageEnforced: true, workerEnforced, workerImportScripts: workerProbe.importScripts, workerCreatePolicy: workerProbe.createPolicy ?? null });
       ctx.note(`worker: importScripts(string) -> ${workerProbe.importScripts}; createPolicy(unlisted) -> ${workerProbe.createPolicy ?? 'no trustedTypes'}: ${workerEnforced ? 'TT enforced in the service worker' : 'TT not enforced in the service worker'}`);
+      // Without this the worker half of "zero violations" could be empty: a worker not under the policy has none.
+      assert.ok(workerEnforced, `worker: not under require-trusted-types-for 'script' (importScripts(string) -> ${workerProbe.importScripts}), so its zero violations prove nothing`);
       const probed = await violationsUntil(ctx, page, (v) => v.page.length >= 3 && v.reports.some((r) => !isWorkerReport(r)) &&
         (!workerEnforced || v.worker.length > 0 || v.reports.some(isWorkerReport)));
       assert.ok(probed.page.length >= 3 && probed.page.every((v) => /trusted-types/.test(v.directive)),

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../../examples/serve.mjs';
 import { sleep, waitFor } from '../../kit/util.mjs';
 import { checkScreenshot, colourShare, countColour, hexToRgb } from '../png.mjs';
+import { assertNoUnexpectedErrors } from '../routes.mjs';
 
 export const COMMITTED_SCREENSHOT = fileURLToPath(new URL('../../../examples/outbox/screenshot.png', import.meta.url));
 /** The badge colours of examples/outbox/style.css. */
@@ -71,6 +72,10 @@ async function runDemo(ctx, variant, server) {
   await sleep(2000);
   assert.equal(server.received.length, 0, 'nothing may reach the server while offline');
   assert.ok((await readRows(page)).every((row) => row.state === 'queued'), 'nothing may be sent while offline');
+  // The server drops every connection while unreachable and a failed send puts its row back to `queued`, so the
+  // two lines above hold even if the worker tried to send offline. The worker counts its own attempts per
+  // message (`attempts`, written before each fetch) and keeps the last failure (`error`): both must be unset.
+  assert.deepEqual(await sendAttempts(page), texts.map((text) => ({ text, attempts: 0, error: null })), 'the worker may not try to send while offline');
 
   // Back online: the syncs fire and the worker delivers.
   server.setReachable(true);
@@ -84,11 +89,31 @@ async function runDemo(ctx, variant, server) {
   await sleep(1500);
   assert.deepEqual(server.received.map((m) => m.text).sort(), [...texts].sort(), 'the server should hold exactly the three messages, each once');
   assert.deepEqual(server.received.map((m) => m.id).sort(), queued.map((row) => row.id).sort(), 'the messages the server got are the outbox\'s');
+  assert.deepEqual(await sendAttempts(page), texts.map((text) => ({ text, attempts: 1, error: null })), 'each message sent by one attempt of the worker, none failed');
   assert.deepEqual(await getTags(page), [], 'getTags() should be empty once all are sent');
   assert.deepEqual(await renderedTags(page), [], 'the page should show no pending tag');
 
   await screenshot(ctx, variant, page, texts);
+
+  // No error anywhere: none shown by the demo, none uncaught in the page or its worker.
+  assert.equal(await page.evaluate(() => document.getElementById('error').textContent), '', 'the demo should show no error');
+  assertNoUnexpectedErrors({ page: ctx.pageErrors, worker: await workerErrors(page) });
 }
+
+/** The demo worker's uncaught errors and unhandled rejections, as it kept them. */
+const workerErrors = (page) =>
+  page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.ready;
+    return new Promise((resolve, reject) => {
+      const channel = new MessageChannel();
+      const timer = setTimeout(() => reject(new Error('the demo worker did not answer in 5 s')), 5000);
+      channel.port1.onmessage = ({ data }) => {
+        clearTimeout(timer);
+        resolve(data.errors);
+      };
+      registration.active.postMessage({ outbox: 'hello' }, [channel.port2]);
+    });
+  });
 
 /** Takes the screenshot with the DOM known to show the three messages sent, and checks its pixels. */
 async function screenshot(ctx, variant, page, texts) {
@@ -151,6 +176,10 @@ function readRows(page) {
     }));
   });
 }
+
+/** The demo worker's own count of send attempts per message, and the last failure's text, from its IndexedDB. */
+const sendAttempts = (page) =>
+  page.evaluate(async () => (await OutboxDB.all()).map((m) => ({ text: m.text, attempts: m.attempts || 0, error: m.error || null })));
 
 const getTags = (page) => page.evaluate(async () => (await navigator.serviceWorker.ready).sync.getTags());
 const renderedTags = (page) =>

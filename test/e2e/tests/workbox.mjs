@@ -16,6 +16,15 @@ export const workbox = fixtureTest(
     { browser: 'firefox', label: 'firefox', swMode: 'firefox', native: false },
   ],
   runWorkbox,
+  {
+    expectedErrors: [{
+      name: "Workbox's NetworkOnly rejecting a POST offline",
+      pattern: /^no-response: |FetchEvent\.respondWith\(\) Promise rejected/,
+    }, {
+      name: "Firefox's report of the same in the page",
+      pattern: /^Error: Failed to load ‘[^’]*\/api\/echo’\. A ServiceWorker passed a promise to FetchEvent\.respondWith\(\) that rejected with ‘Error: no-response /,
+    }],
+  },
 );
 
 async function runWorkbox(ctx, variant, server, page) {
@@ -29,11 +38,18 @@ async function runWorkbox(ctx, variant, server, page) {
     const result = await page.evaluate((body) => fixture.post(body), { n });
     assert.equal(result.ok, false, `POST ${n} should fail offline, got ${JSON.stringify(result)}`);
   }
-  assert.equal((await page.evaluate(() => fixture.workerProbe())).queued, 2, 'Workbox should hold both requests in its queue');
+  const offlineProbe = await page.evaluate(() => fixture.workerProbe());
+  assert.equal(offlineProbe.queued, 2, 'Workbox should hold both requests in its queue');
   const tags = await page.evaluate(() => fixture.getTags());
   assert.ok(tags.ok && tags.value.includes(TAG), `Workbox should have registered ${TAG} through registration.sync, getTags() gave ${JSON.stringify(tags)}`);
   await sleep(2000);
   assert.equal(server.echoes.length, 1, 'nothing may be replayed while offline');
+  // The server drops every connection while unreachable, so the line above holds by construction: what the
+  // worker itself attempted decides: the page's three POSTs went through its fetch (one online, two that failed
+  // offline), and nothing else: no sync event, no replay.
+  const { attempts } = await page.evaluate(() => fixture.workerProbe());
+  assert.equal(offlineProbe.attempts.syncs, 0, `no sync event may fire while offline (at the POSTs): ${JSON.stringify(offlineProbe.attempts)}`);
+  assert.deepEqual({ syncs: attempts.syncs, echoFetches: attempts.echoFetches }, { syncs: 0, echoFetches: 3 }, `the worker while offline may only pass the page's POSTs through, no sync event, no replay: ${JSON.stringify(attempts)}`);
 
   server.setReachable(true);
   const online = Date.now();
@@ -48,6 +64,9 @@ async function runWorkbox(ctx, variant, server, page) {
   assert.ok(after.ok && !after.value.includes(TAG), `the sync registration should be gone, getTags() gave ${JSON.stringify(after)}`);
   const syncs = server.entries('sync').filter((entry) => entry.tag === TAG);
   assert.ok(syncs.length >= 1, 'the worker should have seen a sync event for the queue');
+  // Workbox registered the tag once per queued POST, while it was pending: one registration, one firing. A
+  // second firing replays an empty queue, so the echoes cannot show it; the worker's sync entries do.
+  assert.equal(syncs.length, 1, `the queue's tag should fire exactly once: ${JSON.stringify(syncs.map(({ t, onLine }) => ({ t, onLine })))}`);
   assert.ok(syncs.every((entry) => entry.onLine), `no sync event may fire offline: ${JSON.stringify(syncs)}`);
   // Offline, Workbox's NetworkOnly rejects the fetch event's response (Chromium: 'no-response', Firefox: its
   // respondWith NetworkError), as it does without the polyfill. Any other worker error fails the test.
