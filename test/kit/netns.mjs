@@ -58,4 +58,3 @@ export function setLinkOnline(online) {
   }
 }
 
-export const linkState = () => ({ routes: ip('route').trim(), links: ip('-brief', 'link').trim() });
