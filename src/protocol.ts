@@ -24,3 +24,26 @@ export function isOurs(data: unknown): boolean {
 export function isPoke(data: unknown): data is Poke {
   return isOurs(data) && (data as Poke)[PROTOCOL_KEY] === PROTOCOL_VERSION && typeof (data as Poke).online === 'boolean';
 }
+
+/**
+ * What a worker tells the pages of the origin after a pass (docs/semantics.md §4), on the BroadcastChannel named
+ * PROTOCOL_KEY: when its scope next has something due, and the leases of firings under a lock. A hint only: a
+ * forged one can at most cause an early poke, and a page that missed one recovers on its next check.
+ */
+export interface Notice {
+  [PROTOCOL_KEY]: typeof PROTOCOL_VERSION;
+  scope: string;
+  /** ms since the epoch; Infinity: nothing scheduled. */
+  next: number;
+  leases: string[];
+}
+
+export function notice(scope: string, next: number, leases: string[]): Notice {
+  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, scope, next, leases };
+}
+
+export function isNotice(data: unknown): data is Notice {
+  const n = data as Notice;
+  return isOurs(data) && n[PROTOCOL_KEY] === PROTOCOL_VERSION && typeof n.scope === 'string' &&
+    typeof n.next === 'number' && Array.isArray(n.leases) && !n.leases.some((lease) => typeof lease !== 'string');
+}

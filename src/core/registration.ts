@@ -30,6 +30,11 @@ export interface SyncRecord {
   lease: string;
   /** ...and the time its lease lapses unless that instance renews it. A lapsed lease means the worker died. */
   leaseUntil: number;
+  /**
+   * The instance holds a Web Lock named after its lease for as long as it lives (src/liveness.ts): the firing is
+   * abandoned the moment that lock is free, and `leaseUntil` means nothing. Absent in records of older versions.
+   */
+  locked?: boolean;
 }
 
 export type Outcome = 'success' | 'failure';
@@ -49,7 +54,8 @@ export function isSyncRecord(value: unknown): value is SyncRecord {
     typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === recordKey(r.scope, r.tag) &&
     STATES.indexOf(r.state) >= 0 &&
     isCount(r.attempts) && isFinite(r.notBefore) && isFinite(r.order) &&
-    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && isFinite(r.leaseUntil)
+    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && isFinite(r.leaseUntil) &&
+    (r.locked === undefined || typeof r.locked === 'boolean')
   );
 }
 
@@ -89,25 +95,34 @@ export function isDue(record: SyncRecord, now: number): boolean {
   return record.state === 'pending' || (record.state === 'waiting' && record.notBefore <= now);
 }
 
-/** A `firing` record whose lease lapsed: the worker that fired it was terminated mid-event. */
-export function isAbandoned(record: SyncRecord, now: number): boolean {
-  return record.state === 'firing' && record.leaseUntil <= now;
+/**
+ * A `firing` record whose worker was terminated mid-event: its lock is free (`dead` holds the leases whose lock
+ * was seen free), or, for a record fired without a lock, its lease lapsed.
+ */
+export function isAbandoned(record: SyncRecord, now: number, dead?: ReadonlySet<string>): boolean {
+  return record.state === 'firing' && (record.locked ? !!dead && dead.has(record.lease) : record.leaseUntil <= now);
+}
+
+/** A firing whose liveness only its lock can tell: the leases to look up (or wait on) before calling it abandoned. */
+export function isLockedFiring(record: SyncRecord): boolean {
+  return record.state === 'firing' && !!record.locked;
 }
 
 /** Due records and abandoned firings: what a wake-up should act on. */
-export function needsWork(record: SyncRecord, now: number): boolean {
-  return isDue(record, now) || isAbandoned(record, now);
+export function needsWork(record: SyncRecord, now: number, dead?: ReadonlySet<string>): boolean {
+  return isDue(record, now) || isAbandoned(record, now, dead);
 }
 
 /**
- * Fire a due registration: `firing`, one more attempt, leased to `instance` until `now + leaseTtl`.
- * Returns null when the record is not due (someone else claimed it, or it is still waiting).
+ * Fire a due registration: `firing`, one more attempt, leased to `instance` until `now + leaseTtl`; `locked`: the
+ * instance holds the lock of its lease. Returns null when the record is not due (someone else claimed it, or it is
+ * still waiting).
  */
-export function claim(record: SyncRecord, now: number, instance: string, leaseTtl: number): SyncRecord | null {
+export function claim(record: SyncRecord, now: number, instance: string, leaseTtl: number, locked = false): SyncRecord | null {
   if (!isDue(record, now)) return null;
   return {
     ...record, state: 'firing', attempts: record.attempts + 1, notBefore: 0, reregistered: false,
-    lease: instance, leaseUntil: now + leaseTtl,
+    lease: instance, leaseUntil: now + leaseTtl, ...(locked && { locked }),
   };
 }
 
@@ -124,15 +139,16 @@ export function renew(record: SyncRecord, now: number, instance: string, leaseTt
 
 /**
  * The outcome of a firing (docs/semantics.md §3). `instance` must hold the lease, or pass `null` to settle an abandoned
- * firing as a failure. Returns the next record, null when the registration is removed, or `undefined` when the
- * record is not this caller's to settle (no longer firing, or leased to another instance).
+ * firing (isAbandoned, with `dead`) as a failure. Returns the next record, null when the registration is removed, or
+ * `undefined` when the record is not this caller's to settle (no longer firing, or leased to another instance).
  */
 export function settleOutcome(
   record: SyncRecord, outcome: Outcome, now: number, policy: RetryPolicy, instance: string | null,
+  dead?: ReadonlySet<string>,
 ): SyncRecord | null | undefined {
   if (record.state !== 'firing') return undefined;
-  if (instance === null ? !isAbandoned(record, now) : record.lease !== instance) return undefined;
-  const idle = { ...record, reregistered: false, lease: '', leaseUntil: 0 };
+  if (instance === null ? !isAbandoned(record, now, dead) : record.lease !== instance) return undefined;
+  const idle = { ...record, reregistered: false, lease: '', leaseUntil: 0, locked: undefined };
   if (record.reregistered) return { ...idle, state: 'pending', attempts: 0, notBefore: 0 };
   if (outcome === 'success' || isLastChance(record.attempts, policy)) return null;
   return { ...idle, state: 'waiting', notBefore: now + retryDelay(record.attempts, policy) };
@@ -140,13 +156,13 @@ export function settleOutcome(
 
 /**
  * When something next needs a wake-up: the earliest retry or lease expiry; Infinity if nothing is scheduled.
- * The time may be past (due, but not yet claimed).
+ * The time may be past (due, but not yet claimed). A locked firing has no time: its lock tells (src/liveness.ts).
  */
 export function nextWake(records: readonly SyncRecord[]): number {
   let next = Infinity;
   for (const r of records) {
     if (r.state === 'waiting') next = Math.min(next, r.notBefore);
-    else if (r.state === 'firing') next = Math.min(next, r.leaseUntil);
+    else if (r.state === 'firing' && !r.locked) next = Math.min(next, r.leaseUntil);
   }
   return next;
 }

@@ -1,17 +1,17 @@
 /**
  * Page-side wake-ups (docs/semantics.md §4): on load, `online`, `visibilitychange` to visible, `pageshow`, `focus`,
- * after register(), at the earliest retry, and periodically while visible, a page reads the store and pokes
- * the worker of every scope that has something due. The worker decides what fires; a poke only wakes it.
+ * after register(), at the earliest retry, and periodically while visible, a page pokes the worker of every scope that
+ * has something due. The worker decides what fires; a poke only wakes it. What is due the page learns from its checks
+ * of the store and, between them, from the workers' notices (src/protocol.ts), which also name the leases of running
+ * firings: the page waits on their locks and pokes the moment an instance dies (src/liveness.ts).
  */
 import * as store from '../store/db';
 import { MAX_DELAY } from '../core/policy';
-import { needsWork, nextWake } from '../core/registration';
-import { poke } from '../protocol';
+import { SyncRecord, isLockedFiring, needsWork, nextWake } from '../core/registration';
+import { Notice, PROTOCOL_KEY, isNotice, poke } from '../protocol';
+import { deadAmong, watch } from '../liveness';
 
 const DEFAULT_CHECK_INTERVAL = 60000;
-/** A check after register() or `online` waits for a burst to end, but never longer than the maximum. */
-const SOON_DELAY = 1000;
-const SOON_MAX_DELAY = 5000;
 
 export class PageWakeups {
   private checkInterval = DEFAULT_CHECK_INTERVAL;
@@ -19,8 +19,10 @@ export class PageWakeups {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private checking: Promise<void> | null = null;
   private again = false;
-  private soonTimer: ReturnType<typeof setTimeout> | undefined;
-  private soonSince = 0;
+  /** Scope → when it next needs a poke (Infinity: not by time), for every scope known to have registrations. */
+  private readonly due = new Map<string, number>();
+  /** Scope → the leases last known to be firing there under a lock. */
+  private readonly leases = new Map<string, string[]>();
 
   constructor(private readonly report: (error: unknown) => void) {}
 
@@ -29,6 +31,11 @@ export class PageWakeups {
     for (const type of ['focus', 'pageshow']) addEventListener(type, check);
     addEventListener('online', () => this.online());
     document.addEventListener('visibilitychange', () => this.visibilityChanged());
+    if (typeof BroadcastChannel !== 'undefined') {
+      new BroadcastChannel(PROTOCOL_KEY).onmessage = (event) => {
+        if (isNotice(event.data)) this.heard(event.data);
+      };
+    }
     if (document.readyState === 'complete') check();
     else addEventListener('load', check);
     this.visibilityChanged();
@@ -49,24 +56,44 @@ export class PageWakeups {
   }
 
   /**
-   * After register() resolved: the page knows the registration, so it pokes without reading the store. A check
-   * a moment later sees the firing and arms the page's timer for its outcome (a retry, or a lapsed lease).
+   * After register() resolved: the page knows the registration, so it pokes without reading the store. What the
+   * worker then decides (a retry, a firing to watch) comes back as its notice.
    */
   registered(registration: ServiceWorkerRegistration): void {
+    if (!this.due.has(registration.scope)) this.due.set(registration.scope, Infinity);
     if (navigator.onLine) sendPoke(registration);
-    this.checkSoon();
+  }
+
+  /** A worker's notice: a hint, acted on only by poking (src/protocol.ts). */
+  heard({ scope, next, leases }: Notice): void {
+    if (next === Infinity && !leases.length) this.due.delete(scope);
+    else this.due.set(scope, next);
+    this.watchLeases(scope, leases);
+    this.arm();
   }
 
   /**
-   * Back online: poke the worker of the page's own registration at once, since the worker decides what is due
-   * anyway. The check for other scopes comes a moment later, so that its read of the store does not hold up
-   * the worker's claim (a readwrite transaction waits for the reads before it).
+   * Waits on the locks of `scope`'s firings: when one is granted, its instance is dead, and unless a later notice
+   * or check said the firing settled, the worker is poked to reap it.
+   */
+  private watchLeases(scope: string, leases: string[]): void {
+    this.leases.set(scope, leases);
+    for (const lease of leases) {
+      watch(lease, () => {
+        if ((this.leases.get(scope) || []).indexOf(lease) >= 0) void this.pokeScopes((s) => s === scope);
+      });
+    }
+  }
+
+  /**
+   * Back online: poke the worker of the page's own registration at once, and those of the other scopes the page
+   * knows to have registrations, without reading the store: each worker decides what is due anyway.
    */
   private online(): void {
     navigator.serviceWorker.getRegistration().then((registration) => {
       if (registration && registration.active && navigator.onLine) {
         sendPoke(registration);
-        this.checkSoon();
+        void this.pokeScopes((scope) => scope !== registration.scope && this.due.has(scope));
       } else {
         void this.check();
       }
@@ -76,19 +103,13 @@ export class PageWakeups {
     });
   }
 
-  /**
-   * A check soon, once per burst: after a run of register() calls, 1 s after the last but never more than 5 s
-   * after the first. A check reads every record, so one per register() would grow with N² in a burst.
-   */
-  private checkSoon(): void {
-    const now = Date.now();
-    if (this.soonTimer === undefined) this.soonSince = now;
-    clearTimeout(this.soonTimer);
-    const delay = Math.min(SOON_DELAY, this.soonSince + SOON_MAX_DELAY - now);
-    this.soonTimer = setTimeout(() => {
-      this.soonTimer = undefined;
-      void this.check();
-    }, Math.max(delay, 0));
+  /** Pokes the worker of every registration whose scope passes `which`, while online. */
+  private pokeScopes(which: (scope: string) => boolean): Promise<void> {
+    return navigator.serviceWorker.getRegistrations().then((registrations) => {
+      for (const registration of registrations) {
+        if (which(registration.scope) && navigator.onLine) sendPoke(registration);
+      }
+    }, this.report);
   }
 
   /** Checks are serialized; a check asked for during one runs once more after it. Never rejects. */
@@ -110,27 +131,46 @@ export class PageWakeups {
     // Records first, then registrations: a record's registration existed before the record was written, so
     // a registration missing afterwards really is gone (docs/semantics.md §3: unregistering drops its tags).
     const records = await store.listAll();
+    this.due.clear();
+    this.leases.clear();
     if (!records.length) return;
-    const registrations = await navigator.serviceWorker.getRegistrations();
-    const byScope = new Map(registrations.map((r): [string, ServiceWorkerRegistration] => [r.scope, r]));
+    const [registrations, dead] = await Promise.all([
+      navigator.serviceWorker.getRegistrations(),
+      // Leases read from the store before the look-up: a free lock means a dead instance (src/liveness.ts).
+      deadAmong(records.filter(isLockedFiring).map((r) => r.lease)),
+    ]);
     const now = Date.now();
-    const due = new Set(records.filter((r) => needsWork(r, now)).map((r) => r.scope));
+    const byScope = new Map<string, SyncRecord[]>();
+    for (const r of records) byScope.set(r.scope, (byScope.get(r.scope) || []).concat(r));
     const removals: Promise<void>[] = [];
-    for (const scope of new Set(records.map((r) => r.scope))) {
-      const registration = byScope.get(scope);
-      if (!registration) removals.push(store.removeScope(scope));
-      else if (due.has(scope) && navigator.onLine) sendPoke(registration);
+    for (const registration of registrations) {
+      const mine = byScope.get(registration.scope);
+      byScope.delete(registration.scope);
+      if (!mine) continue;
+      this.due.set(registration.scope, nextWake(mine));
+      this.watchLeases(registration.scope, mine.filter((r) => isLockedFiring(r) && !dead.has(r.lease)).map((r) => r.lease));
+      if (mine.some((r) => needsWork(r, now, dead)) && navigator.onLine) sendPoke(registration);
     }
-    this.wakeAt(nextWake(records.filter((r) => byScope.has(r.scope))));
+    // What is left has no registration.
+    for (const scope of byScope.keys()) removals.push(store.removeScope(scope));
+    this.arm();
     await Promise.all(removals);
   }
 
-  /** A past time is due already and was poked: the next trigger or periodic check covers it, not a spin. */
-  private wakeAt(time: number): void {
+  /**
+   * Arms the timer for the earliest future time a scope is due, and pokes those due by then. A past time was poked
+   * already: the next notice, trigger or periodic check covers it, not a spin.
+   */
+  private arm(): void {
     clearTimeout(this.timer);
-    if (time !== Infinity && time > Date.now()) {
-      this.timer = setTimeout(() => void this.check(), Math.min(time - Date.now() + 10, MAX_DELAY));
-    }
+    let time = Infinity;
+    const now = Date.now();
+    for (const t of this.due.values()) if (t > now) time = Math.min(time, t);
+    if (time === Infinity) return;
+    this.timer = setTimeout(() => {
+      void this.pokeScopes((scope) => (this.due.get(scope) as number) <= time);
+      this.arm();
+    }, Math.min(time - now + 10, MAX_DELAY));
   }
 }
 

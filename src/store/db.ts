@@ -5,7 +5,8 @@
  */
 import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
-  SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, nextWake,
+  SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, isLockedFiring,
+  nextWake,
 } from '../core/registration';
 import { RetryPolicy } from '../core/policy';
 
@@ -227,33 +228,46 @@ export async function listAll(): Promise<SyncRecord[]> {
 
 /**
  * One pass of the dispatcher (docs/semantics.md §3): abandoned firings are settled as failed attempts, then every due
- * record of the scope is claimed by `instance`. `running`: tags whose events `instance` is still running. Returns the claimed records; no other context can claim them.
+ * record of the scope is claimed by `instance` (`locked`: it holds the lock of its lease, src/liveness.ts).
+ * `running`: tags whose events `instance` is still running. `dead`: leases whose lock was seen free.
+ * Returns the claimed records (no other context can claim them) and `suspects`: the leases of other instances'
+ * locked firings not known dead, for the caller to look up or wait on.
  */
 export function claimDue(
   scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
-  running: ReadonlySet<string> = new Set(),
-): Promise<{ claimed: SyncRecord[]; next: number; reaped: Array<{ tag: string; next: SyncRecord | null }> }> {
+  running: ReadonlySet<string> = new Set(), locked = false, dead?: ReadonlySet<string>,
+): Promise<{ claimed: SyncRecord[]; next: number; reaped: Array<{ tag: string; next: SyncRecord | null }>; suspects: string[] }> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
     const claimed: SyncRecord[] = [];
     const kept: SyncRecord[] = [];
     const reaped: Array<{ tag: string; next: SyncRecord | null }> = [];
+    const suspects = new Set<string>();
     const writes: Promise<unknown>[] = [];
     for (const record of await recordsOf(store, scope)) {
       let current: SyncRecord | null | undefined = record;
-      // A lapsed lease of ours on an event still running means renewals failed, not that we died: keep it.
-      if (isAbandoned(record, now) && !(record.lease === instance && running.has(record.tag))) {
-        current = settleOutcome(record, 'failure', now, policy, null);
+      const ours = record.lease === instance;
+      // Ours and still running: alive, whatever the lease's time says (renewals may have failed). Ours and not
+      // running: its outcome was never written, so it was abandoned.
+      const gone = ours
+        ? record.state === 'firing' && !running.has(record.tag) && (record.locked || record.leaseUntil <= now)
+        : isAbandoned(record, now, dead);
+      if (gone) {
+        current = settleOutcome({ ...record, locked: false, leaseUntil: 0 }, 'failure', now, policy, null);
         reaped.push({ tag: record.tag, next: current || null });
+      } else if (!ours && isLockedFiring(record)) {
+        suspects.add(record.lease);
       }
-      const mine = current && claim(current, now, instance, leaseTtl);
+      const mine = current && claim(current, now, instance, leaseTtl, locked);
       if (mine) claimed.push(mine);
       const next = mine || current;
       if (next) kept.push(next);
       if (next !== record) writes.push(next ? store.put(next) : store.delete(record.id));
     }
     await Promise.all(writes);
-    return { claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped };
+    return {
+      claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped, suspects: Array.from(suspects),
+    };
   });
 }
 

@@ -7,8 +7,12 @@ import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
 import { Outcome, SyncRecord, isLastChance } from '../core/registration';
 import { SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
 import { describe, trace } from '../debug';
+import { deadAmong, holdForLife, watch } from '../liveness';
 
-/** A firing's lease lapses this long after its last renewal: a worker killed mid-event is noticed by then. */
+/**
+ * Where the engine has no Web Locks (src/liveness.ts), a firing's lease lapses this long after its last renewal: a
+ * worker killed mid-event is noticed by then. With them, its death is noticed at once and this means nothing.
+ */
 export const LEASE_TTL = 30000;
 const RENEW_EVERY = LEASE_TTL / 3;
 /**
@@ -31,12 +35,19 @@ interface DispatcherOptions {
   report: (error: unknown) => void;
   /** Is this instance the registration's active worker? Native fires only there. Default: always. */
   isActive?: () => boolean;
+  /**
+   * Told after each pass what the pages of the scope may want to know: when something is next due (a retry; Infinity
+   * for nothing) and the leases of firings under a lock, which a page can wait on to hear of a death.
+   */
+  notify?: (next: number, leases: string[]) => void;
 }
 
 export class Dispatcher {
   policy: RetryPolicy = DEFAULT_POLICY;
   /** Identifies this worker instance in leases: a new instance (after termination) never matches. */
   readonly instance = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  /** Resolves true once this instance holds the lock of its lease (src/liveness.ts), false without Web Locks. */
+  private readonly locked = holdForLife(this.instance);
   /** Tag → the promise of its running event, including the write of its outcome. */
   private readonly firing = new Map<string, Promise<void>>();
   private passes: Promise<void> = Promise.resolve();
@@ -54,6 +65,7 @@ export class Dispatcher {
   private readonly report!: (error: unknown) => void;
   /** Absent: always active. */
   private readonly isActive?: () => boolean;
+  private readonly notify?: (next: number, leases: string[]) => void;
 
   // The options become the fields of the same names: the fewest bytes in the classic script (bench/size-budget.json).
   constructor(options: DispatcherOptions) {
@@ -97,13 +109,26 @@ export class Dispatcher {
       await new Promise((resolve) => setTimeout(resolve, step));
     }
     if (!this.isOnline()) return;
-    const now = Date.now();
-    const { claimed, next, reaped } = await store.claimDue(
-      this.scope, now, this.instance, LEASE_TTL, this.policy, new Set(this.firing.keys()),
-    );
+    // Held before the first claim, so that a lease of ours in the store always has its lock held.
+    const locked = await this.locked;
+    const running = new Set(this.firing.keys());
+    let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked);
+    const claimed = result.claimed;
+    const reaped = result.reaped;
+    if (result.suspects.length) {
+      // Firings under other instances' locks, read before this look-up: a free lock means a dead instance.
+      const dead = await deadAmong(result.suspects);
+      if (dead.size) {
+        result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked, dead);
+        claimed.push(...result.claimed);
+        reaped.push(...result.reaped);
+      }
+      for (const lease of result.suspects) watch(lease, () => void this.run());
+    }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    for (const record of claimed) this.fire(record);
-    this.wakeAt(next);
+    for (const record of claimed) this.fire(record, locked);
+    this.wakeAt(result.next);
+    if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
   }
 
   /** While the worker lives, wake up for the earliest retry or lease expiry. */
@@ -114,7 +139,7 @@ export class Dispatcher {
     }
   }
 
-  private fire(record: SyncRecord): void {
+  private fire(record: SyncRecord, locked: boolean): void {
     const { tag } = record;
     const lastChance = isLastChance(record.attempts, this.policy);
     trace(`"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
@@ -138,7 +163,8 @@ export class Dispatcher {
         this.report(e);
       });
     this.firing.set(tag, done);
-    if (this.firing.size === 1) {
+    // Under a lock, liveness needs no heartbeat.
+    if (this.firing.size === 1 && !locked) {
       this.renewTimer = setInterval(() => {
         store.renewAll(this.scope, Array.from(this.firing.keys()), Date.now(), this.instance, LEASE_TTL).catch(this.report);
       }, RENEW_EVERY);

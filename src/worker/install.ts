@@ -8,6 +8,7 @@ import { defineSyncEvent, onsyncAccessor } from '../web/sync-event';
 import { setSyncHost } from '../web/sync-manager';
 import { Dispatcher } from './dispatcher';
 import { listenForWakeups } from './wakeups';
+import { PROTOCOL_KEY, notice } from '../protocol';
 
 /** Installs in the service worker; returns what applies checked options here. */
 export function installWorker(report: (error: unknown) => void): (options: Options) => void {
@@ -17,13 +18,28 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
   defineGlobal('SyncEvent', SyncEvent);
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
+  const scopeUrl = scope.registration.scope;
+  let channel: BroadcastChannel | undefined;
+  let told = '';
   const dispatcher = new Dispatcher({
-    scope: scope.registration.scope,
+    scope: scopeUrl,
     target: scope,
     SyncEvent,
     isOnline: () => scope.navigator.onLine !== false,
     report,
     isActive: () => isActiveWorker(scope),
+    // The pages of the origin arm their timers and watch the leases from this (docs/semantics.md §4); the same again is
+    // not sent.
+    notify: (next, leases) => {
+      const said = next + ' ' + leases;
+      if (said === told || typeof BroadcastChannel === 'undefined') return;
+      told = said;
+      try {
+        (channel = channel || new BroadcastChannel(PROTOCOL_KEY)).postMessage(notice(scopeUrl, next, leases));
+      } catch (e) {
+        report(e);
+      }
+    },
   });
   setSyncHost({
     // docs/semantics.md §2 step 3: only a top-level window counts.

@@ -310,6 +310,92 @@ export const scenarios = [
   },
 
   {
+    name: 'worker-killed-recovers',
+    // docs/semantics.md §3: the worker's death frees its lock, so the next attempt follows the retry delay, not a lease.
+    timeout: 60000,
+    skip: (ctx) => {
+      if (ctx.driver.engine !== 'chromium') return 'stopping one service worker takes DevTools (ServiceWorker.stopAllWorkers); Firefox and WebKitGTK kill theirs in test/faults worker-killed';
+      return ctx.native && !ctx.driver.nativeRetry ? NATIVE_RETRY_SKIP : null;
+    },
+    async run(ctx) {
+      const page = await ctx.open({ sw: FAST_RETRY });
+      const tag = await registerHeld(ctx, page, 'killed', 'register()');
+      const [first] = ctx.syncs(page, tag);
+      ctx.server.setBehaviour(tag, 'ok');
+      await sleep(500);
+      await ctx.driver.stopAllWorkers(page.page);
+      const killedAt = Date.now();
+      const events = await ctx.waitForSyncs(page, tag, 2, 20000);
+      const gap = events[1].t - killedAt;
+      ctx.note(`next attempt ${gap} ms after the kill`);
+      assert.notEqual(events[1].instance, first.instance, 'the next attempt should run in a new worker instance');
+      assert.equal(events[1].lastChance, false, 'the kill counts as attempt 1 of 3: attempt 2 has no lastChance');
+      // The retry delay (1 s) plus a worker start; a lease (30 s) would be far later.
+      assert.ok(gap >= 900 && gap <= 8000, `the next attempt should start about 1 s (the retry delay) after the kill, started after ${gap} ms`);
+      await firedExactly(ctx, page, tag, 2, 'the killed attempt and one more');
+    },
+  },
+
+  {
+    name: 'live-worker-not-reaped',
+    // A busy worker keeps its lock: a synchronous loop, then a long wait, while a second tab loads, a new version of
+    // the worker is deployed (Firefox and WebKitGTK activate it mid-event: two instances at once) and pages poke.
+    timeout: 60000,
+    skip: (ctx) => (ctx.native ? 'liveness is the polyfill\'s own; native Chromium keeps the new version waiting' : null),
+    async run(ctx) {
+      const build = ctx.tag('build');
+      const sw = { ...FAST_RETRY, initialRetryDelay: 0, maxEventDuration: 30000, build };
+      const page = await ctx.open({ sw });
+      const tag = ctx.tag('busy');
+      ctx.server.setBehaviour(tag, 'spin:3000');
+      resolved(await page.register(tag), 'register()');
+      const [first] = await ctx.waitForSyncs(page, tag, 1, 10000);
+      const second = await ctx.open({ sw });
+      ctx.server.setSwBuild(build, 2);
+      await page.evaluate(() => T.registration.update().then(() => true), undefined, 20000);
+      for (const tab of [page, second]) await tab.evaluate(() => dispatchEvent(new Event('focus')));
+      await ctx.server.waitForEntries({ type: 'spun', scope: page.scope, tag }, { timeout: 15000 });
+      for (const tab of [page, second]) await tab.evaluate(() => dispatchEvent(new Event('focus')));
+      await ctx.waitForTagGone(page, tag, 20000);
+      await sleep(2000);
+      const events = ctx.syncs(page, tag);
+      ctx.note(`one event in instance ${first.instance}; ${(await page.call('probe')).build === 2 ? 'version 2 active by the end' : 'version 2 not active by the end'}`);
+      assert.equal(events.length, 1, `a live, busy worker must never be reaped: ${events.length} events for one registration`);
+      assert.equal(ctx.syncEnds(page, tag).length, 1, 'its one event should have ended');
+    },
+  },
+
+  {
+    name: 'no-web-locks',
+    // Engines without Web Locks (Safari before 15.4): the timed lease is the liveness, and a killed worker's attempt
+    // comes back once it lapses (LEASE_TTL, 30 s).
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? 'the fallback is the polyfill\'s own' : null),
+    async run(ctx) {
+      const page = await ctx.open({ sw: { ...FAST_RETRY, locks: 'none' } });
+      await page.evaluate(() => {
+        delete Navigator.prototype.locks;
+      });
+      assert.equal(await page.evaluate(() => 'locks' in navigator), false, 'the page should have no navigator.locks');
+      assert.equal((await page.call('probe')).webLocks, false, 'the worker should have no navigator.locks');
+      const quick = ctx.tag('quick');
+      resolved(await page.register(quick), 'register()');
+      await ctx.waitForSyncs(page, quick, 1, 10000);
+      await firedExactly(ctx, page, quick, 1, 'exactly one event without Web Locks', { quiet: 500 });
+      if (ctx.driver.engine !== 'chromium') return;
+      const tag = await registerHeld(ctx, page, 'killed', 'register()');
+      ctx.server.setBehaviour(tag, 'ok');
+      await ctx.driver.stopAllWorkers(page.page);
+      const killedAt = Date.now();
+      const events = await ctx.waitForSyncs(page, tag, 2, 60000);
+      const gap = events[1].t - killedAt;
+      ctx.note(`next attempt ${Math.round(gap / 100) / 10} s after the kill (the lease lapses after 30 s)`);
+      assert.ok(gap >= 25000, `without Web Locks the death is known only when the lease lapses (30 s), re-fired after ${gap} ms`);
+      await firedExactly(ctx, page, tag, 2, 'the killed attempt and one more');
+    },
+  },
+
+  {
     name: 'get-tags',
     async run(ctx) {
       // A long retry delay keeps the failed tag waiting; the held one stays firing; offline keeps one pending.

@@ -93,7 +93,7 @@ export async function startServer() {
   }
 
   function setBehaviour(tag, behaviour) {
-    if (!BEHAVIOURS.has(behaviour) && !/^sleep:\d+$/.test(behaviour)) throw new Error(`unknown behaviour ${behaviour}`);
+    if (!BEHAVIOURS.has(behaviour) && !/^(sleep|spin):\d+$/.test(behaviour)) throw new Error(`unknown behaviour ${behaviour}`);
     behaviours.set(String(tag), behaviour);
   }
 

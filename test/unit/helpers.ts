@@ -132,3 +132,56 @@ export function extendable(type: string, data?: unknown): Event & { data?: unkno
   event.waitUntil = vi.fn();
   return event;
 }
+
+/**
+ * An origin's Web Lock manager, as contexts see it (https://w3c.github.io/web-locks/): `context(name)` is one
+ * context's `navigator.locks`; `kill(name)` tears that context down, which frees every lock it held and drops its
+ * requests. Exclusive locks only, granted in request order, asynchronously. Node 20 and happy-dom have no Web Locks,
+ * and the `web-locks` package runs on worker_threads, not in one test context.
+ */
+export function fakeLocks() {
+  const held = new Map<string, string>();
+  const queue: Array<{ name: string; owner: string; grant: () => void }> = [];
+  const free = (name: string) => {
+    held.delete(name);
+    const i = queue.findIndex((w) => w.name === name);
+    if (i >= 0) queue.splice(i, 1)[0].grant();
+  };
+  const context = (owner: string) => ({
+    request(name: string, a: unknown, b?: unknown): Promise<unknown> {
+      const options = (typeof a === 'function' ? {} : a) as { ifAvailable?: boolean };
+      const callback = (typeof a === 'function' ? a : b) as (lock: unknown) => unknown;
+      return new Promise((resolve, reject) => {
+        const grant = () => {
+          held.set(name, owner);
+          Promise.resolve().then(() => callback({ name, mode: 'exclusive' })).then((value) => {
+            if (held.get(name) === owner) free(name);
+            resolve(value);
+          }, (e: unknown) => {
+            if (held.get(name) === owner) free(name);
+            reject(e);
+          });
+        };
+        if (!held.has(name)) Promise.resolve().then(grant);
+        else if (options.ifAvailable) Promise.resolve().then(() => callback(null)).then(resolve, reject);
+        else queue.push({ name, owner, grant });
+      });
+    },
+    async query() {
+      return {
+        held: Array.from(held, ([name, owner]) => ({ name, mode: 'exclusive', clientId: owner })),
+        pending: queue.map(({ name, owner }) => ({ name, mode: 'exclusive', clientId: owner })),
+      };
+    },
+  });
+  const kill = (owner: string) => {
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i].owner === owner) queue.splice(i, 1);
+    for (const [name, o] of Array.from(held)) if (o === owner) free(name);
+  };
+  return { context, kill, held };
+}
+
+/** Makes `locks` this context's `navigator.locks` (undefined: none, as in Safari before 15.4). */
+export function useLocks(locks: unknown): void {
+  Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+}

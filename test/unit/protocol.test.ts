@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_KEY, PROTOCOL_VERSION, isOurs, isPoke, poke } from '../../src/protocol';
+import { PROTOCOL_KEY, PROTOCOL_VERSION, isNotice, isOurs, isPoke, notice, poke } from '../../src/protocol';
 
 describe('poke', () => {
   it.each([true, false])('carries the key, the version and online = %s', (online) => {
@@ -62,5 +62,27 @@ describe('isOurs / isPoke', () => {
 
   it('a poke is always ours', () => {
     for (const [, value] of cases) if (isPoke(value)) expect(isOurs(value)).toBe(true);
+  });
+});
+
+describe('notice / isNotice', () => {
+  it('carries the scope, the next due time and the leases, and survives structured cloning with Infinity', () => {
+    const n = notice('https://example.com/app/', Infinity, ['w1']);
+    expect(n).toEqual({ [PROTOCOL_KEY]: PROTOCOL_VERSION, scope: 'https://example.com/app/', next: Infinity, leases: ['w1'] });
+    expect(isNotice(structuredClone(n))).toBe(true);
+    expect(isOurs(n)).toBe(true);
+    expect(isPoke(n)).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ['a poke', poke(true)],
+    ['another version', { ...notice('s', 1, []), [PROTOCOL_KEY]: 2 }],
+    ['a scope that is not a string', { ...notice('s', 1, []), scope: 1 }],
+    ['a time that is not a number', { ...notice('s', 1, []), next: '1' }],
+    ['leases that are not an array', { ...notice('s', 1, []), leases: 'w1' }],
+    ['a lease that is not a string', { ...notice('s', 1, []), leases: ['w1', 2] }],
+    ['no key', { scope: 's', next: 1, leases: [] }],
+  ])('rejects %s', (_name, value) => {
+    expect(isNotice(value)).toBe(false);
   });
 });

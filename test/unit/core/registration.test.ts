@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import {
-  SyncRecord, claim, isAbandoned, isDue, isLastChance, isSyncRecord, needsWork, nextWake, recordKey, applyRegister,
+  SyncRecord, claim, isAbandoned, isDue, isLockedFiring, isLastChance, isSyncRecord, needsWork, nextWake, recordKey, applyRegister,
   renew, settleOutcome, tagsInOrder,
 } from '../../../src/core/registration';
 
@@ -86,6 +86,40 @@ describe('isDue / isAbandoned / needsWork', () => {
     expect(isDue(record, NOW)).toBe(due);
     expect(isAbandoned(record, NOW)).toBe(abandoned);
     expect(needsWork(record, NOW)).toBe(due || abandoned);
+  });
+
+  describe('a firing under a lock: abandoned only when its lease is among the dead, whatever its time', () => {
+    const locked = firing({ lease: 'w1', leaseUntil: NOW - 1, locked: true });
+    it.each<[string, ReadonlySet<string> | undefined, boolean]>([
+      ['nothing known dead', undefined, false],
+      ['others dead', new Set(['w2']), false],
+      ['its own lease dead', new Set(['w1']), true],
+    ])('%s', (_name, dead, abandoned) => {
+      expect(isAbandoned(locked, NOW, dead)).toBe(abandoned);
+      expect(needsWork(locked, NOW, dead)).toBe(abandoned);
+      expect(isLockedFiring(locked)).toBe(true);
+    });
+
+    it('the dead set says nothing of an unlocked firing: its time does', () => {
+      expect(isAbandoned(firing({ lease: 'w1', leaseUntil: NOW + 1 }), NOW, new Set(['w1']))).toBe(false);
+      expect(isLockedFiring(firing({ lease: 'w1' }))).toBe(false);
+      expect(isLockedFiring(rec({ locked: true }))).toBe(false);
+    });
+
+    it('claim marks it locked only when asked; settling clears it', () => {
+      const claimed = claim(rec(), NOW, 'A', TTL, true)!;
+      expect(claimed.locked).toBe(true);
+      expect(claim(rec(), NOW, 'A', TTL)!).not.toHaveProperty('locked');
+      const settled = settleOutcome(claimed, 'failure', NOW, DEFAULT_POLICY, 'A')!;
+      expect(settled.locked).toBeUndefined();
+      expect(isSyncRecord(settled)).toBe(true);
+      expect(isSyncRecord({ ...claimed, locked: 'yes' })).toBe(false);
+    });
+
+    it('is settled as abandoned by a reaper only once known dead', () => {
+      expect(settleOutcome(locked, 'failure', NOW, DEFAULT_POLICY, null)).toBeUndefined();
+      expect(settleOutcome(locked, 'failure', NOW, DEFAULT_POLICY, null, new Set(['w1']))).toMatchObject({ state: 'waiting' });
+    });
   });
 });
 
@@ -310,6 +344,10 @@ describe('nextWake', () => {
     ];
     expect(nextWake(records)).toBe(NOW + 300);
     expect(nextWake(records.filter((r) => r.tag !== 'c'))).toBe(NOW + 500);
+  });
+
+  it('has no time for a firing under a lock: its lock tells', () => {
+    expect(nextWake([firing({ leaseUntil: NOW + 300, locked: true }), rec({ tag: 'b', state: 'waiting', notBefore: NOW + 500 })])).toBe(NOW + 500);
   });
 });
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { poke } from '../../../src/protocol';
+import { PROTOCOL_KEY, notice, poke } from '../../../src/protocol';
+import * as store from '../../../src/store/db';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { PageWakeups } from '../../../src/page/wakeups';
-import { freshIndexedDB, putRaw, record } from '../helpers';
+import { fakeLocks, freshIndexedDB, putRaw, record, useLocks } from '../helpers';
 
 class FakeRegistration {
   active = { postMessage: vi.fn() };
@@ -45,6 +46,8 @@ afterEach(() => {
   vi.useRealTimers(); // discards the wake-ups' pending timers
   delete (navigator as unknown as Record<string, unknown>).serviceWorker;
   delete (navigator as unknown as Record<string, unknown>).onLine;
+  useLocks(undefined);
+  vi.restoreAllMocks();
   closeDatabase();
 });
 
@@ -185,41 +188,123 @@ describe('PageWakeups.registered()', () => {
   });
 });
 
-describe('PageWakeups: the check after register() (one per burst, docs/semantics.md §4)', () => {
-  const checks = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
+describe('PageWakeups: register() reads nothing; the worker\'s notices arm the timer (docs/semantics.md §4)', () => {
+  const reads = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
 
-  /** `count` register() calls 100 ms apart, with something due. */
-  async function burst(count: number): Promise<void> {
+  it('a burst of registrations pokes and reads neither the store nor the registrations afterwards', async () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
     await storeRegistration(scopeA, 'due');
     const { t } = wakeups();
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < 20; i++) {
       t.registered(a as unknown as ServiceWorkerRegistration);
       await advance(100);
     }
-  }
-
-  it('a burst of registrations is followed by one check, 1 s after the last, not one per register()', async () => {
-    await burst(20);
-    expect(checks()).toBe(0);
-    await advance(1000);
-    expect(checks()).toBe(1);
-    await advance(3000);
-    expect(checks()).toBe(1);
+    await advance(6000, 100);
+    expect(pokes(a)).toBe(20);
+    expect(reads()).toBe(0);
   });
 
-  it('a burst that goes on is still checked within 5 s of its first register()', async () => {
-    await burst(55);
-    expect(checks()).toBe(1);
+  it('a notice of a retry makes the page poke that scope\'s worker when it is due, without reading the store', async () => {
+    const a = new FakeRegistration(scopeA);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Date.now() + 30000, []));
+    await advance(29000, 1000);
+    expect(pokes(a)).toBe(0);
+    await advance(1100, 10);
+    expect(pokes(a)).toBe(1);
+    expect(pokes(b)).toBe(0);
+    await advance(5000, 100);
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('a later notice replaces an earlier one; "nothing scheduled" disarms', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Date.now() + 1000, []));
+    t.heard(notice(scopeA, Infinity, []));
+    await advance(3000, 100);
+    expect(pokes(a)).toBe(0);
+  });
+
+  it('arrives on the BroadcastChannel; anything malformed there is ignored', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    wakeups().t.start();
+    await advance(50);
+    a.active.postMessage.mockClear();
+    const channel = new BroadcastChannel(PROTOCOL_KEY);
+    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeA, next: 'soon', leases: [] });
+    channel.postMessage(notice(scopeA, Date.now() + 500, []));
+    channel.close();
+    await vi.waitFor(() => expect(pokes(a)).toBe(0));
+    // BroadcastChannel delivers on the real event loop.
+    for (let i = 0; i < 20; i++) await new Promise<void>((r) => realSetImmediate(() => r()));
+    await advance(1000, 50);
+    expect(pokes(a)).toBe(1);
+  });
+});
+
+describe('PageWakeups: a worker\'s death heard through its lock (src/liveness.ts)', () => {
+  it('pokes the scope\'s worker the moment the instance firing there dies, not before', async () => {
+    const locks = fakeLocks();
+    useLocks(locks.context('page'));
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    void locks.context('worker').request('background-sync-polyfill:w1', () => new Promise(() => undefined));
+    await advance(1);
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Infinity, ['w1']));
+    await advance(5000, 100);
+    expect(pokes(a)).toBe(0);
+    locks.kill('worker');
+    await advance(20);
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('does not poke for an instance that died after a notice said its firing settled', async () => {
+    const locks = fakeLocks();
+    useLocks(locks.context('page'));
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    void locks.context('worker').request('background-sync-polyfill:w1', () => new Promise(() => undefined));
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Infinity, ['w1']));
+    t.heard(notice(scopeA, Infinity, []));
+    locks.kill('worker');
+    await advance(50);
+    expect(pokes(a)).toBe(0);
+  });
+
+  it('a check pokes at once for a locked firing whose lock is free, and watches one whose lock is held', async () => {
+    const locks = fakeLocks();
+    useLocks(locks.context('page'));
+    const a = new FakeRegistration(scopeA);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    void locks.context('worker').request('background-sync-polyfill:alive', () => new Promise(() => undefined));
+    await putRaw(
+      record({ scope: scopeA, tag: 'x', state: 'firing', attempts: 1, lease: 'gone', leaseUntil: Date.now() + 1e6, locked: true }),
+      record({ scope: scopeB, tag: 'y', state: 'firing', attempts: 1, lease: 'alive', leaseUntil: Date.now() - 1, locked: true }),
+    );
+    await wakeups().t.check();
+    expect(pokes(a)).toBe(1);
+    expect(pokes(b)).toBe(0);
+    locks.kill('worker');
+    await advance(20);
+    expect(pokes(b)).toBe(1);
   });
 });
 
 describe('PageWakeups: back online', () => {
-  it('pokes the page\'s own registration at once, and checks every scope a second later (not in the way of the claim)', async () => {
+  it('pokes the page\'s own registration and the other scopes it knows of at once, reading no store', async () => {
     const own = new FakeRegistration(scopeA);
     const other = new FakeRegistration(scopeB);
-    registrations = [own, other];
+    const unknown = new FakeRegistration('https://example.com/unknown/');
+    registrations = [own, other, unknown];
     await storeRegistration(scopeB, 'due');
     const getRegistration = vi.fn(async () => own);
     Object.assign(navigator.serviceWorker, { getRegistration });
@@ -228,15 +313,13 @@ describe('PageWakeups: back online', () => {
     await advance(50);
     own.active.postMessage.mockClear();
     other.active.postMessage.mockClear();
+    const listAll = vi.spyOn(store, 'listAll');
     dispatchEvent(new Event('online'));
-    await Promise.resolve();
-    await Promise.resolve();
+    await advance(20);
     expect(own.active.postMessage).toHaveBeenCalledWith(poke(true));
-    expect(pokes(other)).toBe(0);
-    await advance(500);
-    expect(pokes(other)).toBe(0);
-    await advance(600);
     expect(pokes(other)).toBe(1);
+    expect(pokes(unknown)).toBe(0);
+    expect(listAll).not.toHaveBeenCalled();
     expect(report).not.toHaveBeenCalled();
   });
 

@@ -238,12 +238,12 @@ describe('claimDue', () => {
 
   it('returns nothing and next Infinity for an empty scope', async () => {
     await putRaw(record({ scope: OTHER_SCOPE }));
-    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: Infinity, reaped: [] });
+    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: Infinity, reaped: [], suspects: [] });
   });
 
   it('next is the earliest retry when nothing is claimed', async () => {
     await putRaw(record({ state: 'waiting', attempts: 1, notBefore: NOW + 1234 }));
-    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: NOW + 1234, reaped: [] });
+    expect(await claimDue(SCOPE, NOW, 'A', TTL, policy)).toEqual({ claimed: [], next: NOW + 1234, reaped: [], suspects: [] });
   });
 
   describe('abandoned firings (lease lapsed) are failed attempts', () => {
@@ -279,6 +279,54 @@ describe('claimDue', () => {
       await putRaw(mine);
       expect((await claimDue(SCOPE, NOW, 'A', TTL, policy)).claimed).toEqual([]);
       expect(await rawRecord(SCOPE, 'outbox')).toEqual(mine);
+    });
+  });
+
+  describe('firings under a lock (src/liveness.ts): dead only when their lock was seen free', () => {
+    const locked = (lease: string, extra: Partial<SyncRecord> = {}) => ledBy(lease, NOW - 1000, { locked: true, ...extra });
+
+    it('claims with locked: true when the instance holds its lock', async () => {
+      await storeRegistration(SCOPE, 'outbox');
+      const { claimed } = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(), true);
+      expect(claimed).toEqual([record({ state: 'firing', attempts: 1, lease: 'A', leaseUntil: NOW + TTL, locked: true })]);
+    });
+
+    it('a locked firing of another instance is a suspect, not reaped, however old its lease time', async () => {
+      const held = locked('B');
+      await putRaw(held);
+      const result = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(), true);
+      expect(result).toEqual({ claimed: [], next: Infinity, reaped: [], suspects: ['B'] });
+      expect(await rawRecord(SCOPE, 'outbox')).toEqual(held);
+    });
+
+    it('reaped at once, as a failed attempt, once its lease is known dead', async () => {
+      await putRaw(locked('B'), locked('C', { tag: 'alive' }));
+      const { reaped, suspects } = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(), true, new Set(['B']));
+      expect(reaped.map((r) => r.tag)).toEqual(['outbox']);
+      expect(suspects).toEqual(['C']);
+      expect(await rawRecord(SCOPE, 'outbox')).toEqual(record({ state: 'waiting', attempts: 1, notBefore: NOW + 300000 }));
+    });
+
+    it('a firing of this instance that is not running any more (its outcome never written) is reaped', async () => {
+      await putRaw(locked('A'));
+      const { reaped } = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(), true);
+      expect(reaped.map((r) => r.tag)).toEqual(['outbox']);
+    });
+
+    it('a firing of this instance that is still running is kept, and is no suspect', async () => {
+      const mine = locked('A');
+      await putRaw(mine);
+      const result = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(['outbox']), true, new Set(['A']));
+      expect(result).toEqual({ claimed: [], next: Infinity, reaped: [], suspects: [] });
+      expect(await rawRecord(SCOPE, 'outbox')).toEqual(mine);
+    });
+
+    it('an unlocked firing (an older version, or no Web Locks) still lapses on its lease time only', async () => {
+      await putRaw(ledBy('B', NOW + 1, { tag: 'running' }), ledBy('C', NOW - 1, { tag: 'lapsed' }));
+      const { reaped, suspects, next } = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(), true, new Set(['B']));
+      expect(reaped.map((r) => r.tag)).toEqual(['lapsed']);
+      expect(suspects).toEqual([]);
+      expect(next).toBe(NOW + 1);
     });
   });
 

@@ -4,7 +4,9 @@ import { SyncRecord } from '../../../src/core/registration';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL, ONLINE_LAG } from '../../../src/worker/dispatcher';
-import { defineTestSyncEvent, freshIndexedDB, putRaw, rawRecord, record, sleep, until } from '../helpers';
+import {
+  defineTestSyncEvent, fakeLocks, freshIndexedDB, putRaw, rawRecord, record, sleep, until, useLocks,
+} from '../helpers';
 
 let SyncEvent: SyncEventClass;
 beforeAll(() => {
@@ -22,6 +24,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   closeDatabase();
+  useLocks(undefined);
 });
 
 interface Fired {
@@ -407,5 +410,120 @@ describe('Dispatcher', () => {
     for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(0);
     await otherRun;
     expect(fired).toHaveLength(1);
+  });
+
+  describe('liveness under Web Locks (src/liveness.ts)', () => {
+    /** A dispatcher created as the context `owner`, with the origin's `locks`. */
+    function instance(locks: ReturnType<typeof fakeLocks>, owner: string, fired: Fired[], handler?: Handler, policy: Partial<RetryPolicy> = {}, notify?: (next: number, leases: string[]) => void) {
+      useLocks(locks.context(owner));
+      const report = vi.fn();
+      const d = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report, notify });
+      d.policy = { ...DEFAULT_POLICY, ...policy };
+      return { d, report };
+    }
+
+    it('claims under its lock, and renews nothing: the lock is the liveness', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      const locks = fakeLocks();
+      const fired: Fired[] = [];
+      const { d } = instance(locks, 'w1', fired, never, { maxEventDuration: 10 * LEASE_TTL });
+      await storeRegistration(scope, 'a');
+      void d.run();
+      for (let i = 0; i < 50 && fired.length === 0; i++) await vi.advanceTimersByTimeAsync(0);
+      expect(fired).toHaveLength(1);
+      const claimed = (await rawRecord(scope, 'a'))!;
+      expect(claimed).toMatchObject({ state: 'firing', lease: d.instance, locked: true });
+      expect(Array.from(locks.held.keys())).toEqual([`background-sync-polyfill:${d.instance}`]);
+      await vi.advanceTimersByTimeAsync(3 * LEASE_TTL);
+      for (let i = 0; i < 20; i++) await vi.advanceTimersByTimeAsync(0);
+      expect(await rawRecord(scope, 'a')).toEqual(claimed);
+    });
+
+    it('a firing whose instance died is reaped at once by the next instance, as a failed attempt, and retried', async () => {
+      const locks = fakeLocks();
+      const fired: Fired[] = [];
+      const first = instance(locks, 'w1', fired, never, { maxAttempts: 2, initialRetryDelay: 0 });
+      await storeRegistration(scope, 'a');
+      void first.d.run();
+      await until(() => fired.length === 1);
+      locks.kill('w1');
+      const started = Date.now();
+      const second = instance(locks, 'w2', fired, undefined, { maxAttempts: 2, initialRetryDelay: 0 });
+      await second.d.run();
+      expect(fired.map((f) => [f.tag, f.lastChance])).toEqual([['a', false], ['a', true]]);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await rawRecord(scope, 'a')).toBeUndefined();
+      expect(second.report).not.toHaveBeenCalled();
+    });
+
+    it('a live instance is never reaped, however long its event runs (a busy worker keeps its lock)', async () => {
+      const locks = fakeLocks();
+      const fired: Fired[] = [];
+      let release!: () => void;
+      const first = instance(locks, 'w1', fired, (e) => e.waitUntil(new Promise<void>((r) => (release = r))), { initialRetryDelay: 0 });
+      await storeRegistration(scope, 'a');
+      const running = first.d.run();
+      await until(() => fired.length === 1);
+      // Its lease time long past: only the lock counts.
+      const held = (await rawRecord(scope, 'a'))!;
+      await putRaw({ ...held, leaseUntil: Date.now() - LEASE_TTL });
+      const second = instance(locks, 'w2', fired, undefined, { initialRetryDelay: 0 });
+      await second.d.run();
+      await second.d.run();
+      expect(fired).toHaveLength(1);
+      release();
+      await running;
+      expect(await rawRecord(scope, 'a')).toBeUndefined();
+      expect(fired).toHaveLength(1);
+    });
+
+    it('an instance that saw another\'s firing waits on its lock and runs the moment that instance dies', async () => {
+      const locks = fakeLocks();
+      const fired: Fired[] = [];
+      const first = instance(locks, 'w1', fired, never, { initialRetryDelay: 0 });
+      await storeRegistration(scope, 'a');
+      void first.d.run();
+      await until(() => fired.length === 1);
+      const second = instance(locks, 'w2', fired, undefined, { initialRetryDelay: 0 });
+      await second.d.run();
+      expect(fired).toHaveLength(1);
+      locks.kill('w1');
+      // No run() call: the lock's grant wakes it.
+      await until(() => fired.length === 2, 1000, 'the re-fire after the death');
+      await until(async () => (await rawRecord(scope, 'a')) === undefined, 1000, 'the re-fire settled');
+    });
+
+    it('tells the pages what is next due and which leases to watch, once per change', async () => {
+      const locks = fakeLocks();
+      const fired: Fired[] = [];
+      const notices: Array<[number, string[]]> = [];
+      let release!: () => void;
+      const { d } = instance(locks, 'w1', fired, (e, count) => {
+        if (count === 1) e.waitUntil(new Promise<void>((r) => (release = r)).then(() => Promise.reject(new Error('down'))));
+      }, { initialRetryDelay: 60000 }, (next, leases) => notices.push([next, leases]));
+      await storeRegistration(scope, 'a');
+      const running = d.run();
+      await until(() => fired.length === 1);
+      expect(notices).toEqual([[Infinity, [d.instance]]]);
+      const failedAt = Date.now();
+      release();
+      await running;
+      expect(notices).toHaveLength(2);
+      expect(notices[1][1]).toEqual([]);
+      expect(notices[1][0]).toBeGreaterThanOrEqual(failedAt + 60000);
+      expect(notices[1][0]).toBeLessThan(Date.now() + 60000 + 1);
+    });
+
+    it('without Web Locks, claims without a lock and keeps the timed lease (the fallback)', async () => {
+      useLocks(undefined);
+      const fired: Fired[] = [];
+      const { d } = dispatcher(target(fired, never), { maxEventDuration: 60000 });
+      await storeRegistration(scope, 'a');
+      void d.run();
+      await until(() => fired.length === 1);
+      const r = (await rawRecord(scope, 'a'))!;
+      expect(r.locked).toBeUndefined();
+      expect(r.leaseUntil).toBeGreaterThan(Date.now());
+    });
   });
 });
