@@ -86,13 +86,16 @@ export class PageWakeups {
   }
 
   /**
-   * Back online: poke the worker of the page's own registration at once, and those of the other scopes the page
-   * knows to have registrations, without reading the store: each worker decides what is due anyway.
+   * Back online: poke the worker of the page's own registration at once (its controller, if any, without waiting for
+   * the registration), and those of the other scopes the page knows to have registrations, without reading the
+   * store: each worker decides what is due anyway.
    */
   private online(): void {
+    const controller = navigator.serviceWorker.controller;
+    if (controller) controller.postMessage(poke(true));
     navigator.serviceWorker.getRegistration().then((registration) => {
       if (registration && registration.active && navigator.onLine) {
-        sendPoke(registration);
+        if (!controller || registration.active !== controller) sendPoke(registration);
         void this.pokeScopes((scope) => scope !== registration.scope && this.due.has(scope));
       } else {
         void this.check();

@@ -20,8 +20,9 @@ const RENEW_EVERY = LEASE_TTL / 3;
  * page's (Chromium fires no `online` in workers): wait this long for it rather than lose the wake-up.
  */
 export const ONLINE_LAG = 5000;
-/** The first look again comes soon (Chromium updates the worker a few ms after the page), then backs off. */
-const ONLINE_POLL_FIRST = 4;
+/** Looks again every ms for the first 20 ms (Chromium updates the worker a few ms after the page), then backs off. */
+const ONLINE_POLL_FIRST = 1;
+const ONLINE_POLL_FINE = 20;
 const ONLINE_POLL_MAX = 100;
 
 interface DispatcherOptions {
@@ -105,10 +106,10 @@ export class Dispatcher {
     this.pageOnline = undefined;
     if (pageOnline === false) return;
     if (this.isActive && !this.isActive()) return;
-    for (let waited = 0, step = ONLINE_POLL_FIRST; pageOnline && !this.isOnline() && waited < ONLINE_LAG; waited += step, step = Math.min(step * 2, ONLINE_POLL_MAX)) {
-      await new Promise((resolve) => setTimeout(resolve, step));
-    }
-    if (!this.isOnline()) return;
+    // The worker's own view can lag behind the page's (Chromium updates it a few ms later): claim meanwhile, and fire
+    // once it agrees. Without a page's view, the worker's own decides.
+    const online = pageOnline && !this.isOnline() ? this.waitOnline() : undefined;
+    if (!online && !this.isOnline()) return;
     // Held before the first claim, so that a lease of ours in the store always has its lock held.
     const locked = await this.locked;
     const running = new Set(this.firing.keys());
@@ -126,9 +127,27 @@ export class Dispatcher {
       for (const lease of result.suspects) watch(lease, () => void this.run());
     }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    for (const record of claimed) this.fire(record, locked);
+    await online;
+    if (this.isOnline()) {
+      for (const record of claimed) this.fire(record, locked);
+    } else if (claimed.length) {
+      // Never fire offline: hand the claims back, unfired and uncounted; the next wake-up finds them due.
+      await store.releaseClaims(this.scope, claimed.map((r) => r.tag), this.instance);
+    }
     this.wakeAt(result.next);
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
+  }
+
+  /**
+   * Looks at the worker's own navigator.onLine every millisecond or so at first, then backs off to 100 ms steps, for
+   * at most ONLINE_LAG.
+   */
+  private async waitOnline(): Promise<void> {
+    const start = Date.now();
+    for (let step = ONLINE_POLL_FIRST; !this.isOnline() && Date.now() - start < ONLINE_LAG;) {
+      await new Promise((resolve) => setTimeout(resolve, step));
+      if (Date.now() - start > ONLINE_POLL_FINE) step = Math.min(step * 2, ONLINE_POLL_MAX);
+    }
   }
 
   /** While the worker lives, wake up for the earliest retry or lease expiry. */
