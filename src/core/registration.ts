@@ -126,18 +126,6 @@ export function claim(record: SyncRecord, now: number, instance: string, leaseTt
   };
 }
 
-/**
- * Undo a claim that was never fired (the worker found itself offline after all): due again, with the attempt not
- * counted, and a re-registration made meanwhile honoured. Null if `instance` no longer holds it.
- */
-export function unclaim(record: SyncRecord, instance: string): SyncRecord | null {
-  if (record.state !== 'firing' || record.lease !== instance) return null;
-  return {
-    ...record, state: 'pending', attempts: record.reregistered ? 0 : record.attempts - 1, notBefore: 0,
-    reregistered: false, lease: '', leaseUntil: 0, locked: undefined,
-  };
-}
-
 /** `lastChance` for a firing with this many attempts (docs/semantics.md §3). */
 export function isLastChance(attempts: number, policy: RetryPolicy): boolean {
   return attempts >= policy.maxAttempts;

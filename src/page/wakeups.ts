@@ -23,6 +23,8 @@ export class PageWakeups {
   private readonly due = new Map<string, number>();
   /** Scope → the leases last known to be firing there under a lock. */
   private readonly leases = new Map<string, string[]>();
+  /** The workers' notices come in on it, and pokes go out on it to the workers that run (src/protocol.ts). */
+  private channel: BroadcastChannel | undefined;
 
   constructor(private readonly report: (error: unknown) => void) {}
 
@@ -32,7 +34,7 @@ export class PageWakeups {
     addEventListener('online', () => this.online());
     document.addEventListener('visibilitychange', () => this.visibilityChanged());
     if (typeof BroadcastChannel !== 'undefined') {
-      new BroadcastChannel(PROTOCOL_KEY).onmessage = (event) => {
+      (this.channel = new BroadcastChannel(PROTOCOL_KEY)).onmessage = (event) => {
         if (isNotice(event.data)) this.heard(event.data);
       };
     }
@@ -91,6 +93,8 @@ export class PageWakeups {
    * store: each worker decides what is due anyway.
    */
   private online(): void {
+    // The running workers hear the channel first; the postMessages wake the ones that do not run.
+    if (this.channel) this.channel.postMessage(poke(true));
     const controller = navigator.serviceWorker.controller;
     if (controller) controller.postMessage(poke(true));
     navigator.serviceWorker.getRegistration().then((registration) => {

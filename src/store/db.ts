@@ -7,7 +7,7 @@
 import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
   SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, isLockedFiring,
-  nextWake, unclaim,
+  nextWake,
 } from '../core/registration';
 import { RetryPolicy } from '../core/policy';
 
@@ -104,6 +104,9 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>, relaxed?: 
     // Handled here so that a failed request's cause, not done's generic AbortError, is what we report.
     done.catch(() => undefined);
     const result = await work(tx);
+    // Commit now rather than after the event loop turns (where the engine has commit()): the requests still in
+    // flight are written first.
+    if (tx.commit) tx.commit();
     await done;
     return result;
   } catch (e) {
@@ -117,12 +120,12 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>, relaxed?: 
   }
 }
 
-interface ScopeIndexed {
-  index(name: 'scope'): { getAll(query: string): Promise<unknown[]> };
-}
-
-async function recordsOf(store: ScopeIndexed, scope: string): Promise<SyncRecord[]> {
-  return (await store.index('scope').getAll(scope)).filter(isSyncRecord);
+/**
+ * Every valid record of a scope, by a range of primary keys (scope + line feed + tag, recordKey): one seek, where
+ * the `scope` index would look each record up again.
+ */
+async function recordsOf(store: { getAll(query: IDBKeyRange): Promise<unknown[]> }, scope: string): Promise<SyncRecord[]> {
+  return (await store.getAll(IDBKeyRange.bound(scope + '\n', scope + '\u000b', false, true))).filter(isSyncRecord);
 }
 
 interface Pending {
@@ -271,7 +274,8 @@ export function claimDue(
       if (next) kept.push(next);
       if (next !== record) writes.push(next ? store.put(next) : store.delete(record.id));
     }
-    await Promise.all(writes);
+    // Not awaited: the commit that follows waits for them, and a failed one fails the transaction.
+    Promise.all(writes).catch(() => undefined);
     return {
       claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped, suspects: Array.from(suspects),
     };
@@ -299,18 +303,6 @@ export function settleFirings(
     }
     return settled;
   });
-}
-
-/** Hands back claims of `instance` that were never fired (docs/semantics.md §3): due again, the attempt uncounted. */
-export function releaseClaims(scope: string, tags: readonly string[], instance: string): Promise<void> {
-  return write('write', async (tx) => {
-    const store = tx.objectStore(REGISTRATIONS);
-    for (const tag of tags) {
-      const record = await store.get(recordKey(scope, tag));
-      const next = isSyncRecord(record) && unclaim(record, instance);
-      if (next) await store.put(next);
-    }
-  }, true);
 }
 
 /** Extends the leases `instance` holds on these tags (a heartbeat while their events run). */

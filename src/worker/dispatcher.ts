@@ -106,10 +106,9 @@ export class Dispatcher {
     this.pageOnline = undefined;
     if (pageOnline === false) return;
     if (this.isActive && !this.isActive()) return;
-    // The worker's own view can lag behind the page's (Chromium updates it a few ms later): claim meanwhile, and fire
-    // once it agrees. Without a page's view, the worker's own decides.
-    const online = pageOnline && !this.isOnline() ? this.waitOnline() : undefined;
-    if (!online && !this.isOnline()) return;
+    // The worker's own view can lag behind the page's (Chromium updates it a few ms later): a page's word waits for it.
+    if (pageOnline && !this.isOnline()) await this.waitOnline();
+    if (!this.isOnline()) return;
     // Held before the first claim, so that a lease of ours in the store always has its lock held.
     const locked = await this.locked;
     const running = new Set(this.firing.keys());
@@ -127,13 +126,7 @@ export class Dispatcher {
       for (const lease of result.suspects) watch(lease, () => void this.run());
     }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    await online;
-    if (this.isOnline()) {
-      for (const record of claimed) this.fire(record, locked);
-    } else if (claimed.length) {
-      // Never fire offline: hand the claims back, unfired and uncounted; the next wake-up finds them due.
-      await store.releaseClaims(this.scope, claimed.map((r) => r.tag), this.instance);
-    }
+    for (const record of claimed) this.fire(record, locked);
     this.wakeAt(result.next);
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
   }

@@ -19,7 +19,9 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
   const scopeUrl = scope.registration.scope;
-  let channel: BroadcastChannel | undefined;
+  // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
+  // path; a page's postMessage follows to wake a stopped worker).
+  const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
   let told = '';
   const dispatcher = new Dispatcher({
     scope: scopeUrl,
@@ -32,10 +34,10 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
     // not sent.
     notify: (next, leases) => {
       const said = next + ' ' + leases;
-      if (said === told || typeof BroadcastChannel === 'undefined') return;
+      if (said === told || !channel) return;
       told = said;
       try {
-        (channel = channel || new BroadcastChannel(PROTOCOL_KEY)).postMessage(notice(scopeUrl, next, leases));
+        channel.postMessage(notice(scopeUrl, next, leases));
       } catch (e) {
         report(e);
       }
@@ -47,7 +49,7 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
       .then((clients) => clients.some((client) => client.frameType !== 'nested')),
     registered: () => void dispatcher.run(),
   });
-  listenForWakeups(scope, dispatcher);
+  listenForWakeups(scope, dispatcher, channel);
   return (options) => {
     dispatcher.policy = updatePolicy(dispatcher.policy, options);
   };

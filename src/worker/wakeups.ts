@@ -5,7 +5,14 @@ import { Dispatcher } from './dispatcher';
 /** A burst of fetches (a page load) wakes the dispatcher once. */
 export const FETCH_THROTTLE = 10000;
 
-export function listenForWakeups(scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher): void {
+export function listenForWakeups(scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher, channel?: BroadcastChannel): void {
+  // A page's poke on the channel reaches a running worker sooner than its postMessage (no extendable event to
+  // set up); the postMessage that follows it keeps the worker alive through the pass.
+  if (channel) {
+    channel.onmessage = (event) => {
+      if (isPoke(event.data)) void dispatcher.run(event.data.online);
+    };
+  }
   // Registered when the polyfill loads, so before the app's own listeners: ours never reach the app.
   scope.addEventListener('message', (event) => {
     const message = event as ExtendableMessageEvent;

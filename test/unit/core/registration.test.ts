@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import {
   SyncRecord, claim, isAbandoned, isDue, isLockedFiring, isLastChance, isSyncRecord, needsWork, nextWake, recordKey, applyRegister,
-  renew, settleOutcome, tagsInOrder, unclaim,
+  renew, settleOutcome, tagsInOrder,
 } from '../../../src/core/registration';
 
 const SCOPE = 'https://example.com/app/';
@@ -424,22 +424,3 @@ describe('isSyncRecord', () => {
   });
 });
 
-describe('unclaim', () => {
-  it('hands a claim back: pending, the attempt uncounted, the lease and lock gone', () => {
-    const claimed = claim(rec({ state: 'waiting', attempts: 2, notBefore: NOW - 1 }), NOW, 'A', TTL, true)!;
-    const back = unclaim(claimed, 'A')!;
-    expect(back).toMatchObject({ state: 'pending', attempts: 2, notBefore: 0, lease: '', leaseUntil: 0, reregistered: false });
-    expect(back.locked).toBeUndefined();
-    expect(isSyncRecord(back)).toBe(true);
-  });
-
-  it('honours a re-registration made meanwhile (attempts from 0)', () => {
-    const claimed = applyRegister(claim(rec({ attempts: 0 }), NOW, 'A', TTL)!, SCOPE, 'outbox', 0);
-    expect(unclaim(claimed, 'A')).toMatchObject({ state: 'pending', attempts: 0, reregistered: false });
-  });
-
-  it('is not for another instance, nor for what is not firing', () => {
-    expect(unclaim(claim(rec(), NOW, 'A', TTL)!, 'B')).toBeNull();
-    expect(unclaim(rec(), 'A')).toBeNull();
-  });
-});

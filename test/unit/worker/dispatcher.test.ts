@@ -295,25 +295,8 @@ describe('Dispatcher', () => {
     await d.run(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(ONLINE_LAG - 50);
     expect(fired).toEqual([]);
-    // What it claimed while waiting is handed back unfired, the attempt not counted.
     expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'pending', attempts: 0, lease: '' });
   }, 15000);
-
-  it('claims while it waits for its own onLine, so the handler starts as soon as the worker agrees', async () => {
-    const fired: Fired[] = [];
-    let online = false;
-    const { d } = dispatcher(target(fired), {}, () => online);
-    await storeRegistration(scope, 'a');
-    const running = d.run(true);
-    await until(async () => (await rawRecord(scope, 'a'))?.state === 'firing', 2000, 'the claim made while offline');
-    expect(fired).toEqual([]);
-    const onlineAt = Date.now();
-    online = true;
-    await until(() => fired.length === 1, 2000, 'the event');
-    expect(Date.now() - onlineAt).toBeLessThan(50);
-    await running;
-    expect(await rawRecord(scope, 'a')).toBeUndefined();
-  });
 
   it('an inactive (installing, waiting) worker does not wait for the network at all', async () => {
     const fired: Fired[] = [];
