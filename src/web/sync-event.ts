@@ -104,36 +104,33 @@ export function dispatchSyncEvent(
   });
 }
 
-/** `self.onsync` (docs/semantics.md §1): an EventHandler attribute, kept in the listener list where it was first set. */
-export function onsyncAccessor(): PropertyDescriptor {
-  const handlers = new WeakMap<object, { handler: Function | null; listener: EventListener }>();
+/**
+ * `self.onsync` (docs/semantics.md §1): the EventHandler attribute of `target` (the worker's global), kept in the
+ * listener list where it was first set. As WebIDL has an attribute of a [Global] interface: a `this` of undefined or
+ * null is the global, any other `this` but the global is a TypeError.
+ */
+export function onsyncAccessor(target: EventTarget = self): PropertyDescriptor {
+  let handler: Function | null = null;
+  let listener: EventListener | null = null;
+  const check = (that: unknown) => {
+    if (that != null && that !== target) throw illegalInvocation();
+  };
   // Accessors of an object literal, so that they are named "get onsync" and "set onsync", as WebIDL has them.
   const accessors = {
     get onsync(): Function | null {
-      const entry = handlers.get(this);
-      return entry ? entry.handler : null;
+      check(this);
+      return handler;
     },
     set onsync(value: unknown) {
-      const self = this as unknown as EventTarget;
-      let entry = handlers.get(self);
-      const handler = typeof value === 'function' ? value : null;
-      if (!entry) {
-        if (!handler) return;
-        const target = self;
-        entry = {
-          handler,
-          listener(event: Event) {
-            const current = handlers.get(target)!.handler;
-            if (current) current.call(target, event);
-          },
-        };
-        handlers.set(self, entry);
-        self.addEventListener('sync', entry.listener);
-      } else if (!handler) {
-        self.removeEventListener('sync', entry.listener);
-        handlers.delete(self);
-      } else {
-        entry.handler = handler;
+      check(this);
+      handler = typeof value === 'function' ? value : null;
+      if (!handler) {
+        if (listener) target.removeEventListener('sync', listener);
+        listener = null;
+      } else if (!listener) {
+        // A removed listener is not called, even by a dispatch under way: handler is set whenever this runs.
+        listener = (event) => handler!.call(target, event);
+        target.addEventListener('sync', listener);
       }
     },
   };

@@ -24,6 +24,14 @@ function registrationOf(manager: unknown): ServiceWorkerRegistration {
   return registration;
 }
 
+/**
+ * In a page whose document has lost its browsing context (a removed iframe's), rejects at once: that realm may never
+ * run what comes after an await (Firefox drops its promise jobs), so a promise left pending there would never settle.
+ */
+function checkFullyActive(): void {
+  if (typeof document == 'object' && !document.defaultView) throw domError('InvalidStateError', 'The document is not fully active');
+}
+
 function storageFailed(e: unknown): Error {
   return domError('UnknownError', `Background Sync storage failed: ${(e as Error).message}`);
 }
@@ -38,6 +46,7 @@ export class SyncManager {
     const registration = registrationOf(this);
     if (arguments.length < 1) throw new TypeError("Failed to execute 'register' on 'SyncManager': 1 argument required");
     tag = toDOMString(tag, "Failed to execute 'register' on 'SyncManager'");
+    checkFullyActive();
     if (!registration.active) throw domError('InvalidStateError', 'Registration failed - no active Service Worker');
     if (tag.length > MAX_TAG_LENGTH) {
       throw domError('InvalidAccessError', `Registration failed - the tag is longer than ${MAX_TAG_LENGTH} characters`);
@@ -60,6 +69,7 @@ export class SyncManager {
 
   async getTags(): Promise<string[]> {
     const registration = registrationOf(this);
+    checkFullyActive();
     try {
       // list() gives registration order already.
       return (await store.list(registration.scope)).map((record) => record.tag);

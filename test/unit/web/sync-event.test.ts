@@ -416,14 +416,14 @@ describe('dispatchSyncEvent', () => {
 });
 
 describe('onsync (EventHandler attribute)', () => {
-  class Scope extends EventTarget {}
-  let descriptor: PropertyDescriptor;
-  beforeAll(() => {
-    descriptor = onsyncAccessor();
-    Object.defineProperty(Scope.prototype, 'onsync', descriptor);
-  });
-  type WithOnsync = Scope & { onsync: unknown };
-  const scope = () => new Scope() as WithOnsync;
+  type WithOnsync = EventTarget & { onsync: unknown };
+  /** A global-like target with onsync defined on itself, as the worker installs it on its [Global] scope. */
+  const scope = () => {
+    const target = new EventTarget() as WithOnsync;
+    Object.defineProperty(target, 'onsync', onsyncAccessor(target));
+    return target;
+  };
+  const descriptor = onsyncAccessor(new EventTarget());
   const fire = (target: EventTarget, tag = 't') => dispatchSyncEvent(SyncEvent, target, tag, false);
   /** `target` has no handler: onsync reads null, and a sync event at it does not reach `handler`. */
   const expectNoHandler = async (target: WithOnsync, handler: () => void) => {
@@ -527,5 +527,60 @@ describe('onsync (EventHandler attribute)', () => {
     target.onsync = handler;
     target.dispatchEvent(new Event('message'));
     expect(handler).not.toHaveBeenCalled();
+  });
+
+  describe('its this (WebIDL: an attribute of a [Global] interface)', () => {
+    const accessorOf = (target: WithOnsync) => Object.getOwnPropertyDescriptor(target, 'onsync')!;
+
+    it.each([
+      ['a plain object', {}],
+      ['another target', new EventTarget()],
+      ['another scope with its own onsync', scope()],
+      ['a function', () => {}],
+      ['a primitive', 1],
+    ])('the getter and the setter throw a TypeError for %s, and change nothing', async (_name, wrong) => {
+      const target = scope();
+      const handler = vi.fn();
+      target.onsync = handler;
+      const { get, set } = accessorOf(target);
+      expect(() => get!.call(wrong)).toThrow(TypeError);
+      expect(() => set!.call(wrong, () => {})).toThrow(TypeError);
+      expect(() => set!.call(wrong, null)).toThrow(TypeError);
+      expect(target.onsync).toBe(handler);
+      await fire(target);
+      expect(handler).toHaveBeenCalledTimes(1);
+    });
+
+    it.each([
+      ['undefined', undefined],
+      ['null', null],
+    ])('a this of %s is the global it was made for', async (_name, nothing) => {
+      const target = scope();
+      const { get, set } = accessorOf(target);
+      const handler = vi.fn();
+      set!.call(nothing, handler);
+      expect(get!.call(nothing)).toBe(handler);
+      expect(target.onsync).toBe(handler);
+      await fire(target);
+      expect(handler).toHaveBeenCalledTimes(1);
+      set!.call(nothing, null);
+      expect(target.onsync).toBeNull();
+      await fire(target);
+      expect(handler).toHaveBeenCalledTimes(1);
+    });
+
+    it('without a target, it is made for self', () => {
+      const { get } = onsyncAccessor();
+      expect(get!.call(self)).toBeNull();
+      expect(get!.call(undefined)).toBeNull();
+      expect(() => get!.call({})).toThrow(TypeError);
+    });
+
+    it('its accessors have WebIDL\'s names and lengths', () => {
+      expect(descriptor.get!.name).toBe('get onsync');
+      expect(descriptor.get!.length).toBe(0);
+      expect(descriptor.set!.name).toBe('set onsync');
+      expect(descriptor.set!.length).toBe(1);
+    });
   });
 });

@@ -246,3 +246,54 @@ describe('getTags()', () => {
     expect(await sync.getTags()).toEqual(['a']);
   });
 });
+
+describe('in a document that is no longer fully active (a removed iframe\'s)', () => {
+  // A removed iframe's document has no browsing context: defaultView is null. Its realm may never run the rest of
+  // an async operation (Firefox drops that realm's promise jobs), so both operations reject before they await.
+  beforeEach(() => {
+    Object.defineProperty(document, 'defaultView', { value: null, configurable: true });
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    delete (document as unknown as Record<string, unknown>).defaultView;
+  });
+
+  /** Resolves with the reason once `promise` has rejected within two microtasks: before any await of the operation. */
+  async function rejectsAtOnce(promise: Promise<unknown>): Promise<unknown> {
+    let outcome: { reason: unknown } | null = null;
+    promise.then(() => {}, (reason: unknown) => (outcome = { reason }));
+    await Promise.resolve();
+    await Promise.resolve();
+    if (!outcome) throw new Error('still pending: the operation awaited before it rejected');
+    return (outcome as { reason: unknown }).reason;
+  }
+
+  it('register() rejects with an InvalidStateError at once, stores nothing and fires nothing', async () => {
+    const sync = registration().sync;
+    const error = await rejectsAtOnce(sync.register('gone'));
+    expect(error).toBeInstanceOf(DOMException);
+    expect((error as DOMException).name).toBe('InvalidStateError');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(host.registered).not.toHaveBeenCalled();
+    delete (document as unknown as Record<string, unknown>).defaultView;
+    expect(await sync.getTags()).toEqual([]);
+  });
+
+  it('getTags() rejects with an InvalidStateError at once', async () => {
+    const error = await rejectsAtOnce(registration().sync.getTags());
+    expect((error as DOMException).name).toBe('InvalidStateError');
+  });
+
+  it('the brand check and the argument conversion come first (WebIDL)', async () => {
+    expect(await rejectsAtOnce(proto.register.call({}, 'tag'))).toBeInstanceOf(TypeError);
+    expect(await rejectsAtOnce(proto.getTags.call({}))).toBeInstanceOf(TypeError);
+    expect(await rejectsAtOnce(proto.register.call(registration().sync))).toBeInstanceOf(TypeError);
+  });
+
+  it('a global without a document (the service worker) is not affected', async () => {
+    vi.stubGlobal('document', undefined);
+    const sync = registration().sync;
+    await expect(sync.register('worker-side')).resolves.toBeUndefined();
+    expect(await sync.getTags()).toEqual(['worker-side']);
+  });
+});
