@@ -3,9 +3,8 @@
 // A scenario is { name, policy, timeout, skip?(ctx) -> reason | null, run(ctx, rec) -> notes }; it fails by throwing.
 // scenario(name, policy, timeout, run) makes one.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { launchWebKit } from '../kit/drivers/webkit.mjs';
-import { descendants } from '../kit/processes.mjs';
+import { processGone, webKitWebProcesses } from '../kit/processes.mjs';
 import { sleep, waitFor } from '../kit/util.mjs';
 
 /** Leases lapse after 30 s (src/worker/dispatcher.ts): a killed firing is re-fired after that, as attempt 2 of 2. */
@@ -27,18 +26,6 @@ const FIREFOX_SHORT_LIFETIME = { 'dom.serviceWorkers.idle_timeout': 1000, 'dom.s
 const LEASE_WAIT = 60000;
 
 const short = (tag) => tag.split(':').pop();
-
-/** A process that is gone: no /proc entry, or a zombie waiting to be reaped. */
-function processGone(pid) {
-  const file = `/proc/${pid}/stat`;
-  if (!existsSync(file)) return true;
-  try {
-    const stat = readFileSync(file, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
 
 const scenario = (name, policy, timeout, run) => ({ name, policy, timeout, run });
 
@@ -71,17 +58,6 @@ async function expectRefire(ctx, rec, page, tag, killed, timeout = LEASE_WAIT) {
   return again;
 }
 
-/** The WebKit web content processes this run started. */
-function webProcesses() {
-  return descendants(process.pid).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'WebKitWebProces';
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
  * WebKitGTK has no way to stop a service worker alone: it runs in the web content process of a page of its origin
  * (no process of its own appears when it starts). So the worker dies the way it does when that process crashes:
@@ -93,10 +69,10 @@ function webProcesses() {
 async function killWebKitWorker(ctx, rec) {
   const browser = await launchWebKit(ctx.mode);
   ctx.own(browser);
-  const before = new Set(webProcesses());
+  const before = new Set(webKitWebProcesses());
   await ctx.open({ browser, sw: KILL_POLICY });
-  const processA = webProcesses().filter((pid) => !before.has(pid));
-  const beforeB = new Set(webProcesses());
+  const processA = webKitWebProcesses().filter((pid) => !before.has(pid));
+  const beforeB = new Set(webKitWebProcesses());
   const remote = ctx.server.remote(`${ctx.mode}-worker-killed-${Math.random().toString(36).slice(2, 8)}`);
   const rawB = await browser.newPage();
   await rawB.goto(`${ctx.scopeUrl()}page.html?rc=${remote.id}`);
@@ -108,7 +84,7 @@ async function killWebKitWorker(ctx, rec) {
     getTags: () => remote.evaluate(() => T.getTags()),
   };
   await waitFor(() => pageB.evaluate(() => T.attach()), { timeout: 15000, interval: 250, label: 'page B attached to the registration' });
-  const processB = webProcesses().filter((pid) => !beforeB.has(pid));
+  const processB = webKitWebProcesses().filter((pid) => !beforeB.has(pid));
   assert.equal(processA.length, 1, `page A should have a web process of its own, found ${processA.length} new`);
   assert.equal(processB.length, 1, `page B should have a web process of its own, found ${processB.length} new`);
   const { tag, first } = await holdFiring(ctx, rec, pageB);
