@@ -23,13 +23,21 @@ const ms = (v) => (v == null ? '–' : isInf(v) ? '∞' : `${fmtMs(v)} ms`);
 /** Reads a results.json written by writeReport (for re-rendering): "Infinity" back to Infinity. */
 export const reviveResults = (text) => JSON.parse(text, (key, value) => (value === 'Infinity' ? Infinity : value));
 const pct = (v) => `${Math.round(v * 100)}%`;
-/** How the kill benchmark's worker dies, and where its time 0 is (bench/suites.mjs killRecovery). */
-const KILL_HOW = {
-  'chromium-native': 'by CDP `ServiceWorker.stopAllWorkers`; time 0 when the call returns',
-  'chromium-polyfill': 'by CDP `ServiceWorker.stopAllWorkers`; time 0 when the call returns',
-  'firefox-polyfill': 'by Firefox itself, its service worker lifetimes cut to 1 s idle / 3 s with an event pending; time 0 is the death, from the held handler\'s beats (last beat + 50 ms, every 100 ms)',
-  'webkit-polyfill': 'with the web content process that hosts it (SIGKILL), in a MiniBrowser per repetition; time 0 is the kill',
-};
+/** How the kill benchmark's worker died in `id`, and where its time 0 is (bench/suites.mjs killRecovery). */
+function killHow(id, v) {
+  const seconds = (name) => (v?.prefs?.[name] != null ? `${v.prefs[name] / 1000} s` : '?');
+  switch (id) {
+    case 'chromium-native':
+    case 'chromium-polyfill':
+      return 'by CDP `ServiceWorker.stopAllWorkers`; time 0 when the call returns';
+    case 'firefox-polyfill':
+      return `by Firefox itself, its service worker lifetimes cut to ${seconds('dom.serviceWorkers.idle_timeout')} idle and ${seconds('dom.serviceWorkers.idle_extended_timeout')} more with an event pending; time 0 is the death, from the held handler's beats (every 100 ms: the last one + 50 ms)`;
+    case 'webkit-polyfill':
+      return 'with the web content process that hosts it (SIGKILL), in a MiniBrowser per repetition; time 0 is the kill';
+    default:
+      return '–';
+  }
+}
 
 export function writeReport(results, { base = 'results' } = {}) {
   const file = (ext) => fileURLToPath(new URL(`./${base}.${ext}`, import.meta.url));
@@ -155,7 +163,7 @@ export function targets(r) {
     if (!rg && !rcx && !d && !k) continue;
     rows.push({
       what: `${LABELS[id]}${r.browsers?.[id.split('-')[0]] ? `, ${r.browsers[id.split('-')[0]]}` : ''}`,
-      how: `the same latency, drain and kill figures, polyfill only; offline is the network namespace's link going down; the worker dies ${KILL_HOW[id]}`,
+      how: `the same latency, drain and kill figures, polyfill only; offline is the network namespace's link going down${k ? `; the worker dies ${killHow(id, k)}` : ''}`,
       target: 'reported',
       measured: [
         rg ? `register p50 ${fmtMs(rg.sequential.p50)} ms sequential, ${fmtMs(rg.concurrent.p50)} ms concurrent (p95 ${fmtMs(rg.sequential.p95)} / ${fmtMs(rg.concurrent.p95)})` : null,
@@ -276,7 +284,7 @@ function renderMarkdown(r, svgFile) {
     out.push('### Kill recovery', '');
     out.push(`One tag per repetition, at a scope of its own, one page open, with the same retry policy on both sides (${policyText(Object.values(s.kill)[0]?.policy)}). Its first firing holds (a \`waitUntil\` that never settles, beating every 100 ms) and its worker dies mid-event; the end is the entry of the next attempt's handler (\`performance.timeOrigin + performance.now()\` at its first line), which must run in a new worker instance. Node's times are moved to the worker's clock by the measured offset. A killed repetition whose next attempt never came within the time limit is a miss and counts as ∞ in the percentiles "with misses"; one that failed before the kill measured nothing and is only listed.`, '');
     out.push(table(['', 'how the worker died; time 0', 'recovered', 'p50', 'p95', 'p50 / p95 with misses', 'min – max', 'attempt 1 ran before time 0 (p50)'], Object.entries(s.kill).map(([id, v]) => [
-      LABELS[id] ?? id, KILL_HOW[id] ?? '–', `${v.recovered}/${v.killed} killed (${v.reps} repetitions)`, ms(v.recovery.p50), ms(v.recovery.p95), `${ms(v.recovery.p50WithMisses)} / ${ms(v.recovery.p95WithMisses)}`,
+      LABELS[id] ?? id, killHow(id, v), `${v.recovered}/${v.killed} killed (${v.reps} repetitions)`, ms(v.recovery.p50), ms(v.recovery.p95), `${ms(v.recovery.p50WithMisses)} / ${ms(v.recovery.p95WithMisses)}`,
       `${ms(v.recovery.min)} – ${ms(v.recovery.max)}`, ms(v.firstRan.p50),
     ])), '');
     const lastChance = Object.entries(s.kill).filter(([, v]) => v.nextLastChance > 0);
@@ -311,7 +319,7 @@ function renderMarkdown(r, svgFile) {
     '- `npm run bench` re-executes itself in a private network namespace (`unshare -n`, as the browser suite does): Firefox and WebKit go offline for real when the namespace\'s link goes down; Chromium uses `context.setOffline()`. No packet leaves the machine; the server listens on loopback only.',
     '- All browser-side times are `performance.timeOrigin + performance.now()` (Firefox with `privacy.reduceTimerPrecision` off; WebKit rounds to 1 ms). Node\'s side uses the same wall clock.',
     '- Medians and percentiles only (linear interpolation between ranks), never a single run; ratios are polyfill/native from the same run, with the two modes alternating.',
-    '- Kill recovery runs in browsers of its own: Chromium started with `--force-fieldtrials=BackgroundSync/…` so that native retries follow the same policy as the polyfill\'s `configure()`, Firefox with `dom.serviceWorkers.idle_timeout` 1 s and `idle_extended_timeout` 3 s, and a fresh MiniBrowser per WebKit repetition (WebKitWebDriver ends its session when a page\'s process dies); the workers report each firing\'s entry and beats to the server (`POST /bench/kill`), which also tells the first firing of a tag to hold.',
+    '- Kill recovery runs in browsers of its own: Chromium started with `--force-fieldtrials=BackgroundSync/…` so that native retries follow the same policy as the polyfill\'s `configure()`, Firefox with short service worker lifetimes (`dom.serviceWorkers.idle_timeout` and `idle_extended_timeout`: it ends the worker itself), and a fresh MiniBrowser per WebKit repetition (WebKitWebDriver ends its session when a page\'s process dies); the workers report each firing\'s entry and beats to the server (`POST /bench/kill`), which also tells the first firing of a tag to hold.',
     '- The profiling pass (`node bench/run.mjs --only=profile`) attaches the CDP Profiler to the page and the service worker target, loads the unminified build for readable names, and times every IndexedDB transaction with `performance.measure()` (`bench/fixtures/instrument.js`). Profiles go to `bench/profiles/` (open them in Chrome DevTools).',
     '',
   );
