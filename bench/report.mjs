@@ -23,6 +23,21 @@ const ms = (v) => (v == null ? '–' : isInf(v) ? '∞' : `${fmtMs(v)} ms`);
 /** Reads a results.json written by writeReport (for re-rendering): "Infinity" back to Infinity. */
 export const reviveResults = (text) => JSON.parse(text, (key, value) => (value === 'Infinity' ? Infinity : value));
 const pct = (v) => `${Math.round(v * 100)}%`;
+/** How the kill benchmark's worker died in `id`, and where its time 0 is (bench/suites.mjs killRecovery). */
+function killHow(id, v) {
+  const seconds = (name) => (v?.prefs?.[name] != null ? `${v.prefs[name] / 1000} s` : '?');
+  switch (id) {
+    case 'chromium-native':
+    case 'chromium-polyfill':
+      return 'by CDP `ServiceWorker.stopAllWorkers`; time 0 when the call returns';
+    case 'firefox-polyfill':
+      return `by Firefox itself, its service worker lifetimes cut to ${seconds('dom.serviceWorkers.idle_timeout')} idle and ${seconds('dom.serviceWorkers.idle_extended_timeout')} more with an event pending; time 0 is the death, from the held handler's beats (every 100 ms: the last one + 50 ms)`;
+    case 'webkit-polyfill':
+      return 'with the web content process that hosts it (SIGKILL), in a MiniBrowser per repetition; time 0 is the kill';
+    default:
+      return '–';
+  }
+}
 
 export function writeReport(results, { base = 'results' } = {}) {
   const file = (ext) => fileURLToPath(new URL(`./${base}.${ext}`, import.meta.url));
@@ -128,24 +143,43 @@ export function targets(r) {
       : 'not measured',
     verdict: verdict(gp ? gp.ratio <= 1.5 : null),
   });
+  const kn = s.kill?.['chromium-native'];
+  const kp = s.kill?.['chromium-polyfill'];
+  const killRatio = kn && kp ? (isInf(kp.recovery.p50WithMisses) ? Infinity : isInf(kn.recovery.p50WithMisses) ? 0 : ratio(kp.recovery.p50WithMisses, kn.recovery.p50WithMisses)) : null;
+  rows.push({
+    what: 'kill recovery: a worker stopped mid-event → the next attempt\'s sync handler starts, a page open',
+    how: `CDP \`ServiceWorker.stopAllWorkers\` while attempt 1 holds (a \`waitUntil\` that never settles), to the entry of attempt 2's handler, ${kp?.reps ?? 20} repetitions each, alternating; both with 3 attempts, the first retry 1 s after a failure, ×2 (native: its \`BackgroundSync\` field trial; polyfill: \`configure()\`)`,
+    target: 'kill recovery p50 ≤ 1.5× native',
+    measured: kn && kp
+      ? `p50 ${ms(kp.recovery.p50WithMisses)} vs ${ms(kn.recovery.p50WithMisses)} → **${inf(killRatio, fmtRatio)}** (p95 ${ms(kp.recovery.p95WithMisses)} vs ${ms(kn.recovery.p95WithMisses)}); recovered in ${kp.recovered}/${kp.killed} killed repetitions (native ${kn.recovered}/${kn.killed})${kp.recovered < kp.killed ? ', a miss counts as ∞' : ''}`
+      : 'not measured',
+    verdict: verdict(killRatio == null ? null : killRatio <= 1.5),
+  });
   for (const id of ['firefox-polyfill', 'webkit-polyfill']) {
     const rg = s.register?.[id];
     const rcx = s.reconnect?.[id];
     const d = firstSize(s.drain?.[id]);
-    if (!rg && !rcx && !d) continue;
+    const k = s.kill?.[id];
+    if (!rg && !rcx && !d && !k) continue;
     rows.push({
       what: `${LABELS[id]}${r.browsers?.[id.split('-')[0]] ? `, ${r.browsers[id.split('-')[0]]}` : ''}`,
-      how: 'the same latency and drain figures, polyfill only; offline is the network namespace\'s link going down',
+      how: `the same latency, drain and kill figures, polyfill only; offline is the network namespace's link going down${k ? `; the worker dies ${killHow(id, k)}` : ''}`,
       target: 'reported',
       measured: [
         rg ? `register p50 ${fmtMs(rg.sequential.p50)} ms sequential, ${fmtMs(rg.concurrent.p50)} ms concurrent (p95 ${fmtMs(rg.sequential.p95)} / ${fmtMs(rg.concurrent.p95)})` : null,
         rcx ? `reconnect p50 ${ms(rcx.latency.p50WithMisses)} (p95 ${ms(rcx.latency.p95WithMisses)}, fired ${rcx.fired}/${rcx.reps}; the page's \`online\` event alone: p50 ${ms(rcx.pageOnlineEvent.p50)})` : null,
         d ? `drain ${fmtBytes(d.size)}: all settled ${ms(d.lastSettleMs)} after the link came up, ${ms(d.spreadMs)} from first handler to last settle` : null,
+        k ? `kill recovery p50 ${ms(k.recovery.p50WithMisses)} (p95 ${ms(k.recovery.p95WithMisses)}, recovered ${k.recovered}/${k.killed})` : null,
       ].filter(Boolean).join('; '),
       verdict: 'reported',
     });
   }
   return rows;
+}
+
+function policyText(policy) {
+  if (!policy) return '–';
+  return `${policy.maxAttempts} attempts, the first retry ${fmtMs(policy.initialRetryDelay)} ms after a failure, each later one ×${policy.retryDelayFactor}`;
 }
 
 function firstSize(series) {
@@ -246,6 +280,18 @@ function renderMarkdown(r, svgFile) {
     const misses = Object.entries(s.reconnect).flatMap(([id, v]) => v.failures.slice(0, 3).map((f) => `- ${LABELS[id] ?? id}, ${f}`));
     if (misses.length) out.push('Misses (first three per mode):', '', ...misses, '');
   }
+  if (s.kill) {
+    out.push('### Kill recovery', '');
+    out.push(`One tag per repetition, at a scope of its own, one page open, with the same retry policy on both sides (${policyText(Object.values(s.kill)[0]?.policy)}). Its first firing holds (a \`waitUntil\` that never settles, beating every 100 ms) and its worker dies mid-event; the end is the entry of the next attempt's handler (\`performance.timeOrigin + performance.now()\` at its first line), which must run in a new worker instance. Node's times are moved to the worker's clock by the measured offset. A killed repetition whose next attempt never came within the time limit is a miss and counts as ∞ in the percentiles "with misses"; one that failed before the kill measured nothing and is only listed.`, '');
+    out.push(table(['', 'how the worker died; time 0', 'recovered', 'p50', 'p95', 'p50 / p95 with misses', 'min – max', 'attempt 1 ran before time 0 (p50)'], Object.entries(s.kill).map(([id, v]) => [
+      LABELS[id] ?? id, killHow(id, v), `${v.recovered}/${v.killed} killed (${v.reps} repetitions)`, ms(v.recovery.p50), ms(v.recovery.p95), `${ms(v.recovery.p50WithMisses)} / ${ms(v.recovery.p95WithMisses)}`,
+      `${ms(v.recovery.min)} – ${ms(v.recovery.max)}`, ms(v.firstRan.p50),
+    ])), '');
+    const lastChance = Object.entries(s.kill).filter(([, v]) => v.nextLastChance > 0);
+    if (lastChance.length) out.push(`**The next attempt came as the last chance** (attempt 3 of 3: an attempt was lost) in ${lastChance.map(([id, v]) => `${LABELS[id] ?? id} (${v.nextLastChance} repetitions)`).join(', ')}.`, '');
+    const failures = Object.entries(s.kill).flatMap(([id, v]) => v.failures.slice(0, 3).map((f) => `- ${LABELS[id] ?? id}, ${f}`));
+    if (failures.length) out.push('Failures and misses (first three per mode):', '', ...failures, '');
+  }
   if (s.drain) {
     out.push('### Drain and scale', '');
     out.push('Offline, N tags registered (at most 100 in flight), then back online (Chromium: `setOffline(false)`; others: the link). Times from that call. A fresh scope per repetition; medians of the repetitions.', '');
@@ -273,6 +319,7 @@ function renderMarkdown(r, svgFile) {
     '- `npm run bench` re-executes itself in a private network namespace (`unshare -n`, as the browser suite does): Firefox and WebKit go offline for real when the namespace\'s link goes down; Chromium uses `context.setOffline()`. No packet leaves the machine; the server listens on loopback only.',
     '- All browser-side times are `performance.timeOrigin + performance.now()` (Firefox with `privacy.reduceTimerPrecision` off; WebKit rounds to 1 ms). Node\'s side uses the same wall clock.',
     '- Medians and percentiles only (linear interpolation between ranks), never a single run; ratios are polyfill/native from the same run, with the two modes alternating.',
+    '- Kill recovery runs in browsers of its own: Chromium started with `--force-fieldtrials=BackgroundSync/…` so that native retries follow the same policy as the polyfill\'s `configure()`, Firefox with short service worker lifetimes (`dom.serviceWorkers.idle_timeout` and `idle_extended_timeout`: it ends the worker itself), and a fresh MiniBrowser per WebKit repetition (WebKitWebDriver ends its session when a page\'s process dies); the workers report each firing\'s entry and beats to the server (`POST /bench/kill`), which also tells the first firing of a tag to hold.',
     '- The profiling pass (`node bench/run.mjs --only=profile`) attaches the CDP Profiler to the page and the service worker target, loads the unminified build for readable names, and times every IndexedDB transaction with `performance.measure()` (`bench/fixtures/instrument.js`). Profiles go to `bench/profiles/` (open them in Chrome DevTools).',
     '',
   );
@@ -391,6 +438,14 @@ function whatBoundsIt(r) {
     text += 'What is left grows with the store: every register() transaction and every check works on an object store that holds all N records. ' +
       (nsizes.length > 1 ? `For scale: native Chromium grows more on this measure, its register() from ${ms(native[nsizes[0]].perTag.register)} per tag at ${fmtBytes(nsizes[0])} to ${ms(native[nsizes.at(-1)].perTag.register)} at ${fmtBytes(nsizes.at(-1))}, and getTags() took ${ms(native[nsizes.at(-1)].storeEmptyMs)} to come back empty after a ${fmtBytes(nsizes.at(-1))}-tag drain; that is the browser's own storage, which a page cannot profile.` : '');
     out.push(text, '');
+  }
+  if (missed(7)) {
+    const kp = s.kill['chromium-polyfill'];
+    const kn = s.kill['chromium-native'];
+    const delay = kp.policy?.initialRetryDelay;
+    out.push('### Kill recovery');
+    out.push('');
+    out.push(`Both sides wait the same retry delay (${ms(delay)}) after the killed attempt counts as failed. Native Chromium counts it failed when its browser process sees the worker stop, so its recovery (p50 ${ms(kn.recovery.p50)}) is that delay plus the worker's restart. The polyfill's p50 of ${ms(kp.recovery.p50WithMisses)} is ${ms(kp.recovery.p50WithMisses - delay)} beyond the delay: the time the polyfill takes to learn that the worker holding the firing died (the page and a new worker instance are not told of a stop; the polyfill has to find out), then to wake a worker for the retry. What bounds it is how that death is detected (src/worker/dispatcher.ts).`, '');
   }
   if (out.length === 2) out.push('Every target with a number was met in this run.', '');
   return out;

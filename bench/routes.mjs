@@ -5,6 +5,8 @@
 //   GET /bench/s/<name>/page.html  the benchmark page at a scope of its own; ?script=full loads the unminified
 //                            build (readable profiles), ?instrument=1 times IndexedDB transactions (fixtures/instrument.js)
 //   GET /bench/*             bench/fixtures/* (page.js, sw.js, instrument.js), no-store
+//   POST /bench/kill         the kill benchmark's reports from the worker (entries and beats of `kill` tags, kept in
+//                            `killLog`); answers { hold } to an entry: true for the first firing of its tag in its scope only
 //   GET /fixtures/delete-native.js, /fixtures/common.js   the kit's fixtures: the worker's first script, and the
 //                            page helpers bench/fixtures/page.js builds on
 //   GET /load/<variant>.html a page that loads /load/<variant>.js and nothing else (load-cost benchmark), no-store;
@@ -15,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer as startKitServer, htmlPage, inside, sendBody, sendFile } from '../test/kit/server.mjs';
+import { startServer as startKitServer, createLog, htmlPage, inside, readJson, send, sendBody, sendFile } from '../test/kit/server.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
@@ -60,8 +62,19 @@ export async function startServer() {
   const snapshot = new Map();
   for (const name of ['background-sync-polyfill.js', 'background-sync-polyfill.min.js']) snapshot.set(name, readFileSync(join(DIST_DIR, name)));
   const server = await startKitServer({ secondHost: '127.0.0.2' });
+  const killLog = createLog();
+  const heldTags = new Set();
   server.addRoute(async (req, res, url) => {
     const path = url.pathname;
+    if (req.method === 'POST' && path === '/bench/kill') {
+      const entry = await readJson(req, 4096);
+      killLog.record(entry);
+      const key = `${entry?.scope} ${entry?.tag}`;
+      const hold = entry?.type === 'enter' && !heldTags.has(key);
+      if (hold) heldTags.add(key);
+      send(res, 200, { hold });
+      return true;
+    }
     if (req.method !== 'GET') return false;
     if (path.startsWith('/dist/')) {
       const body = snapshot.get(path.slice(6));
@@ -90,6 +103,8 @@ export async function startServer() {
     minSha256: createHash('sha256').update(snapshot.get('background-sync-polyfill.min.js')).digest('hex'),
     /** A second site for Chromium with the API deleted. */
     otherOrigin: server.otherOrigin,
+    /** What the workers reported of `kill` tags: { type: 'enter' | 'beat', tag, t, instance, scope, receivedAt }. */
+    killLog,
     close: server.close,
   };
 }

@@ -1,6 +1,7 @@
 // The measurements. Each takes "subjects" (one engine and mode each, see run.mjs) and returns plain data.
 // Native and polyfill alternate repetition by repetition, so a noisy stretch of time hits both.
 import { nodeNow, summary, quantile } from './lib.mjs';
+import { processGone, webKitWebProcesses } from '../test/kit/processes.mjs';
 import { sleep, waitFor, withTimeout } from '../test/kit/util.mjs';
 
 /** The polyfill's page checks the store 1 s after each register(); wait that out so it never overlaps a measurement. */
@@ -8,8 +9,11 @@ const AFTER_REGISTER_QUIET = 1300;
 
 let scopeCounter = 0;
 
-/** Opens the benchmark page of `subject` at a scope of its own and registers the benchmark worker there. */
-export async function openScope(subject, name, { script = 'min', instrument = false, scope } = {}) {
+/**
+ * Opens the benchmark page of `subject` at a scope of its own and registers the benchmark worker there. `sw`: more
+ * query parameters for the worker (the kill benchmark's retry policy).
+ */
+export async function openScope(subject, name, { script = 'min', instrument = false, scope, sw = {} } = {}) {
   const scopeName = scope ?? `${subject.id}-${name}-${Date.now().toString(36)}${scopeCounter++}`;
   const query = new URLSearchParams({ script, ...(instrument ? { instrument: '1' } : {}) });
   const page = await subject.driver.newPage();
@@ -18,7 +22,7 @@ export async function openScope(subject, name, { script = 'min', instrument = fa
     await page.goto(`${subject.origin}/bench/s/${scopeName}/page.html?${query}`);
     step = 'register the worker';
     // The scope name makes the worker's URL unique: a profiler can tell its target from the others.
-    const swQuery = new URLSearchParams({ mode: subject.swMode, script, ...(instrument ? { instrument: '1' } : {}), scope: scopeName });
+    const swQuery = new URLSearchParams({ mode: subject.swMode, script, ...(instrument ? { instrument: '1' } : {}), scope: scopeName, ...sw });
     const { native } = await page.evaluate((url) => B.setup(url), `/bench/sw.js?${swQuery}`, 30000);
     step = 'ask the worker';
     const workerNative = await page.evaluate(() => B.call('native'));
@@ -409,6 +413,206 @@ export async function idbBound(subject, { count = 200 } = {}) {
     }
   } finally {
     await handle.close({ unregister: true });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- kill recovery
+
+/**
+ * The kill benchmark's retry policy: 3 attempts, the first retry 1 s after a failure, each later one twice as late.
+ * The polyfill gets it through configure() in the worker (fixtures/sw.js), native Chromium through its
+ * `BackgroundSync` field trial (run.mjs: the kit's chromium driver, `nativeRetry`).
+ */
+export const KILL_POLICY = { maxAttempts: 3, initialRetryDelay: 1000, retryDelayFactor: 2 };
+/** fixtures/sw.js: a held `kill` firing beats every 100 ms; after this long without a beat, its worker is dead. */
+const KILL_BEAT_MS = 100;
+const KILL_BEAT_SILENCE = 1000;
+
+/** Registers `tag` from `handle`'s page and waits until its first firing holds (three beats): that firing's entry. */
+async function holdFirstFiring(handle, killLog, scope, tag) {
+  await handle.evaluate((t) => B.registration.sync.register(t), tag);
+  const [first] = await killLog.waitForEntries({ type: 'enter', scope, tag }, { timeout: 15000, label: `the first firing of ${tag}` });
+  await waitFor(() => killLog.entries({ type: 'beat', scope, tag, instance: first.instance }).length >= 3, { timeout: 10000, interval: 50, label: `the held firing of ${tag} to beat` });
+  return first;
+}
+
+/** The death of the worker instance holding `tag`, in the worker's clock: its last beat + half a beat (±50 ms). */
+function deathByBeats(killLog, scope, tag, instance, timeout) {
+  return waitFor(() => {
+    const beats = killLog.entries({ type: 'beat', scope, tag, instance });
+    if (!beats.length || Date.now() - Math.max(...beats.map((b) => b.receivedAt)) <= KILL_BEAT_SILENCE) return null;
+    return Math.max(...beats.map((b) => b.t)) + KILL_BEAT_MS / 2;
+  }, { timeout, interval: 50, label: `the worker holding ${tag} to stop beating` });
+}
+
+/** The next firing of `tag` after the killed one: it must run in another worker instance. */
+async function nextAttempt(killLog, scope, tag, first, timeout) {
+  const entries = await killLog.waitForEntries({ type: 'enter', scope, tag }, { count: 2, timeout, label: `the next attempt of ${tag}` });
+  const next = entries[1];
+  if (next.instance === first.instance) throw new Error(`the next attempt ran in the killed worker instance (${first.instance}): it was not stopped`);
+  return next;
+}
+
+/** A worker's clock against node's (worker - node), from clockOffsets(). */
+const workerOffset = (clock) => (clock.page.offset ?? 0) + (clock.workerVsPage.offset ?? 0);
+
+const newKillRecord = (rep) => ({ rep, killed: false, recovery: null, firstRanMs: null, killCallMs: null, nextLastChance: null, error: null });
+
+/**
+ * Kill recovery: from a worker stopped mid-event to the entry of the next attempt's sync handler, one page open,
+ * with KILL_POLICY. Each repetition registers one tag at a scope of its own; its first firing holds (a waitUntil
+ * that never settles, fixtures/sw.js `killAttempt`) and its worker dies:
+ *   Chromium (native and API deleted, alternating repetition by repetition): CDP ServiceWorker.stopAllWorkers; time 0
+ *     is when the call returns (Chromium has stopped the workers by then), in node's clock, moved to the worker's
+ *     by the measured clock offset;
+ *   Firefox (a browser with short service worker lifetimes, run.mjs): Firefox terminates the worker itself some
+ *     seconds into the event; time 0 is the death, from the held handler's beats: the last one + half a beat, in
+ *     the worker's clock.
+ * The end is the next firing's entry stamp (the handler's first line), which must be in another worker instance.
+ * A killed repetition with no next attempt within `timeout` is a miss: ∞ in the percentiles "with misses".
+ */
+export async function killRecovery(subjects, { reps = 20, timeout = 90000, killLog, log = () => {} }) {
+  const data = Object.fromEntries(subjects.map((s) => [s.id, { reps: [], clock: null }]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const subject of subjects) data[subject.id].reps.push(await killOnce(subject, rep, data[subject.id], { timeout, killLog }));
+    log(`kill rep ${rep + 1}/${reps}: ${subjects.map((s) => describeKill(s.id, data[s.id].reps.at(-1))).join(', ')}`);
+  }
+  return summarizeKills(data);
+}
+
+async function killOnce(subject, rep, d, { timeout, killLog }) {
+  const record = newKillRecord(rep);
+  const tag = `kill${rep}/0`;
+  let handle;
+  let step = 'open the page';
+  try {
+    handle = await openScope(subject, 'kill', { sw: KILL_POLICY });
+    const scope = `${subject.origin}/bench/s/${handle.scopeName}/`;
+    step = 'clock offsets';
+    d.clock ??= await clockOffsets(handle);
+    step = 'the first firing';
+    const first = await holdFirstFiring(handle, killLog, scope, tag);
+    step = 'stop the worker';
+    let zero; // time 0, in the worker's clock
+    if (subject.engine === 'chromium') {
+      const before = nodeNow();
+      await subject.driver.stopAllWorkers(handle.page);
+      const after = nodeNow();
+      record.killCallMs = after - before;
+      zero = after + workerOffset(d.clock);
+    } else {
+      zero = await deathByBeats(killLog, scope, tag, first.instance, 20000);
+    }
+    record.killed = true;
+    record.firstRanMs = zero - first.t;
+    step = 'the next attempt';
+    const next = await nextAttempt(killLog, scope, tag, first, timeout);
+    const late = killLog.entries({ type: 'beat', scope, tag, instance: first.instance }).filter((b) => b.t > zero + KILL_BEAT_MS);
+    if (late.length) {
+      record.killed = false; // not a miss: the worker was not stopped at time 0, so this repetition measured nothing
+      throw new Error(`the killed worker beat ${late.length} more times after time 0: it was not stopped then`);
+    }
+    record.recovery = next.t - zero;
+    record.nextLastChance = next.lastChance;
+    step = 'settle';
+    await handle.evaluate((p) => B.waitTagsGone(p, 20000), tag.slice(0, tag.lastIndexOf('/')), 25000);
+  } catch (error) {
+    record.error = `${step}: ${error.message}`;
+  } finally {
+    if (handle) await handle.close({ unregister: true }).catch(() => {});
+  }
+  return record;
+}
+
+/**
+ * The same in WebKitGTK, where a service worker has no process of its own: it runs in the web content process of a
+ * page of its origin, and dies when that process does (the fault suite's worker-killed). Per repetition a MiniBrowser
+ * of its own (`launch`; WebKitWebDriver deletes its session when a page crashes): page A registers the worker (it
+ * runs in A's process), page B, in a process of its own, registers the tag, and A's process is SIGKILLed while the
+ * first firing holds. Time 0 is the kill, in node's clock, moved to the worker's by the offset measured through
+ * page B; the next attempt reports to the server, which needs no session.
+ */
+export async function killRecoveryWebKit(subject, { reps = 20, timeout = 90000, killLog, launch, log = () => {} }) {
+  const d = { reps: [], clock: null, browser: null };
+  for (let rep = 0; rep < reps; rep++) {
+    d.reps.push(await killOnceWebKit(subject, rep, d, { timeout, killLog, launch }));
+    log(`kill rep ${rep + 1}/${reps}: ${describeKill(subject.id, d.reps.at(-1))}`);
+  }
+  return { ...summarizeKills({ [subject.id]: d }), browser: d.browser };
+}
+
+async function killOnceWebKit(subject, rep, d, { timeout, killLog, launch }) {
+  const record = newKillRecord(rep);
+  const tag = `kill${rep}/0`;
+  let browser;
+  let step = 'launch WebKit';
+  try {
+    browser = await launch();
+    d.browser ??= browser.version;
+    const own = { ...subject, driver: browser };
+    const before = new Set(webKitWebProcesses());
+    step = 'open page A';
+    const pageA = await openScope(own, 'kill', { sw: KILL_POLICY });
+    const processA = webKitWebProcesses().filter((pid) => !before.has(pid));
+    const beforeB = new Set(webKitWebProcesses());
+    step = 'open page B';
+    const pageB = await openScope(own, 'kill', { sw: KILL_POLICY, scope: pageA.scopeName });
+    const processB = webKitWebProcesses().filter((pid) => !beforeB.has(pid));
+    if (processA.length !== 1 || processB.length !== 1) throw new Error(`pages A and B should each have a web process of their own, found ${processA.length} and ${processB.length} new`);
+    const scope = `${subject.origin}/bench/s/${pageA.scopeName}/`;
+    step = 'clock offsets';
+    const clock = await clockOffsets(pageB);
+    d.clock ??= clock;
+    step = 'the first firing';
+    const first = await holdFirstFiring(pageB, killLog, scope, tag);
+    step = 'SIGKILL page A\'s web process';
+    process.kill(processA[0], 'SIGKILL');
+    const zero = nodeNow() + workerOffset(clock);
+    record.killed = true;
+    record.firstRanMs = zero - first.t;
+    await waitFor(() => processGone(processA[0]), { timeout: 5000, interval: 20, label: 'page A\'s web process gone' });
+    step = 'the next attempt';
+    const next = await nextAttempt(killLog, scope, tag, first, timeout);
+    record.recovery = next.t - zero;
+    record.nextLastChance = next.lastChance;
+    if (processGone(processB[0])) throw new Error('page B\'s web process died too');
+  } catch (error) {
+    record.error = `${step}: ${error.message}`;
+  } finally {
+    // The session is gone with page A's process: closing the driver ends MiniBrowser, its driver and Xvfb by pid.
+    if (browser) await browser.close().catch(() => {});
+  }
+  return record;
+}
+
+function describeKill(id, r) {
+  if (r.recovery != null) return `${id} ${r.recovery.toFixed(0)} ms${r.error ? ` (then: ${r.error})` : ''}`;
+  return `${id} ${r.killed ? 'MISSED' : 'FAILED before the kill'}: ${r.error}`;
+}
+
+function summarizeKills(data) {
+  const out = {};
+  for (const [id, d] of Object.entries(data)) {
+    const killed = d.reps.filter((r) => r.killed);
+    const ok = killed.filter((r) => r.recovery != null);
+    // A killed repetition whose next attempt never came counts as +Infinity; one that failed before the kill
+    // measured nothing and is only listed.
+    const withMisses = killed.map((r) => (r.recovery != null ? r.recovery : Infinity));
+    out[id] = {
+      reps: d.reps.length,
+      killed: killed.length,
+      recovered: ok.length,
+      recovery: { ...summary(ok.map((r) => r.recovery)), p50WithMisses: quantileInf(withMisses, 0.5), p95WithMisses: quantileInf(withMisses, 0.95) },
+      firstRan: summary(killed.map((r) => r.firstRanMs)),
+      killCall: summary(killed.map((r) => r.killCallMs).filter((v) => v != null)),
+      nextLastChance: ok.filter((r) => r.nextLastChance).length,
+      policy: KILL_POLICY,
+      samples: ok.map((r) => r.recovery),
+      repetitions: d.reps,
+      failures: d.reps.filter((r) => r.error).map((r) => `rep ${r.rep}: ${r.error}`),
+      clock: d.clock,
+    };
   }
   return out;
 }

@@ -23,7 +23,7 @@ const { createRecorder } = await import('./recorder.mjs');
 const { violations } = await import('./invariants.mjs');
 
 const MODES = { 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox, webkit: launchers.webkit };
-const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'flapsSeen', 'duration'];
+const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'flapsSeen', 'killToRefire', 'duration'];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const modes = selectModes(MODES);
@@ -85,6 +85,7 @@ async function runScenario(where, driver, scenario) {
     figures,
     notes,
     ...(ctx.flaps ? { flaps: ctx.flaps } : {}),
+    ...(ctx.killRecovery ? { killRecovery: ctx.killRecovery } : {}),
     ...(errors.length ? { workerErrors: errors } : {}),
     ...(error ? { error, problems: problems.slice(0, 30), kills: rec.kills, serverLog: serverLog(rec), tags: tagHistories(rec, problems) } : {}),
   };
@@ -139,7 +140,7 @@ function table() {
     for (const [name, r] of Object.entries(modeResult.scenarios)) {
       const f = r.figures;
       const cells = f
-        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered, flapsCell(r.flaps), `${Math.round(r.ms / 1000)} s`]
+        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered, flapsCell(r.flaps), r.killRecovery ? `${r.killRecovery.ms} ms` : '-', `${Math.round(r.ms / 1000)} s`]
         : COLUMNS.map((c) => (c === 'duration' ? '-' : r.status === 'skip' ? 'skip' : '-'));
       rows.push([mode, name, r.status.toUpperCase(), ...cells.map(String)]);
     }

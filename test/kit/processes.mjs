@@ -1,5 +1,5 @@
 // The process-tree killer: every suite and the bench kill what they started by pid, read from /proc, never by name.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** The parent pid of a process, or 0 if it is gone. */
 export function parentPid(pid) {
@@ -74,4 +74,27 @@ export function processesWithArg(arg) {
     }
   }
   return out;
+}
+
+/** A process that is gone: no /proc entry, or a zombie waiting to be reaped. */
+export function processGone(pid) {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return true;
+  try {
+    const stat = readFileSync(file, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/** The WebKit web content processes this process started (test/faults and the bench kill the one hosting a worker). */
+export function webKitWebProcesses() {
+  return descendants(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'WebKitWebProces';
+    } catch {
+      return false;
+    }
+  });
 }
