@@ -119,6 +119,8 @@ export class Dispatcher {
       // Firings under other instances' locks, read before this look-up: a free lock means a dead instance.
       const dead = await deadAmong(result.suspects);
       if (dead.size) {
+        // What the first claim took is ours and about to run: not abandoned.
+        for (const record of claimed) running.add(record.tag);
         result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked, dead);
         claimed.push(...result.claimed);
         reaped.push(...result.reaped);

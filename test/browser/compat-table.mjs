@@ -31,6 +31,7 @@ const COLUMNS = [
   { key: 'restart', title: 'after a browser restart', scenarios: ['persistence'] },
   { key: 'retry', title: 'retries and `lastChance`', scenarios: ['retry-policy', 'max-event-duration', 'cdp-last-chance'] },
   { key: 'tabs', title: 'several tabs', scenarios: ['two-tabs-one-event', 'several-tabs'] },
+  { key: 'liveness', title: 'a killed worker retried at once; a busy one never', scenarios: ['worker-killed-recovers', 'live-worker-not-reaped', 'no-web-locks'] },
   { key: 'nopage', title: '`sync` with no page open', scenarios: ['no-page-open'] },
 ];
 

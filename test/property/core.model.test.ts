@@ -2,11 +2,12 @@
  * Layer (a): the pure state machine of src/core/registration.ts, model-based (see core.harness.ts), and
  * properties of the retry policy (src/core/policy.ts).
  *
- * The split of generated runs over the property suite, 11,150 in all (test/property takes 45-60 s on this
+ * The split of generated runs over the property suite, 11,450 in all (test/property takes 45-60 s on this
  * 2-core machine while browser tests run beside it; about 35 s of CPU):
  * - here, cheap and pure: 6000 model runs (up to 40 commands each, then a drain) + 3 × 1000 policy runs;
  * - store.model.test.ts: 1500 runs of the store shared by 2-3 contexts (real IndexedDB transactions);
- * - dispatcher.model.test.ts: 400 runs of pages and dispatchers under the fake clock, + 250 with storage
+ * - dispatcher.model.test.ts: 400 runs of pages and dispatchers under the fake clock, + 300 with Web Locks
+ *   liveness (a killed worker's lock is freed), + 250 with storage
  *   failing for a while (the slowest, 20-40 ms a run);
  * - regressions.test.ts: the shrunk counter-examples, replayed.
  * fast-check prints the seed and replay path of any failure.

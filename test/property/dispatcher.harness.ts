@@ -28,6 +28,7 @@ import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants, bounded, neverConcurrent, nothingLost, reregisterHonoured } from './invariants';
 import { quotaExceededOnCommit } from '../unit/reliability/faults';
 import { advanceCommand, outcomeArb } from './common';
+import { fakeLocks, useLocks } from '../unit/helpers';
 
 export const SCOPE = 'https://example.com/app/';
 const TAGS = ['a', 'b', 'c'] as const;
@@ -164,6 +165,8 @@ interface Context {
   registration: ServiceWorkerRegistration;
   /** This instance's events whose end the harness has not seen. */
   open: Map<string, Dispatched>;
+  /** Its context in the origin's Web Locks. */
+  owner: string;
 }
 
 export interface World {
@@ -188,6 +191,8 @@ export interface World {
    * another instance, so "never concurrent" under faults is asked of one instance at a time.
    */
   oneWorker: boolean;
+  /** The origin's Web Locks, when the run gives its workers liveness by lock (src/liveness.ts); else leases lapse. */
+  locks?: ReturnType<typeof fakeLocks>;
 }
 
 export type Cmd = fc.AsyncCommand<World, World>;
@@ -225,10 +230,13 @@ function contextFor(w: World, index: number, graph: Graph, page: Graph): Context
     // A dead worker's writes fail (its connection is gone); a live one must never fail.
     if (c.alive && !w.faults) w.errors.push(`worker ${index} (${c.dispatcher.instance}) reported: ${String(error)}`);
   };
+  // The dispatcher takes the lock of its lease as it is made: made as its own context, it holds it until killed.
+  const owner = `worker-${w.used}`;
+  if (w.locks) useLocks(w.locks.context(owner));
   const dispatcher = new graph.Dispatcher({ scope: SCOPE, target, SyncEvent: graph.SyncEvent, isOnline: () => c.online, report });
   dispatcher.policy = w.policy;
   const c: Context = {
-    index, graph, page, dispatcher, alive: true, online: true, open: new Map(),
+    index, graph, page, dispatcher, alive: true, online: true, open: new Map(), owner,
     registration: new FakeRegistration(SCOPE) as unknown as ServiceWorkerRegistration,
   };
   const attempts = new Map<string, number>();
@@ -404,9 +412,10 @@ async function kill(w: World, index: number): Promise<void> {
   const c = w.contexts[index];
   c.alive = false;
   for (const e of Array.from(c.open.values())) endEvent(w, c, e, 'failure');
-  // Everything this copy does from now on fails: renewals, settles, passes. Its lease lapses.
+  // Everything this copy does from now on fails: renewals, settles, passes. Its lease lapses, or its lock is freed.
   const db = await c.graph.store.open();
   db.close();
+  if (w.locks) w.locks.kill(c.owner);
 }
 
 /** A new worker instance (a new copy of the modules) in this slot; a worker's start is a chance to fire. */
@@ -570,15 +579,16 @@ function invariantReport(w: World, remaining: string[]): string {
 /** One run: 2 or 3 contexts, the commands, a drain, then the checks. */
 export async function runWorld(
   policy: RetryPolicy, n: number, modes: Mode[], cmds: Iterable<Cmd>, outcome: Outcome, faults: boolean,
-  oneWorker = faults,
+  oneWorker = faults, locks = false,
 ): Promise<void> {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: START });
   globalThis.setImmediate = countingSetImmediate as typeof setImmediate;
   queued = 0;
   const w: World = {
     policy, seq: 0, contexts: [], used: 0, log: { firings: [], registrations: [] }, events: [],
-    holder: new Map(), modes, dispatches: 0, errors: [], faults, oneWorker,
+    holder: new Map(), modes, dispatches: 0, errors: [], faults, oneWorker, locks: locks ? fakeLocks() : undefined,
   };
+  useLocks(w.locks ? w.locks.context('observer') : undefined);
   try {
     for (const graph of pool) {
       graph.store.closeDatabase();
@@ -615,6 +625,7 @@ export async function runWorld(
     // Let whatever the dead workers had in flight fail against the old database before the next run.
     for (let i = 0; i < 50 && queued > 0; i++) await realTask();
     globalThis.setImmediate = realSetImmediate;
+    useLocks(undefined);
   }
 }
 

@@ -26,6 +26,19 @@ describe('dispatchers in several contexts over one database, model-based', () =>
   }, 600000);
 });
 
+export const LOCK_MODEL_RUNS = Number(process.env.LOCK_RUNS) || 300;
+
+// The same worlds with Web Locks: each worker instance holds the lock of its lease until it is killed, and a killed
+// worker's firing is reaped as soon as another instance looks (or wakes on the lock), not when a lease lapses.
+describe('the same, with liveness by Web Lock', () => {
+  it(`never lose, double or over-fire a registration (${LOCK_MODEL_RUNS} runs)`, async () => {
+    await modelRuns(
+      LOCK_MODEL_RUNS, [policyArb, contextsArb(MAX_CONTEXTS), modesArb, commandsArb(commandArbs), outcomeArb],
+      (policy, n, modes, cmds, outcome) => runWorld(policy, n, modes, cmds, outcome, false, false, true),
+    );
+  }, 600000);
+});
+
 export const HICCUP_RUNS = Number(process.env.HICCUP_RUNS) || 250;
 
 // Pages in 2 or 3 contexts, one live worker instance at a time (see World.oneWorker), storage refusing writes

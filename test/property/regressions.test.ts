@@ -27,6 +27,18 @@ const policy = (p: Partial<RetryPolicy>): RetryPolicy => ({
 });
 
 describe('src bugs', () => {
+  // Web Locks property (dispatcher.model.test.ts), shrunk: worker 0 fires "a" and is killed; worker 1's pass claims
+  // "b", finds "a" under a free lock and claims again with the dead lease known, and that second look took its own
+  // fresh claim of "b" (not yet running) for an abandoned firing of its own: "b" was reaped while its event ran.
+  // docs/semantics.md §3: a live worker's firing is never reaped.
+  it('a pass that reaps a dead worker\'s firing does not reap what it claimed itself a moment before', async () => {
+    await world.runWorld(
+      policy({ maxAttempts: 1, initialRetryDelay: 0, retryDelayFactor: 2, maxEventDuration: 30000 }), 2, ['hold'],
+      [new world.Register(0, 'a', 0, true), new world.Register(0, 'b', null, false), new world.Kill(0), new world.Advance(0)],
+      'success', false, false, true,
+    );
+  }, 30000);
+
   // Hiccup property (dispatcher.model.test.ts), shrunk: "a" fires and is held (maxEventDuration just over the
   // 30 s lease); storage refuses writes for 30 s, so the lease renewals at 10, 20 and 30 s fail; the lease lapses
   // and the worker's own wake-up reaps its still-running firing as abandoned (a failed last attempt here: the
