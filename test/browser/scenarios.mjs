@@ -318,12 +318,14 @@ export const scenarios = [
       return ctx.native && !ctx.driver.nativeRetry ? NATIVE_RETRY_SKIP : null;
     },
     async run(ctx) {
-      const page = await ctx.open({ sw: FAST_RETRY });
+      // A browser of its own: after ServiceWorker.stopAllWorkers, Chromium's offline emulation of that browser hangs.
+      const browser = await ctx.launchPersistent();
+      const page = await ctx.open({ browser, sw: FAST_RETRY });
       const tag = await registerHeld(ctx, page, 'killed', 'register()');
       const [first] = ctx.syncs(page, tag);
       ctx.server.setBehaviour(tag, 'ok');
       await sleep(500);
-      await ctx.driver.stopAllWorkers(page.page);
+      await browser.stopAllWorkers(page.page);
       const killedAt = Date.now();
       const events = await ctx.waitForSyncs(page, tag, 2, 20000);
       const gap = events[1].t - killedAt;
@@ -372,7 +374,9 @@ export const scenarios = [
     timeout: 90000,
     skip: (ctx) => (ctx.native ? 'the fallback is the polyfill\'s own' : null),
     async run(ctx) {
-      const page = await ctx.open({ sw: { ...FAST_RETRY, locks: 'none' } });
+      // Chromium kills the worker below: in a browser of its own (see worker-killed-recovers).
+      const browser = ctx.driver.engine === 'chromium' ? await ctx.launchPersistent() : ctx.driver;
+      const page = await ctx.open({ browser, sw: { ...FAST_RETRY, locks: 'none' } });
       await page.evaluate(() => {
         delete Navigator.prototype.locks;
       });
@@ -385,7 +389,7 @@ export const scenarios = [
       if (ctx.driver.engine !== 'chromium') return;
       const tag = await registerHeld(ctx, page, 'killed', 'register()');
       ctx.server.setBehaviour(tag, 'ok');
-      await ctx.driver.stopAllWorkers(page.page);
+      await browser.stopAllWorkers(page.page);
       const killedAt = Date.now();
       const events = await ctx.waitForSyncs(page, tag, 2, 60000);
       const gap = events[1].t - killedAt;

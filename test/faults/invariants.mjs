@@ -8,7 +8,7 @@
 //                  resolved (defaults to t). From a page or from the worker, it makes no difference here.
 //   kills          [{t, instance}]: a worker instance died at t ('*': every instance, a browser kill). A firing of
 //                  that instance still open at t is closed at t, as a failure (the polyfill counts it as failed once
-//                  its lease lapses).
+//                  it finds the instance's lock free, or its lease lapsed where Web Locks are missing).
 //   maxAttempts    the retry policy's
 //   maxEventDuration  optional: a firing with no end by then is closed at start + maxEventDuration, as a failure
 //   slack          optional: {before, after} in ms, SLACK by default
