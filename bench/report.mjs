@@ -108,11 +108,11 @@ export function targets(r) {
   const floorRatio = cn && floor != null ? ratio(floor, cn.latency.p50WithMisses) : null;
   rows.push({
     what: 'reconnect → start of the sync handler, a page open',
-    how: `from context.setOffline(false) to the handler's entry, ${cp?.reps ?? 15} repetitions each, alternating (and ${cp?.workerOnLine?.probes ?? 15} more of the polyfill that measure the floor: when its worker's own \`navigator.onLine\` turns true)`,
+    how: `from context.setOffline(false) to the handler's entry, ${cp?.reps ?? 15} repetitions each, alternating (and ${cp?.workerOnLine?.probes ?? 15} more each that measure the floor: when the worker's own \`navigator.onLine\` turns true)`,
     target: 'polyfill/native ≤ 1.5 at p50',
     measured: cn && cp
       ? `p50 ${ms(cp.latency.p50WithMisses)} vs ${ms(cn.latency.p50WithMisses)} → **${inf(rcRatio, fmtRatio)}** (p95 ${ms(cp.latency.p95WithMisses)} vs ${ms(cn.latency.p95WithMisses)}); fired in ${cp.fired}/${cp.reps} repetitions (native ${cn.fired}/${cn.reps})${cp.fired < cp.reps ? ', a miss counts as ∞' : ''}` +
-        (floor != null ? `; floor: the worker's own \`navigator.onLine\` turns true at p50 ${ms(floor)} (${cp.workerOnLine.n} of ${cp.workerOnLine.probes} probes), ${fmtRatio(floorRatio)}× native` : '')
+        (floor != null ? `; floor: the worker's own \`navigator.onLine\` turns true at p50 ${ms(floor)} (${cp.workerOnLine.n} of ${cp.workerOnLine.probes} probes), ${fmtRatio(floorRatio)}× native${cn.workerOnLine ? "; native's worker: " + ms(cn.workerOnLine.p50) : ''}` : '')
       : 'not measured',
     verdict: rcRatio == null ? NOT_RUN : rcRatio <= 1.5 ? MET : floorRatio != null && floorRatio > 1.5 ? BLOCKED : MISSED,
   });

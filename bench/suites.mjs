@@ -212,8 +212,8 @@ export async function reconnect(subjects, { reps = 30, timeout = 10000, log = ()
   for (let rep = 0; rep < reps; rep++) {
     for (const subject of subjects) {
       const d = data[subject.id];
-      // Every other polyfill repetition measures the floor instead: when the worker's own navigator.onLine turns true.
-      const probe = !subject.native && rep % 2 === 1;
+      // Every other repetition measures the floor instead: when the worker's own navigator.onLine turns true.
+      const probe = rep % 2 === 1;
       const record = { rep, probe, latency: null, pageOnline: null, poke: null, pokeWorkerOnLine: null, workerOnline: null, workerOnLineAt: null, switchCall: null, error: null };
       d.reps.push(record);
       let handle;

@@ -113,22 +113,22 @@ export class Dispatcher {
     const locked = await this.locked;
     const running = new Set(this.firing.keys());
     let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked);
-    const claimed = result.claimed;
+    // Fired as soon as claimed: a claim whose worker dies before its event starts still counts as an attempt.
+    for (const record of result.claimed) this.fire(record, locked);
     const reaped = result.reaped;
     if (result.suspects.length) {
       // Firings under other instances' locks, read before this look-up: a free lock means a dead instance.
       const dead = await deadAmong(result.suspects);
       if (dead.size) {
-        // What the first claim took is ours and about to run: not abandoned.
-        for (const record of claimed) running.add(record.tag);
-        result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked, dead);
-        claimed.push(...result.claimed);
+        result = await store.claimDue(
+          this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, new Set(this.firing.keys()), locked, dead,
+        );
+        for (const record of result.claimed) this.fire(record, locked);
         reaped.push(...result.reaped);
       }
       for (const lease of result.suspects) watch(lease, () => void this.run());
     }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    for (const record of claimed) this.fire(record, locked);
     this.wakeAt(result.next);
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
   }

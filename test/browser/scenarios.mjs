@@ -582,7 +582,11 @@ export const scenarios = [
     timeout: 150000,
     async run(ctx) {
       const first = await ctx.launchPersistent();
-      const page = await ctx.open({ browser: first });
+      // A short retry policy: as Chromium quits, its offline emulation ends and the worker may start an attempt that
+      // the quit then cuts short. The polyfill commits its claims without waiting for the disk (docs/semantics.md
+      // §5), so that claim survives, and the relaunched worker counts it as an attempt of a worker that died; the
+      // next one then comes after the retry delay, not Chromium's 5 min.
+      const page = await ctx.open({ browser: first, sw: FAST_RETRY });
       const tag = ctx.tag('survives');
       await ctx.setOnline(false, page);
       resolved(await page.register(tag), 'register() while offline');
