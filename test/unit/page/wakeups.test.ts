@@ -249,51 +249,50 @@ describe('PageWakeups: register() reads nothing; the worker\'s notices arm the t
 });
 
 describe('PageWakeups: a worker\'s death heard through its lock (src/liveness.ts)', () => {
-  it('pokes the scope\'s worker the moment the instance firing there dies, not before', async () => {
+  /**
+   * The origin's locks, this page's view of them, a worker context holding the life lock of each lease, and the
+   * registrations of scope A (and B) whose pokes the test counts.
+   */
+  function workerHolding(...leases: string[]) {
     const locks = fakeLocks();
     useLocks(locks.context('page'));
+    for (const lease of leases) void locks.context('worker').request(`background-sync-polyfill:${lease}`, () => new Promise(() => undefined));
     const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    void locks.context('worker').request('background-sync-polyfill:w1', () => new Promise(() => undefined));
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    return { kill: () => locks.kill('worker'), a, b, t: wakeups().t };
+  }
+
+  it('pokes the scope\'s worker the moment the instance firing there dies, not before', async () => {
+    const { kill, a, t } = workerHolding('w1');
     await advance(1);
-    const { t } = wakeups();
     t.heard(notice(scopeA, Infinity, ['w1']));
     await advance(5000, 100);
     expect(pokes(a)).toBe(0);
-    locks.kill('worker');
+    kill();
     await advance(20);
     expect(pokes(a)).toBe(1);
   });
 
   it('does not poke for an instance that died after a notice said its firing settled', async () => {
-    const locks = fakeLocks();
-    useLocks(locks.context('page'));
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    void locks.context('worker').request('background-sync-polyfill:w1', () => new Promise(() => undefined));
-    const { t } = wakeups();
+    const { kill, a, t } = workerHolding('w1');
     t.heard(notice(scopeA, Infinity, ['w1']));
     t.heard(notice(scopeA, Infinity, []));
-    locks.kill('worker');
+    kill();
     await advance(50);
     expect(pokes(a)).toBe(0);
   });
 
   it('a check pokes at once for a locked firing whose lock is free, and watches one whose lock is held', async () => {
-    const locks = fakeLocks();
-    useLocks(locks.context('page'));
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
-    void locks.context('worker').request('background-sync-polyfill:alive', () => new Promise(() => undefined));
+    const { kill, a, b, t } = workerHolding('alive');
     await putRaw(
       record({ scope: scopeA, tag: 'x', state: 'firing', attempts: 1, lease: 'gone', leaseUntil: Date.now() + 1e6, locked: true }),
       record({ scope: scopeB, tag: 'y', state: 'firing', attempts: 1, lease: 'alive', leaseUntil: Date.now() - 1, locked: true }),
     );
-    await wakeups().t.check();
+    await t.check();
     expect(pokes(a)).toBe(1);
     expect(pokes(b)).toBe(0);
-    locks.kill('worker');
+    kill();
     await advance(20);
     expect(pokes(b)).toBe(1);
   });
