@@ -148,7 +148,11 @@ export class PageWakeups {
     ]);
     const now = Date.now();
     const byScope = new Map<string, SyncRecord[]>();
-    for (const r of records) byScope.set(r.scope, (byScope.get(r.scope) || []).concat(r));
+    for (const r of records) {
+      const list = byScope.get(r.scope);
+      if (list) list.push(r);
+      else byScope.set(r.scope, [r]);
+    }
     const removals: Promise<void>[] = [];
     for (const registration of registrations) {
       const mine = byScope.get(registration.scope);

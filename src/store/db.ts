@@ -263,7 +263,7 @@ export function claimDue(
         ? record.state === 'firing' && !running.has(record.tag) && (record.locked || record.leaseUntil <= now)
         : isAbandoned(record, now, dead);
       if (gone) {
-        current = settleOutcome({ ...record, locked: false, leaseUntil: 0 }, 'failure', now, policy, null);
+        current = settleOutcome(record, 'failure', now, policy, null, ours ? new Set([instance]) : dead);
         reaped.push({ tag: record.tag, next: current || null });
       } else if (!ours && isLockedFiring(record)) {
         suspects.add(record.lease);
