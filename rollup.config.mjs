@@ -37,11 +37,12 @@ const lowerDependencies = () => ({
 const lazyWhereNative = () => ({
   name: 'lazy-where-native',
   renderChunk(code) {
-    const exported = /\nexport \{ install \};\s*$/;
-    if (!exported.test(code)) throw new Error('lazy-where-native: the bundle must end with `export { install };`');
+    const exported = /\nexport \{ (?:(\w+) as )?install \};\s*$/;
+    const name = code.match(exported);
+    if (!name) throw new Error('lazy-where-native: the bundle must end with `export { install };` or `export { x as install };`');
     const detect = code.match(/^function hasNativeSync\(\) \{\n\s*return ([^;]*);\n\}\n/m);
     if (!detect) throw new Error('lazy-where-native: the bundle must define `function hasNativeSync() { return …; }`');
-    const body = code.replace(exported, '\nreturn install;\n');
+    const body = code.replace(exported, `\nreturn ${name[1] || 'install'};\n`);
     return `(function () {
 'use strict';
 var g = self;
@@ -79,15 +80,20 @@ const minify = terser({
   format: { comments: false },
 });
 
+/** A classic script: `suffix` '' (universal), '.window' (page only) or '.sw' (worker only). */
+const classic = (suffix) => ({
+  input: `polyfill/script${suffix}.ts`,
+  plugins: [version(), nodeResolve(), lowerDependencies(), tsPlugin()],
+  output: [
+    { file: `dist/background-sync-polyfill${suffix}.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative()] },
+    { file: `dist/background-sync-polyfill${suffix}.min.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(), minify] },
+  ],
+});
+
 export default [
-  {
-    input: 'polyfill/script.ts',
-    plugins: [version(), nodeResolve(), lowerDependencies(), tsPlugin()],
-    output: [
-      { file: 'dist/background-sync-polyfill.js', format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative()] },
-      { file: 'dist/background-sync-polyfill.min.js', format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(), minify] },
-    ],
-  },
+  classic(''),
+  classic('.window'),
+  classic('.sw'),
   {
     input: { index: 'polyfill/index.ts', window: 'polyfill/window.ts', sw: 'polyfill/sw.ts' },
     external: ['idb'],

@@ -1,3 +1,3 @@
 import '../src/types.js';
-import { install } from '../src/install';
-install('worker');
+import { installHere } from '../src/worker/entry';
+installHere();

@@ -1,3 +1,3 @@
 import '../src/types.js';
-import { install } from '../src/install';
-install('window');
+import { installHere } from '../src/page/entry';
+installHere();

@@ -47,3 +47,30 @@ export function isNotice(data: unknown): data is Notice {
   return isOurs(data) && n[PROTOCOL_KEY] === PROTOCOL_VERSION && typeof n.scope === 'string' &&
     typeof n.next === 'number' && Array.isArray(n.leases) && !n.leases.some((lease) => typeof lease !== 'string');
 }
+
+/**
+ * What a page asks the active worker of its registration, which owns the store (docs/semantics.md §4): register these
+ * tags, list the tags, or drop every tag of the unregistered registration. The answer goes back on the port sent
+ * with it. Any page of the origin may ask what its own register() could do anyway; a malformed one is answered with
+ * an error, never acted on.
+ */
+export interface Request {
+  [PROTOCOL_KEY]: typeof PROTOCOL_VERSION;
+  op: 'register' | 'tags' | 'drop';
+  tags?: string[];
+}
+
+/** `tags`: the registration's tags (for 'tags'); `error`: the DOMException's name and message, nothing done. */
+export interface Answer {
+  tags?: string[];
+  error?: [string, string];
+}
+
+export function request(op: Request['op'], tags?: string[]): Request {
+  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, op, tags };
+}
+
+export function isRequest(data: unknown): data is Request {
+  const r = data as Request;
+  return isOurs(data) && r[PROTOCOL_KEY] === PROTOCOL_VERSION && ['register', 'tags', 'drop'].indexOf(r.op) >= 0;
+}

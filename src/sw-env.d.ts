@@ -2,6 +2,7 @@
 // lib.dom and lib.webworker cannot be loaded together.
 interface ExtendableMessageEvent extends ExtendableEvent {
   readonly data: any;
+  readonly ports: ReadonlyArray<MessagePort>;
 }
 interface FetchEvent extends ExtendableEvent {}
 interface Clients {

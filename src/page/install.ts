@@ -1,7 +1,11 @@
-/** The page half: the shared globals, and the wake-ups that poke the worker (docs/semantics.md §4). */
+/**
+ * The page half: the shared globals, register() and getTags() as requests to the worker (src/page/host.ts), and the
+ * wake-ups that poke it (docs/semantics.md §4). No store and no state machine: those are the worker's.
+ */
 import type { Options } from '../options';
 import { defineSharedGlobals } from '../web/globals';
 import { setSyncHost } from '../web/sync-manager';
+import { dropTags, pageHost } from './host';
 import { PageWakeups } from './wakeups';
 
 /**
@@ -10,9 +14,9 @@ import { PageWakeups } from './wakeups';
  */
 export function installPage(report: (error: unknown) => void): ((options: Options) => void) | null {
   if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
-  defineSharedGlobals();
   const wakeups = new PageWakeups(report);
-  setSyncHost(wakeups);
+  defineSharedGlobals(dropTags);
+  setSyncHost(pageHost((registration) => wakeups.registered(registration)));
   wakeups.start();
   return (options) => {
     if (options.checkInterval !== undefined) wakeups.setCheckInterval(options.checkInterval as number);

@@ -2,26 +2,27 @@
  * The globals both halves define (docs/semantics.md §1): `SyncManager`, `ServiceWorkerRegistration.prototype.sync`, and
  * a `ServiceWorkerRegistration.prototype.unregister` that also drops the registration's tags (docs/semantics.md §3).
  */
-import { removeScope } from '../store/db';
+import { defineGlobal } from './define';
 import { shapeSyncManager, syncGetter } from './sync-manager';
 
-/** A global as WebIDL defines one: writable, configurable, not enumerable. */
-export function defineGlobal(name: string, value: unknown): void {
-  Object.defineProperty(self, name, { value, writable: true, configurable: true });
-}
-
-export function defineSharedGlobals(): void {
+/**
+ * `drop`: removes the tags of a registration that was just unregistered, given the worker that was active before;
+ * it never rejects.
+ */
+export function defineSharedGlobals(
+  drop: (registration: ServiceWorkerRegistration, worker: ServiceWorker | null) => Promise<unknown>,
+): void {
   defineGlobal('SyncManager', shapeSyncManager());
   const proto = ServiceWorkerRegistration.prototype;
   Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  // Unregistering drops the registration's tags at once, as Chromium does (docs/semantics.md §3); a page check also sweeps
-  // the tags of registrations that went away by other means.
+  // Unregistering drops the registration's tags at once, as Chromium does (docs/semantics.md §3); a new registration's
+  // first worker also sweeps what a registration gone by other means left behind (src/worker/install.ts).
   const original = proto.unregister;
   if (typeof original !== 'function') return;
   Object.defineProperty(proto, 'unregister', {
     value: function unregister(this: ServiceWorkerRegistration): Promise<boolean> {
-      const { scope } = this;
-      return original.call(this).then((done) => (done ? removeScope(scope).then(() => done, () => done) : done));
+      const worker = this.active;
+      return original.call(this).then((done) => (done ? drop(this, worker).then(() => done) : done));
     },
     writable: true, enumerable: true, configurable: true,
   });

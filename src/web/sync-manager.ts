@@ -1,22 +1,23 @@
-/** SyncManager and `ServiceWorkerRegistration.prototype.sync` (docs/semantics.md §1 and §2), the same in pages and worker. */
-import * as store from '../store/db';
+/**
+ * SyncManager and `ServiceWorkerRegistration.prototype.sync` (docs/semantics.md §1 and §2): the argument checks, the
+ * same in pages and worker; what stores and lists is the host's (the worker's store, or a page's messages to it).
+ */
 import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
-import { describe, trace } from '../debug';
 
 /** Chromium's limit on a tag's length. */
 export const MAX_TAG_LENGTH = 10240;
 
-/** What differs between a page and the worker. */
+/** What differs between a page and the worker: both reject with the spec's DOMExceptions. */
 export interface SyncHost {
-  /** docs/semantics.md §2 step 3 (worker only): is a top-level window of the origin open? */
-  hasWindow?(): Promise<boolean>;
-  /** Called after register() has resolved: wake whatever fires (docs/semantics.md §2 step 7). */
-  registered(registration: ServiceWorkerRegistration): void;
+  /** docs/semantics.md §2 steps 3 to 7, once the arguments are checked. */
+  register(registration: ServiceWorkerRegistration, tag: string): Promise<void>;
+  /** The registration's tags, in registration order. */
+  getTags(registration: ServiceWorkerRegistration): Promise<string[]>;
 }
 
 const registrations = new WeakMap<object, ServiceWorkerRegistration>();
 const managers = new WeakMap<ServiceWorkerRegistration, SyncManager>();
-let host: SyncHost = { registered() {} };
+let host: SyncHost;
 
 function registrationOf(manager: unknown): ServiceWorkerRegistration {
   const registration = registrations.get(manager as object);
@@ -30,10 +31,6 @@ function registrationOf(manager: unknown): ServiceWorkerRegistration {
  */
 function checkFullyActive(): void {
   if (typeof document == 'object' && !document.defaultView) throw domError('InvalidStateError', 'The document is not fully active');
-}
-
-function storageFailed(e: unknown): Error {
-  return domError('UnknownError', `Background Sync storage failed: ${(e as Error).message}`);
 }
 
 export class SyncManager {
@@ -51,31 +48,13 @@ export class SyncManager {
     if (tag.length > MAX_TAG_LENGTH) {
       throw domError('InvalidAccessError', `Registration failed - the tag is longer than ${MAX_TAG_LENGTH} characters`);
     }
-    if (host.hasWindow && !(await host.hasWindow())) {
-      throw domError(
-        'InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.',
-      );
-    }
-    let record;
-    try {
-      record = await store.storeRegistration(registration.scope, tag);
-    } catch (e) {
-      throw storageFailed(e);
-    }
-    trace(`register("${tag}") → ${describe(record)}`);
-    // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
-    setTimeout(() => host.registered(registration), 0);
+    return host.register(registration, tag);
   }
 
   async getTags(): Promise<string[]> {
     const registration = registrationOf(this);
     checkFullyActive();
-    try {
-      // list() gives registration order already.
-      return (await store.list(registration.scope)).map((record) => record.tag);
-    } catch (e) {
-      throw storageFailed(e);
-    }
+    return host.getTags(registration);
   }
 }
 

@@ -1,24 +1,29 @@
 /**
- * The worker half: the shared globals plus SyncEvent and `onsync`, a Dispatcher for this registration, and what wakes
- * it (docs/semantics.md §3 and §4).
+ * The worker half: the shared globals plus SyncEvent and `onsync`, the store (which only the worker opens), a
+ * Dispatcher for this registration, and what wakes it (docs/semantics.md §3 and §4).
  */
 import { Options, updatePolicy } from '../options';
-import { defineGlobal, defineSharedGlobals } from '../web/globals';
+import { defineGlobal } from '../web/define';
+import { defineSharedGlobals } from '../web/globals';
 import { defineSyncEvent, onsyncAccessor } from '../web/sync-event';
-import { setSyncHost } from '../web/sync-manager';
+import { MAX_TAG_LENGTH, setSyncHost } from '../web/sync-manager';
+import { domError } from '../web/errors';
+import * as store from '../store/db';
 import { Dispatcher } from './dispatcher';
 import { listenForWakeups } from './wakeups';
-import { PROTOCOL_KEY, notice } from '../protocol';
+import { Answer, PROTOCOL_KEY, Request, notice } from '../protocol';
+import { describe, trace } from '../debug';
 
 /** Installs in the service worker; returns what applies checked options here. */
 export function installWorker(report: (error: unknown) => void): (options: Options) => void {
   const scope = self as unknown as ServiceWorkerGlobalScope;
   const SyncEvent = defineSyncEvent();
-  defineSharedGlobals();
+  const scopeUrl = scope.registration.scope;
+  const drop = () => store.removeScope(scopeUrl).catch(report);
+  defineSharedGlobals(drop);
   defineGlobal('SyncEvent', SyncEvent);
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
   Object.defineProperty(scope, 'onsync', onsyncAccessor());
-  const scopeUrl = scope.registration.scope;
   // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
   // path; a page's postMessage follows to wake a stopped worker).
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
@@ -43,16 +48,53 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
       }
     },
   });
+
+  /** Stores tags, or rejects with the spec's UnknownError. The caller wakes the dispatcher once it has answered. */
+  const register = (tags: string[]): Promise<void> => Promise.all(tags.map((tag) => store.storeRegistration(scopeUrl, tag)))
+    .then((records) => {
+      for (const record of records) trace(`register("${record.tag}") → ${describe(record)}`);
+    }, storageFailed);
+
   setSyncHost({
-    // docs/semantics.md §2 step 3: only a top-level window counts.
-    hasWindow: () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true })
-      .then((clients) => clients.some((client) => client.frameType !== 'nested')),
-    registered: () => void dispatcher.run(),
+    async register(_registration, tag) {
+      // docs/semantics.md §2 step 3: only a top-level window counts.
+      const clients = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      if (!clients.some((client) => client.frameType !== 'nested')) {
+        throw domError('InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.');
+      }
+      await register([tag]);
+      // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
+      setTimeout(() => void dispatcher.run(), 0);
+    },
+    getTags: () => store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed),
   });
-  listenForWakeups(scope, dispatcher, channel);
+
+  /** A page's request (src/protocol.ts): answered with what its own register(), getTags() or unregister() needs. */
+  const answer = (message: Request): Promise<Answer> => {
+    const { op, tags } = message;
+    const work: Promise<string[] | void> = op === 'tags'
+      ? store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed)
+      : op === 'drop'
+        ? drop()
+        : Array.isArray(tags) && tags.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH)
+          ? register(tags)
+          : Promise.reject(new TypeError('malformed register request'));
+    return work.then((list) => (list ? { tags: list } : {}), (e: Error) => ({ error: [e.name, e.message] }));
+  };
+
+  // The first worker of a new registration sweeps the tags of an earlier registration of the scope that went
+  // away without our unregister() (register() needs an active worker, so none can be this registration's).
+  scope.addEventListener('install', () => {
+    if (!scope.registration.active) void drop();
+  });
+  listenForWakeups(scope, dispatcher, answer, channel);
   return (options) => {
     dispatcher.policy = updatePolicy(dispatcher.policy, options);
   };
+}
+
+function storageFailed(e: Error): never {
+  throw domError('UnknownError', `Background Sync storage failed: ${e.message}`);
 }
 
 /**

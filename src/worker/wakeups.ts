@@ -1,11 +1,14 @@
 /** What wakes the dispatcher in the service worker (docs/semantics.md §4): start, activate, messages, fetches, `online`. */
-import { isOurs, isPoke } from '../protocol';
+import { Answer, Request, isOurs, isPoke, isRequest } from '../protocol';
 import { Dispatcher } from './dispatcher';
 
 /** A burst of fetches (a page load) wakes the dispatcher once. */
 export const FETCH_THROTTLE = 10000;
 
-export function listenForWakeups(scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher, channel?: BroadcastChannel): void {
+export function listenForWakeups(
+  scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher, answer: (request: Request) => Promise<Answer>,
+  channel?: BroadcastChannel,
+): void {
   // A page's poke on the channel reaches a running worker sooner than its postMessage (no extendable event to
   // set up); the postMessage that follows it keeps the worker alive through the pass.
   if (channel) {
@@ -19,7 +22,16 @@ export function listenForWakeups(scope: ServiceWorkerGlobalScope, dispatcher: Di
     if (!isOurs(message.data)) return;
     message.stopImmediatePropagation();
     // A real ExtendableEvent: its waitUntil keeps the worker alive while the sync events run.
+    const port = message.ports && message.ports[0];
     if (isPoke(message.data)) message.waitUntil(dispatcher.run(message.data.online));
+    // A page's register(), getTags() or unregister(): answered on its port; the events a register() wakes keep the
+    // worker alive through this event too.
+    else if (isRequest(message.data) && port) {
+      message.waitUntil(answer(message.data).then((reply) => {
+        port.postMessage(reply);
+        return dispatcher.run();
+      }));
+    }
   });
   // Not waitUntil: activation would wait for the app's sync handlers, and fetches with it.
   scope.addEventListener('activate', () => void dispatcher.run());

@@ -467,21 +467,20 @@ export const scenarios = [
       const page = await ctx.open();
       // A registration stored before the failure; the handler holds it firing so it stays in getTags().
       const kept = await registerHeld(ctx, page, 'kept', 'register() before the failure');
-      const during = await page.evaluate(async () => {
-        // Every IndexedDB transaction of this page fails as it would over quota.
-        const original = IDBDatabase.prototype.transaction;
-        IDBDatabase.prototype.transaction = function () {
-          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-        };
-        try {
-          return {
-            register: await T.outcome(() => T.registration.sync.register('during-failure')),
-            getTags: await T.outcome(() => T.registration.sync.getTags()),
-          };
-        } finally {
-          IDBDatabase.prototype.transaction = original;
-        }
-      });
+      // The store is the worker's: a page's register() and getTags() are requests to it, and it answers with the error.
+      await page.call('breakStorage');
+      let during, inWorker;
+      try {
+        during = await page.evaluate(async () => ({
+          register: await T.outcome(() => T.registration.sync.register('during-failure')),
+          getTags: await T.outcome(() => T.registration.sync.getTags()),
+        }));
+        inWorker = { register: await page.call('register', { tag: 'worker-during-failure' }), getTags: await page.call('getTags') };
+      } finally {
+        await page.call('restoreStorage');
+      }
+      rejectedWith(inWorker.register, 'UnknownError', "the worker's register() while storage fails");
+      rejectedWith(inWorker.getTags, 'UnknownError', "the worker's getTags() while storage fails");
       rejectedWith(during.register, 'UnknownError', 'register() while storage fails');
       assert.match(during.register.message, /QuotaExceededError/, 'the UnknownError should say why');
       rejectedWith(during.getTags, 'UnknownError', 'getTags() while storage fails');
@@ -649,6 +648,40 @@ export const scenarios = [
       await ctx.assertNothingFiredOffline(page, 'nothing may fire while offline');
       const builds = [...new Set(ctx.server.entries({ type: 'sync', scope: page.scope }).map((e) => e.build))];
       assert.deepEqual(builds, [2], 'every event should fire in the new version');
+    },
+  },
+
+  {
+    // A page's register() is a request to the active worker, which owns the store (docs/semantics.md §4). An app's worker
+    // that does not import the polyfill (an older version, during an update) cannot answer: register() rejects with
+    // InvalidStateError after the answer timeout, and a version that imports it, activated meanwhile, answers instead.
+    name: 'worker-without-polyfill',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? 'native: the engine answers register(), not a worker' : null),
+    async run(ctx) {
+      const build = ctx.tag('build');
+      ctx.server.setSwBare(build, true);
+      const page = await ctx.open({ sw: { build } });
+      assert.equal((await page.call('probe')).build, 1, 'version 1 (no polyfill) should be active');
+      const lost = ctx.tag('unanswered');
+      const started = Date.now();
+      rejectedWith(await page.evaluate((tag) => T.outcome(() => T.registration.sync.register(tag)), lost, 30000), 'InvalidStateError',
+        'register() while the active worker lacks the polyfill');
+      const waited = Date.now() - started;
+      assert.ok(waited >= 9000 && waited < 20000, `register() should reject after the 10 s answer timeout, took ${waited} ms`);
+      ctx.note(`rejected after ${waited} ms`);
+      // Version 2 imports the polyfill: a register() pending while it installs and activates is answered by it.
+      const kept = ctx.tag('answered-by-v2');
+      await page.evaluate((tag) => {
+        self.bspPending = T.outcome(() => T.registration.sync.register(tag));
+      }, kept);
+      ctx.server.setSwBare(build, false);
+      ctx.server.setSwBuild(build, 2);
+      await page.evaluate(() => T.update(), undefined, 25000);
+      resolved(await page.evaluate(() => self.bspPending, undefined, 20000), 'register() pending across the update');
+      await firedExactly(ctx, page, kept, 1, 'the registration made during the update');
+      assert.deepEqual([...new Set(ctx.server.entries({ type: 'sync', scope: page.scope }).map((e) => e.build))], [2], 'it fires in version 2');
+      assert.equal(ctx.server.entries({ type: 'sync', scope: page.scope, tag: lost }).length, 0, 'the rejected register() stored nothing');
     },
   },
 

@@ -10,7 +10,8 @@
 //   GET  /log                   every entry so far
 //   POST /control               {tag, behaviour}: 'ok' (default) | 'fail' | 'hold' | 'never'
 //   POST /control/get           {tag} -> {behaviour}; the worker asks this when its sync handler starts
-//   GET  /sw.js?build=<key>     the worker script with `self.__swBuild = <n>;` first: setSwBuild(key, n) changes its
+//   GET  /sw.js?build=<key>     the worker script with `self.__swBuild = <n>;` first (setSwBare(key, true): without
+//                               the polyfill, an app's worker that never imported it): setSwBuild(key, n) changes its
 //                               bytes, so registration.update() installs a new version (a deploy)
 //   GET  /rc/poll?id=…          remote control for a page no WebDriver drives (page.js, ?rc=<id>): the next
 //   POST /rc/result, /rc/hello    function to evaluate (long poll), its result, and the page announcing itself
@@ -39,6 +40,7 @@ export async function startServer() {
   const { log, record, entries, waitForEntries } = createLog();
   const behaviours = new Map();
   const swBuilds = new Map();
+  const swBare = new Set();
   const remotes = new Map();
   const extraRoutes = [];
 
@@ -84,7 +86,7 @@ export async function startServer() {
     if (path === '/sw.js') {
       const build = url.searchParams.get('build');
       if (build === null) return sendFile(res, join(FIXTURES_DIR, 'sw.js'), { 'Service-Worker-Allowed': '/' });
-      return sendBundledWorker(res, swBuilds.get(build) ?? 1);
+      return sendBundledWorker(res, swBuilds.get(build) ?? 1, swBare.has(build));
     }
     if (path.startsWith('/dist/')) return sendFile(res, inside(DIST_DIR, path.slice('/dist/'.length)));
     if (path.startsWith('/fixtures/')) return sendFile(res, inside(FIXTURES_DIR, path.slice('/fixtures/'.length)));
@@ -121,6 +123,8 @@ export async function startServer() {
     setRandomFail: (seed, rate) => Object.assign(random, { seed, rate, asked: new Map() }),
     /** The version the next fetch of /sw.js?build=<key> serves (1 until set). */
     setSwBuild: (key, version) => swBuilds.set(String(key), Number(version)),
+    /** Whether the next fetches of /sw.js?build=<key> leave the polyfill out. */
+    setSwBare: (key, bare) => (bare ? swBare.add(String(key)) : swBare.delete(String(key))),
     /** The remote control of the page(s) that load with ?rc=<id>. */
     remote,
     /** Adds a route of another suite, tried before these: `handler(req, res, url)` answers and returns true, or returns false. */
@@ -144,7 +148,7 @@ function seededFraction(text) {
  * a new build changes the bytes. A new version then needs no fetch but its own script's, which the browser makes
  * even under Chromium's offline emulation (that emulation also reaches a new worker's importScripts() and fails them).
  */
-async function sendBundledWorker(res, build) {
+async function sendBundledWorker(res, build, bare) {
   let source = (await readFile(join(FIXTURES_DIR, 'sw.js'), 'utf8')).toString();
   for (const [statement, file] of [
     ["importScripts('/fixtures/delete-native.js');", join(FIXTURES_DIR, 'delete-native.js')],
@@ -154,7 +158,10 @@ async function sendBundledWorker(res, build) {
     ["importScripts('/fixtures/sw-common.js');", join(FIXTURES_DIR, 'sw-common.js')],
   ]) {
     if (!source.includes(statement)) throw new Error(`sw.js no longer has ${statement}`);
-    const inlined = await readFile(file, 'utf8');
+    // A bare worker gets a stand-in global, so the fixtures' configure() calls still work.
+    const inlined = bare && file.endsWith('background-sync-polyfill.js')
+      ? "self.BackgroundSyncPolyfill = { native: false, version: 'none (bare worker)', configure() {} };"
+      : await readFile(file, 'utf8');
     source = source.replace(statement, () => `${inlined}\n`);
   }
   res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store', 'Service-Worker-Allowed': '/' });

@@ -1,0 +1,81 @@
+/**
+ * A page's register(), getTags() and unregister() (docs/semantics.md §4): the page holds no store; it asks the active
+ * worker of the registration, which owns it, and waits for the answer. The register() calls a page makes in one go
+ * travel as one message.
+ */
+import { Answer, Request, request } from '../protocol';
+import { domError } from '../web/errors';
+import { SyncHost } from '../web/sync-manager';
+
+/**
+ * How long a page waits for the active worker to answer before register() or getTags() rejects: that worker does
+ * not run the polyfill (an older version of the app's worker, say). A worker that becomes active meanwhile (the
+ * new version, after skipWaiting) is asked again, so the update window costs a wait, not a registration.
+ */
+export const ANSWER_TIMEOUT = 10000;
+/** How often the page looks whether the registration got a new active worker while it waits. */
+const ASK_AGAIN = 100;
+
+/** Sends `message` to the active worker of `registration` and resolves with its answer. */
+export function ask(registration: ServiceWorkerRegistration, message: Request): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    let asked: ServiceWorker | null = null;
+    const look = () => {
+      const worker = registration.active;
+      if (worker && worker !== asked) {
+        asked = worker;
+        const { port1, port2 } = new MessageChannel();
+        port1.onmessage = (event) => {
+          clearInterval(timer);
+          port1.close();
+          resolve(event.data as Answer);
+        };
+        worker.postMessage(message, [port2]);
+      }
+      if (Date.now() - start >= ANSWER_TIMEOUT) {
+        clearInterval(timer);
+        reject(domError('InvalidStateError', `The active Service Worker did not answer in ${ANSWER_TIMEOUT} ms: does it import background-sync-polyfill?`));
+      }
+    };
+    const timer = setInterval(look, ASK_AGAIN);
+    look();
+  });
+}
+
+/** The answer's tags, or its error as the DOMException the worker raised. */
+function unwrap(answer: Answer): string[] | undefined {
+  if (answer.error) throw domError(answer.error[0] as 'UnknownError', answer.error[1]);
+  return answer.tags;
+}
+
+/** The page's host for SyncManager; `registered` hears of each registration that resolved. */
+export function pageHost(registered: (registration: ServiceWorkerRegistration) => void): SyncHost {
+  let queued: Map<ServiceWorkerRegistration, { tags: string[]; answer: Promise<Answer> }> | null = null;
+  return {
+    register(registration, tag) {
+      if (!queued) {
+        queued = new Map();
+        Promise.resolve().then(() => (queued = null));
+      }
+      let entry = queued.get(registration);
+      if (!entry) {
+        const tags: string[] = [];
+        // Sent after the calls of this turn have joined.
+        const answer = Promise.resolve().then(() => ask(registration, request('register', tags)));
+        queued.set(registration, entry = { tags, answer });
+      }
+      entry.tags.push(tag);
+      return entry.answer.then((answer) => {
+        unwrap(answer);
+        registered(registration);
+      });
+    },
+    getTags: (registration) => ask(registration, request('tags')).then((answer) => unwrap(answer) || []),
+  };
+}
+
+/** After unregister(): the worker that was active drops the registration's tags. Never rejects. */
+export function dropTags(_registration: ServiceWorkerRegistration, worker: ServiceWorker | null): Promise<unknown> {
+  return worker ? ask({ active: worker } as ServiceWorkerRegistration, request('drop')).catch(() => undefined) : Promise.resolve();
+}
