@@ -37,11 +37,10 @@ export function createGlobal(installer?: Installer): void {
     },
   };
   defineGlobal('BackgroundSyncPolyfill', Object.freeze(api));
+  // The preset's options (`force` is none: configure() ignores what it does not know).
   if (preset && typeof preset === 'object') {
-    const options: Options = {};
-    for (const key of Object.keys(preset)) if (key !== 'force') (options as Record<string, unknown>)[key] = preset[key as keyof Options];
     try {
-      api.configure(options as BackgroundSyncPolyfillOptions);
+      api.configure(preset as BackgroundSyncPolyfillOptions);
     } catch (e) {
       report(e);
     }

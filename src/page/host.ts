@@ -13,29 +13,31 @@ import { SyncHost } from '../web/sync-manager';
  * new version, after skipWaiting) is asked again, so the update window costs a wait, not a registration.
  */
 export const ANSWER_TIMEOUT = 10000;
+/** How long unregister() waits for the worker to drop the tags. */
+export const DROP_TIMEOUT = 3000;
 /** How often the page looks whether the registration got a new active worker while it waits. */
 const ASK_AGAIN = 100;
 
 /** Sends `message` to the active worker of `registration` and resolves with its answer. */
-export function ask(registration: ServiceWorkerRegistration, message: Request): Promise<Answer> {
+export function ask(registration: ServiceWorkerRegistration, message: Request, timeout = ANSWER_TIMEOUT): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const start = Date.now();
-    let asked: ServiceWorker | null = null;
+    let asked: unknown;
     const look = () => {
       const worker = registration.active;
       if (worker && worker !== asked) {
         asked = worker;
-        const { port1, port2 } = new MessageChannel();
-        port1.onmessage = (event) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = (event) => {
           clearInterval(timer);
-          port1.close();
-          resolve(event.data as Answer);
+          channel.port1.close();
+          resolve(event.data);
         };
-        worker.postMessage(message, [port2]);
+        worker.postMessage(message, [channel.port2]);
       }
-      if (Date.now() - start >= ANSWER_TIMEOUT) {
+      if (Date.now() - start >= timeout) {
         clearInterval(timer);
-        reject(domError('InvalidStateError', `The active Service Worker did not answer in ${ANSWER_TIMEOUT} ms: does it import background-sync-polyfill?`));
+        reject(domError('InvalidStateError', `The active Service Worker did not answer in ${timeout} ms: does it import background-sync-polyfill?`));
       }
     };
     const timer = setInterval(look, ASK_AGAIN);
@@ -71,11 +73,17 @@ export function pageHost(registered: (registration: ServiceWorkerRegistration) =
         registered(registration);
       });
     },
-    getTags: (registration) => ask(registration, request('tags')).then((answer) => unwrap(answer) || []),
+    // No active worker: nothing could have registered a tag of this registration.
+    getTags: (registration) => registration.active
+      ? ask(registration, request('tags')).then((answer) => unwrap(answer) || [])
+      : Promise.resolve([]),
   };
 }
 
-/** After unregister(): the worker that was active drops the registration's tags. Never rejects. */
+/**
+ * After unregister(): the worker that was active drops the registration's tags. Never rejects, and waits at most
+ * DROP_TIMEOUT: a worker that does not answer leaves them to the sweep of the scope's next first worker.
+ */
 export function dropTags(_registration: ServiceWorkerRegistration, worker: ServiceWorker | null): Promise<unknown> {
-  return worker ? ask({ active: worker } as ServiceWorkerRegistration, request('drop')).catch(() => undefined) : Promise.resolve();
+  return worker ? ask({ active: worker } as ServiceWorkerRegistration, request('drop'), DROP_TIMEOUT).catch(() => undefined) : Promise.resolve();
 }

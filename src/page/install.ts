@@ -6,7 +6,7 @@ import type { Options } from '../options';
 import { defineSharedGlobals } from '../web/globals';
 import { setSyncHost } from '../web/sync-manager';
 import { dropTags, pageHost } from './host';
-import { PageWakeups } from './wakeups';
+import { pageWakeups } from './wakeups';
 
 /**
  * Installs in a window; returns what applies checked options here, or null where the page has no service workers
@@ -14,9 +14,9 @@ import { PageWakeups } from './wakeups';
  */
 export function installPage(report: (error: unknown) => void): ((options: Options) => void) | null {
   if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
-  const wakeups = new PageWakeups(report);
+  const wakeups = pageWakeups(report);
   defineSharedGlobals(dropTags);
-  setSyncHost(pageHost((registration) => wakeups.registered(registration)));
+  setSyncHost(pageHost(wakeups.registered));
   wakeups.start();
   return (options) => {
     if (options.checkInterval !== undefined) wakeups.setCheckInterval(options.checkInterval as number);

@@ -1,8 +1,8 @@
 /**
  * The one module that owns the IndexedDB schema (docs/semantics.md §5). One database per origin; each record is keyed by
  * service worker scope and tag. Every state change is a compare-and-set: the record is read, checked by the
- * pure state machine and written back in one readwrite transaction, with `durability: 'strict'` except for claims
- * (claimDue), which are `relaxed`: see there.
+ * pure state machine and written back in one readwrite transaction, with `durability: 'relaxed'`, as Chromium's own
+ * Background Sync store does not flush per registration either: see `write`.
  */
 import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
@@ -94,12 +94,19 @@ function toStorageError(e: unknown, during: string): StorageError {
   return new StorageError(`IndexedDB ${during} failed (${what})`);
 }
 
-/** Runs `work` in one readwrite transaction and resolves once it has committed (durably, unless `relaxed`). */
-async function write<T>(during: string, work: (tx: Tx) => Promise<T>, relaxed?: boolean): Promise<T> {
+/**
+ * Runs `work` in one readwrite transaction and resolves once it has committed. Relaxed durability: the commit has
+ * handed the write to the operating system, not waited for its flush to disk. Isolation between contexts is the
+ * transaction's whatever its durability, so no two contexts claim one record; what relaxed gives up is a write's
+ * survival of an operating-system crash or power cut in the moment before the system flushes it. A killed tab,
+ * worker or browser loses nothing (the fault suite SIGKILLs each, docs/reliability.md); the flush costs about
+ * one millisecond per register() (docs/performance.md).
+ */
+async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   const db = await open();
   let tx: Tx | undefined;
   try {
-    tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: relaxed ? 'relaxed' : 'strict' });
+    tx = db.transaction([REGISTRATIONS, META], 'readwrite', { durability: 'relaxed' });
     const done = tx.done;
     // Handled here so that a failed request's cause, not done's generic AbortError, is what we report.
     done.catch(() => undefined);
@@ -236,12 +243,6 @@ export async function listAll(): Promise<SyncRecord[]> {
  * `running`: tags whose events `instance` is still running. `dead`: leases whose lock was seen free.
  * Returns the claimed records (no other context can claim them) and `suspects`: the leases of other instances'
  * locked firings not known dead, for the caller to look up or wait on.
- *
- * Relaxed durability: isolation between contexts is the transaction's, whatever its durability, so no two claim
- * one record. What relaxed gives up is only a claim's survival of an operating-system crash or power cut before the
- * engine flushes it (a browser that is killed has handed the write to the system already): the record is then due
- * again, as the firing it stood for would be retried after such a crash anyway. It saves the flush on the path from
- * a wake-up to the sync handler (docs/performance.md).
  */
 export function claimDue(
   scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
@@ -279,7 +280,7 @@ export function claimDue(
     return {
       claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped, suspects: Array.from(suspects),
     };
-  }, true);
+  });
 }
 
 /**

@@ -84,8 +84,8 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
 
   // The first worker of a new registration sweeps the tags of an earlier registration of the scope that went
   // away without our unregister() (register() needs an active worker, so none can be this registration's).
-  scope.addEventListener('install', () => {
-    if (!scope.registration.active) void drop();
+  scope.addEventListener('install', (event) => {
+    if (!scope.registration.active) (event as ExtendableEvent).waitUntil(drop());
   });
   listenForWakeups(scope, dispatcher, answer, channel);
   return (options) => {

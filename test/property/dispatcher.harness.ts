@@ -1,6 +1,7 @@
 /**
- * Layer (b2) harness: the whole firing path, SyncManager.register() in pages and Dispatcher in workers, in 2 or 3
- * contexts that share ONE fake-indexeddb database. Each context is its own copy of the modules (as a tab or a
+ * Layer (b2) harness: the whole firing path, SyncManager.register() in pages (stored as the worker that answers the
+ * page's request stores it: see answeringHost) and Dispatcher in workers, in 2 or 3 contexts that share ONE
+ * fake-indexeddb database. Each context is its own copy of the modules (as a tab or a
  * worker instance is), with its own connection, its own SyncManager and its own Dispatcher with a distinct
  * instance id.
  *
@@ -42,6 +43,7 @@ export const STEP = 1000;
 type Store = typeof import('../../src/store/db');
 type DispatcherModule = typeof import('../../src/worker/dispatcher');
 type SyncManagerModule = typeof import('../../src/web/sync-manager');
+type SyncHost = import('../../src/web/sync-manager').SyncHost;
 
 interface Graph {
   store: Store;
@@ -84,7 +86,7 @@ export async function setupPool(): Promise<void> {
       store, Dispatcher, SyncEvent: defineSyncEvent(), manager,
       onClaim: () => undefined, onSettled: () => undefined, onRegistered: [],
     };
-    // Spy on this copy's store, as its dispatcher and SyncManager call it, to learn attempts and outcomes.
+    // Spy on this copy's store, as its dispatcher and the host behind its SyncManager call it, to learn attempts and outcomes.
     const { claimDue, settleFirings, storeRegistration } = store;
     vi.spyOn(store, 'claimDue').mockImplementation(async (...args) => {
       const result = await claimDue(...args);
@@ -322,7 +324,25 @@ async function settled(w: World, what: string, wait = true): Promise<void> {
 
 // --- Commands --------------------------------------------------------------------------------------------------
 
-/** A page of this context calls registration.sync.register(tag); its SyncManager pokes a worker afterwards. */
+/**
+ * The host behind SyncManager in this harness: the page's request as the worker that answers it handles it
+ * (src/worker/install.ts): it stores the tag through its own connection (the engine starts an instance to answer
+ * the message, so a page whose worker died still registers), resolves, and then wakes a dispatcher, here the one of
+ * the context `poked` (none: nothing is woken).
+ */
+function answeringHost(c: Context, poked: Context | null): SyncHost {
+  return {
+    register: (_registration, tag) => c.page.store.storeRegistration(SCOPE, tag).then(() => {
+      // Fire only after the promise has resolved (docs/semantics.md §2 step 7).
+      setTimeout(() => {
+        if (poked && poked.alive) void poked.dispatcher.run(true);
+      }, 0);
+    }),
+    getTags: () => c.page.store.list(SCOPE).then((records) => records.map((r) => r.tag)),
+  };
+}
+
+/** A page of this context calls registration.sync.register(tag); the worker that stores it pokes a dispatcher afterwards. */
 export class Register implements Cmd {
   constructor(readonly context: number, readonly tag: string, readonly poke: number | null, readonly wait: boolean) {}
   check(w: Readonly<World>): boolean {
@@ -331,11 +351,7 @@ export class Register implements Cmd {
   async run(w: World): Promise<void> {
     const c = at(w, this.context);
     const poked = this.poke === null ? null : w.contexts[this.poke % w.contexts.length];
-    c.page.manager.setSyncHost({
-      registered: () => {
-        if (poked && poked.alive) void poked.dispatcher.run(true);
-      },
-    });
+    c.page.manager.setSyncHost(answeringHost(c, poked));
     const called = tick(w);
     const sync = c.page.manager.syncGetter.call(c.registration);
     let stored: SyncRecord | undefined;

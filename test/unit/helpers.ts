@@ -125,10 +125,16 @@ export function listenForSync(fired: Array<{ tag: string; lastChance: boolean }>
   });
 }
 
-/** An event like the engine's ExtendableMessageEvent / FetchEvent, whose waitUntil records its promises. */
-export function extendable(type: string, data?: unknown): Event & { data?: unknown; waitUntil: Mock } {
-  const event = new Event(type) as Event & { data?: unknown; waitUntil: Mock };
+/**
+ * An event like the engine's ExtendableMessageEvent / FetchEvent, whose waitUntil records its promises; `ports` are
+ * the message's transferred ports (a page's request carries the port its answer goes back on).
+ */
+export function extendable(
+  type: string, data?: unknown, ports?: ReadonlyArray<unknown>,
+): Event & { data?: unknown; ports?: ReadonlyArray<unknown>; waitUntil: Mock } {
+  const event = new Event(type) as Event & { data?: unknown; ports?: ReadonlyArray<unknown>; waitUntil: Mock };
   event.data = data;
+  if (ports) event.ports = ports;
   event.waitUntil = vi.fn();
   return event;
 }

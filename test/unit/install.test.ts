@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { freshIndexedDB, sleep, until } from './helpers';
-import { PROTOCOL_KEY } from '../../src/protocol';
+import { freshIndexedDB, sleep } from './helpers';
+import { Answer, Request, request } from '../../src/protocol';
 import { hasNativeSync } from '../../src/detect';
 
 type Install = typeof import('../../src/install');
@@ -13,10 +13,33 @@ async function load(): Promise<Install> {
   return import('../../src/install');
 }
 
+/** Every port a fake worker was handed; closed after each test (an open port keeps Node's event loop alive). */
+const ports: MessagePort[] = [];
+
+/**
+ * The page's view of a service worker running the polyfill: it records each request and answers on its port as the
+ * worker host would (src/worker/install.ts), keeping the tags of its scope.
+ */
+function answeringWorker(tags: string[] = []) {
+  const requests: Request[] = [];
+  const postMessage = vi.fn((message: Request, transfer: unknown[]) => {
+    const port = transfer[0] as MessagePort;
+    ports.push(port);
+    requests.push(message);
+    let answer: Answer = {};
+    if (message.op === 'register') for (const tag of message.tags!) if (tags.indexOf(tag) < 0) tags.push(tag);
+    if (message.op === 'tags') answer = { tags: tags.slice() };
+    if (message.op === 'drop') tags.length = 0;
+    port.postMessage(answer);
+  });
+  return { postMessage, requests, tags };
+}
+type FakeWorker = ReturnType<typeof answeringWorker>;
+
 /** A ServiceWorkerRegistration class like the engine's, without `sync` unless `native`. */
 function defineRegistrationClass(native = false) {
   class ServiceWorkerRegistration {
-    constructor(public scope = 'https://example.com/', public active: { postMessage: (m: unknown) => void } | null = { postMessage: vi.fn() }) {}
+    constructor(public scope = 'https://example.com/', public active: FakeWorker | null = answeringWorker()) {}
   }
   if (native) {
     Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', { get() { return 'native'; }, configurable: true });
@@ -37,10 +60,11 @@ beforeEach(() => {
   freshIndexedDB();
   warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   Object.defineProperty(navigator, 'serviceWorker', {
-    value: { getRegistrations: async () => [] }, configurable: true,
+    value: { getRegistration: async () => undefined, getRegistrations: async () => [] }, configurable: true,
   });
 });
 afterEach(() => {
+  for (const port of ports.splice(0)) port.close();
   for (const name of GLOBALS) delete g[name];
   delete (navigator as unknown as Record<string, unknown>).serviceWorker;
   vi.restoreAllMocks();
@@ -141,15 +165,31 @@ describe('install(\'window\') without native support', () => {
     expect('SyncManager' in globalThis && 'sync' in Registration.prototype).toBe(true);
   });
 
-  it('register() pokes the active worker after resolving', async () => {
+  it('register() and getTags() ask the active worker (the page opens no store) and resolve on its answer', async () => {
     const Registration = defineRegistrationClass(false);
     (await load()).install('window');
     const registration = new Registration();
-    const postMessage = registration.active!.postMessage as ReturnType<typeof vi.fn>;
-    await (registration as unknown as ServiceWorkerRegistration).sync.register('outbox');
-    expect(postMessage).not.toHaveBeenCalled();
-    await until(() => postMessage.mock.calls.length > 0);
-    expect(postMessage).toHaveBeenCalledWith({ [PROTOCOL_KEY]: 1, online: true });
+    const worker = registration.active!;
+    const sync = (registration as unknown as ServiceWorkerRegistration).sync;
+    delete (globalThis as { indexedDB?: unknown }).indexedDB; // a page that touched storage would fail now
+    await Promise.all([sync.register('outbox'), sync.register('later')]);
+    expect(await sync.getTags()).toEqual(['outbox', 'later']);
+    expect(worker.requests).toEqual([request('register', ['outbox', 'later']), request('tags')]);
+    expect(worker.tags).toEqual(['outbox', 'later']);
+  });
+
+  it('an error the worker answers rejects register() with that DOMException', async () => {
+    const Registration = defineRegistrationClass(false);
+    (await load()).install('window');
+    const registration = new Registration();
+    registration.active!.postMessage.mockImplementation((_message: Request, transfer: unknown[]) => {
+      ports.push(transfer[0] as MessagePort);
+      (transfer[0] as MessagePort).postMessage({ error: ['UnknownError', 'Background Sync storage failed: full'] });
+    });
+    const error = await (registration as unknown as ServiceWorkerRegistration).sync.register('outbox').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DOMException);
+    expect((error as DOMException).name).toBe('UnknownError');
+    expect((error as DOMException).message).toBe('Background Sync storage failed: full');
   });
 
   it('installs nothing without ServiceWorkerRegistration or navigator.serviceWorker', async () => {
@@ -165,6 +205,42 @@ describe('install(\'window\') without native support', () => {
     const Registration = defineRegistrationClass(false);
     (await load()).install();
     expect('sync' in Registration.prototype).toBe(true);
+  });
+});
+
+describe('the page-only and worker-only entries (src/page/entry.ts, src/worker/entry.ts)', () => {
+  it('the page-only entry installs the page half in a window', async () => {
+    const Registration = defineRegistrationClass(false);
+    vi.resetModules();
+    const { installHere } = await import('../../src/page/entry');
+    installHere();
+    expect('sync' in Registration.prototype).toBe(true);
+    expect(typeof g.SyncManager).toBe('function');
+    expect(api()).toMatchObject({ native: false, version: '0.0.0-test' });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('the worker-only entry in a window installs nothing but the global, and names the script that belongs here', async () => {
+    const Registration = defineRegistrationClass(false);
+    vi.resetModules();
+    const { installHere } = await import('../../src/worker/entry');
+    installHere();
+    expect('sync' in Registration.prototype).toBe(false);
+    expect('SyncManager' in globalThis).toBe(false);
+    expect(api()).toMatchObject({ native: false, version: '0.0.0-test' });
+    expect(() => api().configure({ maxAttempts: 2 })).not.toThrow();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith('background-sync-polyfill:',
+      'the sw script has nothing for this context: load background-sync-polyfill.window.min.js here');
+  });
+
+  it('where the engine has Background Sync, the wrong entry says nothing (nothing would be installed anyway)', async () => {
+    defineNative();
+    vi.resetModules();
+    const { installHere } = await import('../../src/worker/entry');
+    installHere();
+    expect(api().native).toBe(true);
+    expect(warn).not.toHaveBeenCalled();
   });
 });
 
@@ -233,20 +309,8 @@ describe('loading twice and presets', () => {
   });
 });
 
+// The state transitions are the worker's: their trace lines are tested in install.worker.test.ts.
 describe('configure({ debug })', () => {
-  it('logs state transitions with the prefix once enabled, and not before', async () => {
-    const Registration = defineRegistrationClass();
-    (await load()).install('window');
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    const registration = new Registration('https://example.com/debug/') as unknown as ServiceWorkerRegistration;
-    await registration.sync.register('quiet');
-    expect(log).not.toHaveBeenCalled();
-    api().configure({ debug: true });
-    await registration.sync.register('loud');
-    expect(log).toHaveBeenCalledWith('background-sync-polyfill: register("loud") → pending');
-    api().configure({ debug: false });
-  });
-
   it.each([['yes'], [1], [null]])('rejects debug: %j with a TypeError that names it', async (value) => {
     defineRegistrationClass();
     (await load()).install('window');
@@ -256,22 +320,30 @@ describe('configure({ debug })', () => {
 });
 
 describe('unregister() drops the registration\'s tags (docs/semantics.md §3)', () => {
-  it('removes its scope\'s records once the engine\'s unregister() resolves true, and keeps them on false', async () => {
+  it('asks the worker that was active to drop once the engine\'s unregister() resolves true, and not on false', async () => {
     const Registration = defineRegistrationClass();
     let result = true;
-    (Registration.prototype as unknown as { unregister: () => Promise<boolean> }).unregister = async () => result;
+    // The engine's unregister(): on success the registration loses its active worker.
+    (Registration.prototype as unknown as { unregister: () => Promise<boolean> }).unregister = async function (this: { active: unknown }) {
+      if (result) this.active = null;
+      return result;
+    };
     (await load()).install('window');
-    const gone = new Registration('https://example.com/gone/') as unknown as ServiceWorkerRegistration;
-    const kept = new Registration('https://example.com/kept/') as unknown as ServiceWorkerRegistration;
-    await gone.sync.register('a');
-    await kept.sync.register('b');
+    const gone = new Registration('https://example.com/gone/');
+    const kept = new Registration('https://example.com/kept/');
+    const goneWorker = gone.active!;
+    await (gone as unknown as ServiceWorkerRegistration).sync.register('a');
+    await (kept as unknown as ServiceWorkerRegistration).sync.register('b');
     result = false;
-    expect(await kept.unregister()).toBe(false);
-    expect(await kept.sync.getTags()).toEqual(['b']);
+    expect(await (kept as unknown as ServiceWorkerRegistration).unregister()).toBe(false);
+    expect(await (kept as unknown as ServiceWorkerRegistration).sync.getTags()).toEqual(['b']);
+    expect(kept.active!.requests.map((r) => r.op)).toEqual(['register', 'tags']);
     result = true;
-    expect(await gone.unregister()).toBe(true);
-    expect(await gone.sync.getTags()).toEqual([]);
-    expect(await kept.sync.getTags()).toEqual(['b']);
+    expect(await (gone as unknown as ServiceWorkerRegistration).unregister()).toBe(true);
+    expect(gone.active).toBeNull();
+    expect(goneWorker.requests).toEqual([request('register', ['a']), request('drop')]);
+    expect(goneWorker.tags).toEqual([]);
+    expect(kept.active!.tags).toEqual(['b']);
     expect((Registration.prototype as unknown as { unregister: () => unknown }).unregister.name).toBe('unregister');
   });
 });

@@ -130,6 +130,28 @@ describe('install(\'worker\')', () => {
     expect(fired[0]).toEqual({ tag: 'last', lastChance: true });
   });
 
+  it('configure({ debug: true }) logs the worker\'s state transitions with the prefix, and nothing before', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await registration.sync.register('quiet');
+      await until(async () => (await list(SCOPE)).length === 0);
+      expect(log).not.toHaveBeenCalled();
+      BackgroundSyncPolyfill.configure({ debug: true });
+      await registration.sync.register('loud');
+      expect(log).toHaveBeenCalledWith('background-sync-polyfill: register("loud") → pending');
+      await until(async () => (await list(SCOPE)).length === 0);
+      await sleep(5);
+      expect(log.mock.calls.map((call) => call[0])).toEqual([
+        'background-sync-polyfill: register("loud") → pending',
+        'background-sync-polyfill: "loud" firing, attempt 1 of 3',
+        'background-sync-polyfill: "loud" success → removed',
+      ]);
+    } finally {
+      BackgroundSyncPolyfill.configure({ debug: false });
+      log.mockRestore();
+    }
+  });
+
   it('a bad configure() throws and changes nothing', async () => {
     BackgroundSyncPolyfill.configure({ maxAttempts: 2 });
     expect(() => BackgroundSyncPolyfill.configure({ maxAttempts: 1, maxEventDuration: -1 })).toThrow(RangeError);

@@ -1,222 +1,295 @@
+/**
+ * pageWakeups() (src/page/wakeups.ts): the page reads no store; it pokes the active workers of its own registration and
+ * of the scopes it knows (from register() and from the workers' notices), only while online; the notices arm its
+ * timer and name the leases whose locks it waits on.
+ *
+ * The page's own registration (`own`) is the one navigator.serviceWorker.getRegistration() gives and whose scope
+ * the page's URL is under (each test moves the page into scope A with history.replaceState); the other scopes are
+ * not above the page's URL.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_KEY, notice, poke } from '../../../src/protocol';
-import * as store from '../../../src/store/db';
-import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
-import { PageWakeups } from '../../../src/page/wakeups';
-import { fakeLocks, freshIndexedDB, putRaw, record, useLocks } from '../helpers';
+import { PageWakeups, pageWakeups } from '../../../src/page/wakeups';
+import { fakeLocks, useLocks } from '../helpers';
 
 class FakeRegistration {
-  active = { postMessage: vi.fn() };
+  active: { postMessage: ReturnType<typeof vi.fn> } | null = { postMessage: vi.fn() };
   constructor(public scope: string) {}
 }
+const asRegistration = (r: FakeRegistration) => r as unknown as ServiceWorkerRegistration;
 
 const realSetImmediate = (globalThis as unknown as { setImmediate(f: () => void): void }).setImmediate;
 
-/**
- * Advances fake time in steps, letting IndexedDB (fake-indexeddb runs on the real setImmediate) finish between.
- * PageWakeups cannot be stopped: fake timers keep one test's wake-up timers from running in the next.
- */
+/** Lets what runs on the real event loop (BroadcastChannel, settled promises) happen. */
+async function realTurns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => realSetImmediate(() => r()));
+}
+
+/** Advances fake time in steps, letting promises settle between. */
 async function advance(ms: number, step = 10): Promise<void> {
   for (let t = 0; t < ms; t += step) {
     await vi.advanceTimersByTimeAsync(Math.min(step, ms - t));
-    for (let i = 0; i < 5; i++) await new Promise<void>((r) => realSetImmediate(() => r()));
+    await realTurns(2);
   }
 }
 
 let registrations: FakeRegistration[] = [];
+let own: FakeRegistration | undefined;
+let controller: { postMessage: ReturnType<typeof vi.fn> } | null = null;
 let n = 0;
 let scopeA: string;
 let scopeB: string;
+let scopeC: string;
 let online = true;
+let visibility: 'visible' | 'hidden' = 'visible';
+/** Undoes what start() added: its listeners and its channel (the wake-ups have no stop()). */
+const cleanups: Array<() => void> = [];
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-  freshIndexedDB();
   n++;
-  scopeA = `https://example.com/a${n}/`;
-  scopeB = `https://example.com/b${n}/`;
+  scopeA = `${location.origin}/a${n}/`;
+  scopeB = `${location.origin}/b${n}/`;
+  scopeC = `${location.origin}/c${n}/`;
+  history.replaceState(null, '', `/a${n}/index.html`);
   registrations = [];
+  own = undefined;
+  controller = null;
   online = true;
+  visibility = 'visible';
   Object.defineProperty(navigator, 'serviceWorker', {
-    value: { getRegistrations: vi.fn(async () => registrations) }, configurable: true,
+    value: {
+      getRegistration: vi.fn(async () => own),
+      getRegistrations: vi.fn(async () => registrations),
+      get controller() {
+        return controller;
+      },
+    },
+    configurable: true,
   });
   Object.defineProperty(navigator, 'onLine', { get: () => online, configurable: true });
+  Object.defineProperty(document, 'visibilityState', { get: () => visibility, configurable: true });
 });
 afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
   vi.useRealTimers(); // discards the wake-ups' pending timers
   delete (navigator as unknown as Record<string, unknown>).serviceWorker;
   delete (navigator as unknown as Record<string, unknown>).onLine;
+  delete (document as unknown as Record<string, unknown>).visibilityState;
   useLocks(undefined);
   vi.restoreAllMocks();
-  closeDatabase();
 });
 
 function wakeups() {
   const report = vi.fn();
-  return { t: new PageWakeups(report), report };
+  return { t: pageWakeups(report), report };
 }
 
-const pokes = (r: FakeRegistration) => r.active.postMessage.mock.calls.length;
-
-describe('PageWakeups.check()', () => {
-  it('reads nothing else when the store is empty', async () => {
-    const { t, report } = wakeups();
-    await t.check();
-    expect(navigator.serviceWorker.getRegistrations).not.toHaveBeenCalled();
-    expect(report).not.toHaveBeenCalled();
+/** t.start(), with what it adds (listeners, its BroadcastChannel) removed after the test. */
+function start(t: PageWakeups): void {
+  const added: Array<[EventTarget, string, EventListenerOrEventListenerObject]> = [];
+  const spies = [globalThis, document].map((target) => {
+    const add = target.addEventListener;
+    return vi.spyOn(target, 'addEventListener').mockImplementation(function (this: unknown, type, listener, options) {
+      added.push([target, type, listener!]);
+      return add.call(target, type, listener, options);
+    });
   });
+  const channels: BroadcastChannel[] = [];
+  const Real = BroadcastChannel;
+  globalThis.BroadcastChannel = class extends Real {
+    constructor(name: string) {
+      super(name);
+      channels.push(this);
+    }
+  };
+  try {
+    t.start();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+    globalThis.BroadcastChannel = Real;
+  }
+  cleanups.push(() => {
+    for (const [target, type, listener] of added) target.removeEventListener(type, listener);
+    for (const channel of channels) channel.close();
+  });
+}
 
-  it('pokes the worker of each scope with something due, and only those', async () => {
+const pokes = (r: FakeRegistration) => r.active!.postMessage.mock.calls.length;
+
+describe('pageWakeups().check()', () => {
+  it('pokes the active worker of the page\'s own registration, and no registration it does not know', async () => {
     const a = new FakeRegistration(scopeA);
     const b = new FakeRegistration(scopeB);
     registrations = [a, b];
-    await storeRegistration(scopeA, 'due');
-    await putRaw(record({ scope: scopeB, tag: 'later', state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
+    own = a;
     const { t, report } = wakeups();
     await t.check();
-    expect(a.active.postMessage).toHaveBeenCalledTimes(1);
-    expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
+    expect(a.active!.postMessage).toHaveBeenCalledTimes(1);
+    expect(a.active!.postMessage).toHaveBeenCalledWith(poke(true));
     expect(pokes(b)).toBe(0);
     expect(report).not.toHaveBeenCalled();
   });
 
-  it('pokes for an abandoned firing (a dead worker\'s lapsed lease)', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'dead', leaseUntil: Date.now() - 1 }));
-    await wakeups().t.check();
-    expect(pokes(a)).toBe(1);
+  it('pokes the scopes it knows from register() and from notices, besides its own', async () => {
+    const [a, b, c, d] = [scopeA, scopeB, scopeC, `${location.origin}/unknown${n}/`].map((s) => new FakeRegistration(s));
+    registrations = [a, b, c, d];
+    own = a;
+    const { t } = wakeups();
+    t.registered(asRegistration(b));
+    t.heard(notice(scopeC, Infinity, []));
+    await t.check();
+    expect([a, b, c, d].map(pokes)).toEqual([1, 1, 1, 0]);
   });
 
-  it('does not poke for a firing whose lease is running', async () => {
+  it('without a registration of its own, pokes only the scopes it knows; knowing none, pokes nothing', async () => {
     const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await putRaw(record({ scope: scopeA, state: 'firing', attempts: 1, lease: 'live', leaseUntil: Date.now() + 60000 }));
-    await wakeups().t.check();
-    expect(pokes(a)).toBe(0);
-  });
-
-  it('does not poke while offline', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    online = false;
-    await storeRegistration(scopeA, 'due');
-    await wakeups().t.check();
-    expect(pokes(a)).toBe(0);
-  });
-
-  it('does not poke a registration without an active worker', async () => {
-    const a = new FakeRegistration(scopeA);
-    (a as { active: unknown }).active = null;
-    registrations = [a];
-    await storeRegistration(scopeA, 'due');
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    history.replaceState(null, '', `/elsewhere${n}/index.html`); // under no registration's scope
     const { t, report } = wakeups();
     await t.check();
+    expect([a, b].map(pokes)).toEqual([0, 0]);
+    t.registered(asRegistration(b));
+    await t.check();
+    expect([a, b].map(pokes)).toEqual([0, 1]);
     expect(report).not.toHaveBeenCalled();
   });
 
-  it('drops the registrations of a scope whose service worker registration is gone (docs/semantics.md §3)', async () => {
+  it('pokes nothing while offline', async () => {
     const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await storeRegistration(scopeA, 'kept');
-    await storeRegistration(scopeB, 'orphan-1');
-    await putRaw(record({ scope: scopeB, tag: 'orphan-2', state: 'waiting', attempts: 1, notBefore: Date.now() + 1e6 }));
-    await wakeups().t.check();
-    expect((await list(scopeB))).toEqual([]);
-    expect((await list(scopeA)).map((r) => r.tag)).toEqual(['kept']);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    own = a;
+    online = false;
+    const { t, report } = wakeups();
+    t.registered(asRegistration(b));
+    await t.check();
+    expect([a, b].map(pokes)).toEqual([0, 0]);
+    expect(report).not.toHaveBeenCalled();
+    online = true;
+    await t.check();
+    expect([a, b].map(pokes)).toEqual([1, 1]);
   });
 
-  it('wakes up by itself for the earliest retry and pokes then', async () => {
+  it('skips a known registration without an active worker, and one that is gone, without reporting', async () => {
     const a = new FakeRegistration(scopeA);
+    a.active = null;
+    const b = new FakeRegistration(scopeB);
     registrations = [a];
-    await putRaw(record({ scope: scopeA, state: 'waiting', attempts: 1, notBefore: Date.now() + 60000 }));
-    await wakeups().t.check();
-    expect(pokes(a)).toBe(0);
-    await advance(59000, 1000);
-    expect(pokes(a)).toBe(0);
-    await advance(1100, 10);
-    expect(pokes(a)).toBeGreaterThanOrEqual(1);
+    const { t, report } = wakeups();
+    t.registered(asRegistration(a));
+    t.registered(asRegistration(b)); // b is not among the registrations any more
+    await expect(t.check()).resolves.toBeUndefined();
+    expect(pokes(b)).toBe(0);
+    expect(report).not.toHaveBeenCalled();
   });
 
-  // docs/semantics.md §4: the timer is armed "for the earliest waiting retry". Once that time has passed and the page has
-  // poked, nextWake() still returns the (past) retry time, so the page re-checks and pokes every 10 ms for as
-  // long as no worker claims the record: a worker that is offline by its own navigator.onLine, still starting,
-  // failing on storage, or not running the polyfill. The same happens for an abandoned firing (lapsed lease).
-  it.each([
-    ['a waiting record whose retry time has passed', { state: 'waiting', attempts: 1, notBefore: -1 }],
-    ['an abandoned firing', { state: 'firing', attempts: 1, lease: 'dead', leaseUntil: -1 }],
-  ] as const)('does not spin when the worker does not act on a poke: %s', async (_name, fields) => {
+  it('does not poke the worker it is told to skip (poked already)', async () => {
     const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await putRaw(record({ scope: scopeA, ...fields }));
-    await wakeups().t.check();
-    expect(pokes(a)).toBe(1);
-    await advance(1000, 10);
-    // At most a handful of re-checks in a second, not one every 10 ms.
-    expect(pokes(a)).toBeLessThanOrEqual(3);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    own = a;
+    const { t } = wakeups();
+    t.registered(asRegistration(b));
+    await t.check(a.active as unknown as ServiceWorker);
+    expect([a, b].map(pokes)).toEqual([0, 1]);
   });
 
-  it('never rejects: a storage failure is reported', async () => {
+  it('each check pokes again: the worker decides whether anything is due', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    own = a;
+    const { t } = wakeups();
+    await Promise.all([t.check(), t.check(), t.check()]);
+    expect(pokes(a)).toBe(3);
+  });
+
+  it('reads no storage: with IndexedDB gone it pokes all the same and reports nothing', async () => {
+    const saved = (globalThis as { indexedDB?: unknown }).indexedDB;
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    try {
+      const a = new FakeRegistration(scopeA);
+      registrations = [a];
+      own = a;
+      const { t, report } = wakeups();
+      await t.check();
+      expect(pokes(a)).toBe(1);
+      expect(report).not.toHaveBeenCalled();
+    } finally {
+      (globalThis as { indexedDB?: unknown }).indexedDB = saved;
+    }
+  });
+
+  it('never rejects: getRegistrations() rejecting is reported', async () => {
+    const error = new DOMException('The operation is insecure.', 'SecurityError');
+    own = new FakeRegistration(scopeA);
+    registrations = [own];
+    (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mockRejectedValue(error);
     const { t, report } = wakeups();
     await expect(t.check()).resolves.toBeUndefined();
-    expect(report).toHaveBeenCalledWith(expect.objectContaining({ name: 'StorageError' }));
-  });
-
-  it('checks asked for during a check are coalesced into one more check', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await storeRegistration(scopeA, 'due');
-    const { t } = wakeups();
-    await Promise.all([t.check(), t.check(), t.check(), t.check()]);
-    expect(pokes(a)).toBe(2);
+    expect(report).toHaveBeenCalledWith(error);
   });
 });
 
-describe('PageWakeups.registered()', () => {
-  it('pokes the registration\'s worker while online', () => {
+describe('pageWakeups().registered()', () => {
+  it('pokes nothing by itself (the worker woke itself after answering); later checks poke its scope', async () => {
     const a = new FakeRegistration(scopeA);
-    wakeups().t.registered(a as unknown as ServiceWorkerRegistration);
-    expect(a.active.postMessage).toHaveBeenCalledWith(poke(true));
-  });
-
-  it('does nothing offline', () => {
-    const a = new FakeRegistration(scopeA);
-    online = false;
-    wakeups().t.registered(a as unknown as ServiceWorkerRegistration);
+    registrations = [a];
+    const { t } = wakeups();
+    t.registered(asRegistration(a));
+    await advance(100);
     expect(pokes(a)).toBe(0);
+    await t.check();
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('does not undo what a notice said: the scope is still poked when its retry is due', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Date.now() + 5000, []));
+    t.registered(asRegistration(a));
+    await advance(4900, 100);
+    expect(pokes(a)).toBe(0);
+    await advance(200, 10);
+    expect(pokes(a)).toBe(1);
   });
 });
 
-describe('PageWakeups: register() reads nothing; the worker\'s notices arm the timer (docs/semantics.md §4)', () => {
-  const reads = () => (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>).mock.calls.length;
-
-  it('a burst of registrations pokes and reads neither the store nor the registrations afterwards', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    await storeRegistration(scopeA, 'due');
-    const { t } = wakeups();
-    for (let i = 0; i < 20; i++) {
-      t.registered(a as unknown as ServiceWorkerRegistration);
-      await advance(100);
-    }
-    await advance(6000, 100);
-    expect(pokes(a)).toBe(20);
-    expect(reads()).toBe(0);
-  });
-
-  it('a notice of a retry makes the page poke that scope\'s worker when it is due, without reading the store', async () => {
+describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md §4)', () => {
+  it('a notice of a retry makes the page poke that scope\'s worker when it is due, once', async () => {
     const a = new FakeRegistration(scopeA);
     const b = new FakeRegistration(scopeB);
     registrations = [a, b];
     const { t } = wakeups();
+    t.registered(asRegistration(b));
     t.heard(notice(scopeA, Date.now() + 30000, []));
     await advance(29000, 1000);
     expect(pokes(a)).toBe(0);
     await advance(1100, 10);
     expect(pokes(a)).toBe(1);
-    expect(pokes(b)).toBe(0);
+    expect(pokes(b)).toBe(0); // known, but not due by time
     await advance(5000, 100);
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('several scopes: each is poked at its own time, the earliest first', async () => {
+    const a = new FakeRegistration(scopeA);
+    const b = new FakeRegistration(scopeB);
+    registrations = [a, b];
+    const { t } = wakeups();
+    t.heard(notice(scopeB, Date.now() + 20000, []));
+    t.heard(notice(scopeA, Date.now() + 10000, []));
+    await advance(9900, 100);
+    expect([a, b].map(pokes)).toEqual([0, 0]);
+    await advance(200, 10);
+    expect([a, b].map(pokes)).toEqual([1, 0]);
+    await advance(9800, 100);
+    expect(pokes(b)).toBe(0);
+    await advance(200, 10);
+    expect(pokes(b)).toBe(1);
+    // A's time was forgotten once it was poked: B's timer does not start A's worker again.
     expect(pokes(a)).toBe(1);
   });
 
@@ -230,29 +303,51 @@ describe('PageWakeups: register() reads nothing; the worker\'s notices arm the t
     expect(pokes(a)).toBe(0);
   });
 
-  it('arrives on the BroadcastChannel; anything malformed there is ignored', async () => {
+  it('a time already past arms nothing and does not spin; the scope is known to checks', async () => {
     const a = new FakeRegistration(scopeA);
     registrations = [a];
-    wakeups().t.start();
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Date.now() - 1, []));
+    await advance(1000, 10);
+    expect(pokes(a)).toBe(0);
+    await t.check();
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('the timer does not poke while offline', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    const { t } = wakeups();
+    t.heard(notice(scopeA, Date.now() + 1000, []));
+    online = false;
+    await advance(2000, 100);
+    expect(pokes(a)).toBe(0);
+  });
+
+  it('arrives on the BroadcastChannel; anything malformed there is ignored', async () => {
+    const a = new FakeRegistration(scopeB);
+    registrations = [a];
+    const { t } = wakeups();
+    start(t);
     await advance(50);
-    a.active.postMessage.mockClear();
+    expect(pokes(a)).toBe(0); // not its own registration, not known
     const channel = new BroadcastChannel(PROTOCOL_KEY);
-    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeA, next: 'soon', leases: [] });
-    channel.postMessage(notice(scopeA, Date.now() + 500, []));
+    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeB, next: 'soon', leases: [] });
+    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeB, next: Date.now() + 300, leases: [7] });
+    await realTurns();
+    await advance(1000, 50);
+    expect(pokes(a)).toBe(0);
+    channel.postMessage(notice(scopeB, Date.now() + 500, []));
     channel.close();
-    await vi.waitFor(() => expect(pokes(a)).toBe(0));
     // BroadcastChannel delivers on the real event loop.
-    for (let i = 0; i < 20; i++) await new Promise<void>((r) => realSetImmediate(() => r()));
+    await realTurns();
     await advance(1000, 50);
     expect(pokes(a)).toBe(1);
   });
 });
 
-describe('PageWakeups: a worker\'s death heard through its lock (src/liveness.ts)', () => {
-  /**
-   * The origin's locks, this page's view of them, a worker context holding the life lock of each lease, and the
-   * registrations of scope A (and B) whose pokes the test counts.
-   */
+describe('pageWakeups(): a worker\'s death heard through its lock (src/liveness.ts)', () => {
+  /** The origin's locks, this page's view of them, a worker context holding the life lock of each lease. */
   function workerHolding(...leases: string[]) {
     const locks = fakeLocks();
     useLocks(locks.context('page'));
@@ -263,92 +358,162 @@ describe('PageWakeups: a worker\'s death heard through its lock (src/liveness.ts
     return { kill: () => locks.kill('worker'), a, b, t: wakeups().t };
   }
 
-  it('pokes the scope\'s worker the moment the instance firing there dies, not before', async () => {
-    const { kill, a, t } = workerHolding('w1');
+  it('pokes the scope\'s worker the moment the instance firing there dies, not before, and no other scope', async () => {
+    const { kill, a, b, t } = workerHolding(`w${n}`);
+    t.registered(asRegistration(b));
     await advance(1);
-    t.heard(notice(scopeA, Infinity, ['w1']));
+    t.heard(notice(scopeA, Infinity, [`w${n}`]));
     await advance(5000, 100);
     expect(pokes(a)).toBe(0);
     kill();
     await advance(20);
     expect(pokes(a)).toBe(1);
+    expect(pokes(b)).toBe(0);
   });
 
   it('does not poke for an instance that died after a notice said its firing settled', async () => {
-    const { kill, a, t } = workerHolding('w1');
-    t.heard(notice(scopeA, Infinity, ['w1']));
+    const { kill, a, t } = workerHolding(`w${n}`);
+    t.heard(notice(scopeA, Infinity, [`w${n}`]));
     t.heard(notice(scopeA, Infinity, []));
     kill();
     await advance(50);
     expect(pokes(a)).toBe(0);
   });
 
-  it('a check pokes at once for a locked firing whose lock is free, and watches one whose lock is held', async () => {
-    const { kill, a, b, t } = workerHolding('alive');
-    await putRaw(
-      record({ scope: scopeA, tag: 'x', state: 'firing', attempts: 1, lease: 'gone', leaseUntil: Date.now() + 1e6, locked: true }),
-      record({ scope: scopeB, tag: 'y', state: 'firing', attempts: 1, lease: 'alive', leaseUntil: Date.now() - 1, locked: true }),
-    );
-    await t.check();
-    expect(pokes(a)).toBe(1);
-    expect(pokes(b)).toBe(0);
-    kill();
+  it('a lease whose lock is already free (the instance died before the notice arrived) pokes at once', async () => {
+    const { a, t } = workerHolding();
+    t.heard(notice(scopeA, Infinity, [`gone${n}`]));
     await advance(20);
-    expect(pokes(b)).toBe(1);
+    expect(pokes(a)).toBe(1);
+  });
+
+  it('without Web Locks (Safari before 15.4) a notice with leases is a notice: no poke, no error', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    useLocks(undefined);
+    const { t, report } = wakeups();
+    expect(() => t.heard(notice(scopeA, Infinity, [`w${n}`]))).not.toThrow();
+    await advance(100);
+    expect(pokes(a)).toBe(0);
+    expect(report).not.toHaveBeenCalled();
   });
 });
 
-describe('PageWakeups: back online', () => {
-  it('pokes the page\'s own registration and the other scopes it knows of at once, reading no store', async () => {
-    const own = new FakeRegistration(scopeA);
+describe('pageWakeups(): back online', () => {
+  it('pokes the running workers on the channel and the controller at once, then its own and the known scopes', async () => {
+    const ownReg = new FakeRegistration(scopeA);
     const other = new FakeRegistration(scopeB);
-    const unknown = new FakeRegistration('https://example.com/unknown/');
-    registrations = [own, other, unknown];
-    await storeRegistration(scopeB, 'due');
-    const getRegistration = vi.fn(async () => own);
-    Object.assign(navigator.serviceWorker, { getRegistration });
+    const unknown = new FakeRegistration(scopeC);
+    registrations = [ownReg, other, unknown];
+    own = ownReg;
+    controller = ownReg.active; // the page's controller is its own registration's active worker
+    const heard: unknown[] = [];
+    const listener = new BroadcastChannel(PROTOCOL_KEY);
+    listener.onmessage = (e) => void heard.push(e.data);
+    cleanups.push(() => listener.close());
     const { t, report } = wakeups();
-    t.start();
+    t.registered(asRegistration(other));
+    start(t);
     await advance(50);
-    own.active.postMessage.mockClear();
-    other.active.postMessage.mockClear();
-    const listAll = vi.spyOn(store, 'listAll');
+    ownReg.active!.postMessage.mockClear();
+    other.active!.postMessage.mockClear();
     dispatchEvent(new Event('online'));
+    expect(ownReg.active!.postMessage).toHaveBeenCalledWith(poke(true)); // the controller, synchronously
+    await realTurns();
     await advance(20);
-    expect(own.active.postMessage).toHaveBeenCalledWith(poke(true));
+    expect(heard).toEqual([poke(true)]);
+    expect(pokes(ownReg)).toBe(1); // not poked again by the check
     expect(pokes(other)).toBe(1);
     expect(pokes(unknown)).toBe(0);
-    expect(listAll).not.toHaveBeenCalled();
     expect(report).not.toHaveBeenCalled();
   });
 
-  it('checks at once when the page has no registration of its own', async () => {
-    const other = new FakeRegistration(scopeB);
-    registrations = [other];
-    await storeRegistration(scopeB, 'due');
-    Object.assign(navigator.serviceWorker, { getRegistration: vi.fn(async () => undefined) });
-    const { t, report } = wakeups();
-    t.start();
-    await advance(50);
-    other.active.postMessage.mockClear();
-    dispatchEvent(new Event('online'));
-    await advance(50);
-    // At least once within 50 ms (the earlier test's wake-ups still listen, and check too), not after 1 s.
-    expect(pokes(other)).toBeGreaterThanOrEqual(1);
-    expect(report).not.toHaveBeenCalled();
-  });
-
-  it('does not poke when the page went offline again before its registration was found', async () => {
-    const own = new FakeRegistration(scopeA);
-    let found!: (r: FakeRegistration) => void;
-    Object.assign(navigator.serviceWorker, { getRegistration: () => new Promise((resolve) => { found = resolve; }) });
+  it('without a controller, its own registration\'s worker is poked by the check', async () => {
+    const ownReg = new FakeRegistration(scopeA);
+    registrations = [ownReg];
+    own = ownReg;
     const { t } = wakeups();
-    t.start();
+    start(t);
     await advance(50);
+    ownReg.active!.postMessage.mockClear();
     dispatchEvent(new Event('online'));
-    online = false;
-    found(own);
+    await advance(20);
+    expect(pokes(ownReg)).toBe(1);
+  });
+
+  it('does not poke when the page went offline again before its registrations were found', async () => {
+    const ownReg = new FakeRegistration(scopeA);
+    registrations = [ownReg];
+    own = ownReg;
+    const { t } = wakeups();
+    start(t);
     await advance(50);
-    expect(pokes(own)).toBe(0);
+    ownReg.active!.postMessage.mockClear();
+    let found!: (r: FakeRegistration[]) => void;
+    (navigator.serviceWorker.getRegistrations as ReturnType<typeof vi.fn>)
+      .mockImplementation(() => new Promise((resolve) => (found = resolve)));
+    dispatchEvent(new Event('online'));
+    await advance(10);
+    online = false;
+    found([ownReg]);
+    await advance(50);
+    expect(pokes(ownReg)).toBe(0);
+  });
+});
+
+describe('pageWakeups().start(): when the page checks', () => {
+  it('at once when the page is visible, and on focus, pageshow and load', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    own = a;
+    const { t } = wakeups();
+    start(t);
+    await advance(20);
+    expect(pokes(a)).toBe(1);
+    for (const [i, type] of ['focus', 'pageshow', 'load'].entries()) {
+      dispatchEvent(new Event(type));
+      await advance(20);
+      expect(pokes(a)).toBe(i + 2);
+    }
+  });
+
+  it('periodically while visible, every checkInterval (60 s unless configured), and not while hidden', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    own = a;
+    const { t } = wakeups();
+    start(t);
+    await advance(20);
+    expect(pokes(a)).toBe(1);
+    await advance(60000, 1000);
+    expect(pokes(a)).toBe(2);
+    t.setCheckInterval(10000); // checks at once, then every 10 s
+    await advance(20);
+    expect(pokes(a)).toBe(3);
+    await advance(20000, 1000);
+    expect(pokes(a)).toBe(5);
+    visibility = 'hidden';
+    document.dispatchEvent(new Event('visibilitychange'));
+    await advance(60000, 1000);
+    expect(pokes(a)).toBe(5);
+    visibility = 'visible';
+    document.dispatchEvent(new Event('visibilitychange'));
+    await advance(20);
+    expect(pokes(a)).toBe(6);
+  });
+
+  it('a page that starts hidden does not check until it becomes visible', async () => {
+    const a = new FakeRegistration(scopeA);
+    registrations = [a];
+    own = a;
+    visibility = 'hidden';
+    const { t } = wakeups();
+    start(t);
+    await advance(120000, 1000);
+    expect(pokes(a)).toBe(0);
+    visibility = 'visible';
+    document.dispatchEvent(new Event('visibilitychange'));
+    await advance(20);
+    expect(pokes(a)).toBe(1);
   });
 });

@@ -13,7 +13,6 @@ import { IDBFactory } from 'fake-indexeddb';
 import { PROTOCOL_KEY, PROTOCOL_VERSION, poke } from '../../../src/protocol';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { MAX_DELAY } from '../../../src/core/policy';
-import { PageWakeups } from '../../../src/page/wakeups';
 import {
   ExtendableEvent, SyncWorkerRegistration, WorkerRegistration, becomeServiceWorker, extendable, listenForSync, sleep, until,
 } from '../helpers';
@@ -178,19 +177,20 @@ const TABLE: Row[] = [
   },
   {
     kind: 'register() on an unregistered registration whose worker still runs',
-    expected: 'resolves, and the next page check drops the tag, as Chromium drops an unregistered scope\'s tags',
-    standIn: 'navigator.serviceWorker.getRegistrations() no longer lists the scope; PageWakeups.check() is the page\'s check',
+    expected: 'resolves, and the first worker of the next registration of the scope drops the tag, as Chromium drops an unregistered scope\'s tags',
+    standIn: 'the install event of the next registration\'s first worker: dispatched at this worker\'s global while its registration has no active worker',
     run: () => (new WorkerRegistration(SCOPE, {}) as Registration).sync.register('orphan'),
     outcome: { resolves: undefined },
     after: async () => {
       expect(await tags()).toEqual(['orphan']);
-      Object.defineProperty(navigator, 'serviceWorker', { value: { getRegistrations: async () => [] }, configurable: true });
+      const active = registration.active;
+      registration.active = null;
       try {
-        await new PageWakeups(() => undefined).check();
+        dispatchEvent(extendable('install'));
+        await until(async () => (await list(SCOPE)).length === 0, 2000, 'the sweep at install');
       } finally {
-        delete (navigator as unknown as Record<string, unknown>).serviceWorker;
+        registration.active = active;
       }
-      expect(await list(SCOPE)).toEqual([]);
     },
   },
   {

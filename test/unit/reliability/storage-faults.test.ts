@@ -10,46 +10,53 @@
  * an old tab; corrupt and foreign records in our store; a transaction aborted mid-transition; the connection
  * lost (Safari's "Connection to Indexed Database server lost").
  *
+ * The store is the worker's (src/worker/install.ts): register() and getTags() are called in the worker, installed
+ * with install('worker') over the fake ServiceWorkerGlobalScope of ../helpers.ts. The worker stays "installed" (not
+ * active), so its own dispatcher fires nothing and what the tests store stays as written; that the page's calls get
+ * the same errors through its requests is in ../worker/requests.test.ts.
+ *
  * The worker that finds storage broken and keeps running the app's other handlers is in
  * storage-faults.worker.test.ts (installing the worker half adds listeners to `self` that cannot be removed).
  */
-import { Mock, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MockInstance, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { forceCloseDatabase } from 'fake-indexeddb';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, storeRegistration } from '../../../src/store/db';
-import { SyncHost, setSyncHost, syncGetter } from '../../../src/web/sync-manager';
 import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
-import { SCOPE, defineTestSyncEvent, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record } from '../helpers';
+import {
+  SCOPE, SyncWorkerRegistration, becomeServiceWorker, defineTestSyncEvent, freshIndexedDB, putMeta, putRaw, rawOpen,
+  rawRecord, rawRecords, record,
+} from '../helpers';
 import {
   abortAfterPut, advance, fakeClock, putRequestFails, putThrows, quotaExceededOnCommit, settle,
   takeUnhandledRejections, upgradeFails, watchUnhandledRejections,
 } from './faults';
 
-class FakeRegistration {
-  constructor(public scope: string, public active: object | null = {}) {}
-}
-type Registration = ServiceWorkerRegistration & FakeRegistration;
+type Registration = SyncWorkerRegistration;
 
 let SyncEvent: SyncEventClass;
 let stopWatching: () => void;
-beforeAll(() => {
-  const g = globalThis as Record<string, unknown>;
-  g.ServiceWorkerRegistration = FakeRegistration;
-  Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  SyncEvent = defineTestSyncEvent();
+let workerRegistration: Registration;
+beforeAll(async () => {
   stopWatching = watchUnhandledRejections();
+  freshIndexedDB();
+  workerRegistration = becomeServiceWorker(SCOPE, () => [{ frameType: 'top-level' }]);
+  // Installed, not active: the worker's own dispatcher fires nothing (tests wake it, and count that, by spying on run).
+  Object.defineProperty(globalThis, 'serviceWorker', { value: { state: 'installed' }, configurable: true });
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const { install } = await import('../../../src/install');
+  install('worker');
+  SyncEvent = defineTestSyncEvent();
 });
 afterAll(() => stopWatching());
 
 let factory: ReturnType<typeof freshIndexedDB>;
-let host: SyncHost & { registered: Mock<(registration: ServiceWorkerRegistration) => void> };
 let restoreClock: (() => void) | null = null;
 beforeEach(() => {
   factory = freshIndexedDB();
-  host = { registered: vi.fn<(registration: ServiceWorkerRegistration) => void>() };
-  setSyncHost(host);
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 afterEach(async () => {
   if (restoreClock) {
@@ -59,14 +66,19 @@ afterEach(async () => {
   }
   vi.restoreAllMocks();
   await new Promise((r) => setTimeout(r, 5));
-  setSyncHost({ registered() {} });
   closeDatabase();
   // A safety net; the tests about rejections check this themselves.
   expect(await takeUnhandledRejections(), 'unhandled rejections').toEqual([]);
 });
 
-function registration(scope = SCOPE): Registration {
-  return new FakeRegistration(scope) as unknown as Registration;
+/** The worker's own registration: registration.sync in the worker stores under its scope. */
+function registration(): Registration {
+  return workerRegistration;
+}
+
+/** Counts the wake-ups of the worker's dispatcher from now on (register() wakes it once stored, never on a failure). */
+function countWakeUps(): MockInstance<Dispatcher['run']> {
+  return vi.spyOn(Dispatcher.prototype, 'run');
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -109,15 +121,19 @@ describe('IndexedDB missing', () => {
     ['null', () => ((globalThis as { indexedDB?: unknown }).indexedDB = null)],
   ])('indexedDB %s → UnknownError "IndexedDB is not available", nothing fires, nothing lost', async (_name, remove) => {
     const reg = await seed();
+    await new Promise((r) => setTimeout(r, 10));
+    const wakeUps = countWakeUps();
     closeDatabase();
     remove();
     await expectUnknownError(reg.sync.register('new'), /IndexedDB is not available/);
     await expectUnknownError(reg.sync.getTags(), /IndexedDB is not available/);
     await new Promise((r) => setTimeout(r, 10));
-    expect(host.registered).toHaveBeenCalledTimes(2); // the two seeded registrations only
+    expect(wakeUps).not.toHaveBeenCalled(); // a registration that failed wakes nothing
     (globalThis as { indexedDB?: unknown }).indexedDB = factory;
     await expectIntact(reg);
     expect(await rawRecord(SCOPE, 'new')).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(wakeUps).toHaveBeenCalledTimes(1); // the one after the repair
   });
 
   it('indexedDB throwing on access (SecurityError, as with storage blocked) → UnknownError naming it', async () => {

@@ -1,7 +1,6 @@
 import { Mock, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeSyncManager, syncGetter } from '../../../src/web/sync-manager';
-import { closeDatabase } from '../../../src/store/db';
-import { OTHER_SCOPE, SCOPE, freshIndexedDB, rawRecord } from '../helpers';
+import { OTHER_SCOPE, SCOPE } from '../helpers';
 
 // happy-dom has no ServiceWorkerRegistration: a minimal one, with `sync` installed the way src/web/globals.ts does it.
 class FakeRegistration {
@@ -27,18 +26,37 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 const proto = SyncManager.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-let host: SyncHost & { registered: Mock<(registration: ServiceWorkerRegistration) => void> };
+
+/**
+ * SyncManager only checks its arguments and hands the rest to the host (the worker's store, or a page's request to
+ * the worker; those are tested in test/unit/worker/requests.test.ts, test/unit/install.worker.test.ts and
+ * test/unit/page/host.test.ts). This host keeps tags per scope in memory, in registration order, as both real ones do.
+ */
+type TestHost = SyncHost & {
+  register: Mock<(registration: ServiceWorkerRegistration, tag: string) => Promise<void>>;
+  getTags: Mock<(registration: ServiceWorkerRegistration) => Promise<string[]>>;
+};
+let host: TestHost;
+let stored: Map<string, string[]>;
+
+function memoryHost(): TestHost {
+  return {
+    register: vi.fn(async (registration: ServiceWorkerRegistration, tag: string) => {
+      const tags = stored.get(registration.scope) || [];
+      if (tags.indexOf(tag) < 0) tags.push(tag);
+      stored.set(registration.scope, tags);
+    }),
+    getTags: vi.fn(async (registration: ServiceWorkerRegistration) => (stored.get(registration.scope) || []).slice()),
+  };
+}
 
 beforeEach(() => {
-  freshIndexedDB();
-  host = { registered: vi.fn<(registration: ServiceWorkerRegistration) => void>() };
+  stored = new Map();
+  host = memoryHost();
   setSyncHost(host);
 });
-afterEach(async () => {
-  // Let register()'s deferred registered() call land in this test's host, not the next one's.
-  await new Promise((r) => setTimeout(r, 5));
-  setSyncHost({ registered() {} });
-  closeDatabase();
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('WebIDL shape', () => {
@@ -98,10 +116,52 @@ describe('WebIDL shape', () => {
 });
 
 describe('register(tag)', () => {
-  it('resolves with undefined and stores a pending registration', async () => {
+  it('resolves with undefined once the host has registered the tag', async () => {
     const reg = registration();
-    await expect(reg.sync.register('outbox')).resolves.toBeUndefined();
-    expect(await rawRecord(SCOPE, 'outbox')).toMatchObject({ state: 'pending', attempts: 0 });
+    let finish!: () => void;
+    host.register.mockImplementationOnce(() => new Promise<void>((resolve) => (finish = resolve)));
+    let settled = false;
+    const result = reg.sync.register('outbox').finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false); // waits for the host
+    finish();
+    await expect(result).resolves.toBeUndefined();
+    expect(host.register).toHaveBeenCalledTimes(1);
+    expect(host.register).toHaveBeenCalledWith(reg, 'outbox');
+  });
+
+  it('hands the host the registration it was called on, and nothing else', async () => {
+    const a = registration(SCOPE);
+    const b = registration(OTHER_SCOPE);
+    await a.sync.register('one');
+    await b.sync.register('two');
+    expect(host.register.mock.calls).toEqual([[a, 'one'], [b, 'two']]);
+    expect(host.getTags).not.toHaveBeenCalled();
+  });
+
+  // A page's register() calls of one turn travel as one request (src/page/host.ts): that needs the host called in
+  // the same turn, before any await.
+  it('calls the host synchronously, before returning its promise', () => {
+    const reg = registration();
+    void reg.sync.register('a');
+    void reg.sync.register('b');
+    expect(host.register.mock.calls.map((call) => call[1])).toEqual(['a', 'b']);
+  });
+
+  it('rejects with the host\'s error itself (the DOMException the worker raised)', async () => {
+    const error = new DOMException('Background Sync storage failed: quota', 'UnknownError');
+    host.register.mockRejectedValueOnce(error);
+    expect(await rejection(registration().sync.register('outbox'))).toBe(error);
+  });
+
+  it('a host that throws synchronously still gives a rejection, never a throw', async () => {
+    const error = new DOMException('x', 'InvalidAccessError');
+    host.register.mockImplementationOnce(() => {
+      throw error;
+    });
+    let result: Promise<void> | undefined;
+    expect(() => (result = registration().sync.register('outbox'))).not.toThrow();
+    expect(await rejection(result!)).toBe(error);
   });
 
   it('a missing argument rejects with a TypeError (not a synchronous throw)', async () => {
@@ -109,17 +169,20 @@ describe('register(tag)', () => {
     let result: Promise<void> | undefined;
     expect(() => (result = sync.register())).not.toThrow();
     expect(await rejection(result!)).toBeInstanceOf(TypeError);
+    expect(host.register).not.toHaveBeenCalled();
   });
 
   it('a Symbol rejects with a TypeError', async () => {
     const sync = registration().sync as unknown as { register(tag: unknown): Promise<void> };
     expect(await rejection(sync.register(Symbol('tag')))).toBeInstanceOf(TypeError);
+    expect(host.register).not.toHaveBeenCalled();
   });
 
   it('an object whose toString throws rejects with that same error', async () => {
     const error = new Error('from toString');
     const sync = registration().sync as unknown as { register(tag: unknown): Promise<void> };
     expect(await rejection(sync.register({ toString() { throw error; } }))).toBe(error);
+    expect(host.register).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -132,6 +195,8 @@ describe('register(tag)', () => {
   ])('converts %s like a DOMString', async (_name, value, tag) => {
     const reg = registration();
     await (reg.sync as unknown as { register(tag: unknown): Promise<void> }).register(value);
+    expect(host.register).toHaveBeenCalledWith(reg, tag);
+    expect(typeof host.register.mock.calls[0][1]).toBe('string');
     expect(await reg.sync.getTags()).toEqual([tag]);
   });
 
@@ -143,7 +208,7 @@ describe('register(tag)', () => {
       expect((error as DOMException).name).toBe('InvalidStateError');
       expect((error as DOMException).message).toBe('Registration failed - no active Service Worker');
     }
-    expect(await rawRecord(SCOPE, 'outbox')).toBeUndefined();
+    expect(host.register).not.toHaveBeenCalled();
   });
 
   it('argument conversion comes before the active worker check', async () => {
@@ -151,72 +216,35 @@ describe('register(tag)', () => {
     expect(await rejection(sync.register(Symbol()))).toBeInstanceOf(TypeError);
   });
 
-  it('a tag of 10241 characters → InvalidAccessError; 10240 is fine (Chromium\'s limit)', async () => {
+  it('a tag of 10241 characters → InvalidAccessError, the host never asked; 10240 is fine (Chromium\'s limit)', async () => {
     expect(MAX_TAG_LENGTH).toBe(10240);
     const reg = registration();
     const error = await rejection(reg.sync.register('x'.repeat(10241)));
     expect(error).toBeInstanceOf(DOMException);
     expect((error as DOMException).name).toBe('InvalidAccessError');
+    expect((error as DOMException).message).toBe('Registration failed - the tag is longer than 10240 characters');
+    expect(host.register).not.toHaveBeenCalled();
     await expect(reg.sync.register('y'.repeat(10240))).resolves.toBeUndefined();
+    expect(host.register).toHaveBeenCalledWith(reg, 'y'.repeat(10240));
     expect(await reg.sync.getTags()).toEqual(['y'.repeat(10240)]);
   });
 
-  it('in the worker with no window open → InvalidAccessError, nothing stored, nothing fired', async () => {
-    const hasWindow = vi.fn(async () => false);
-    setSyncHost({ hasWindow, registered: host.registered });
+  it('the length counts UTF-16 code units: 5120 emoji are 10240 and pass, one more character does not', async () => {
     const reg = registration();
-    const error = await rejection(reg.sync.register('outbox'));
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('InvalidAccessError');
-    expect((error as DOMException).message)
-      .toBe('Attempted to register a sync event without a window or registration tag too long.');
-    expect(hasWindow).toHaveBeenCalled();
-    expect(await rawRecord(SCOPE, 'outbox')).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(host.registered).not.toHaveBeenCalled();
-  });
-
-  it('in the worker with a window open → registers', async () => {
-    setSyncHost({ hasWindow: async () => true, registered: host.registered });
-    await registration().sync.register('outbox');
-    expect(await rawRecord(SCOPE, 'outbox')).toBeDefined();
-  });
-
-  it('storage failure → UnknownError with a message that says why', async () => {
-    delete (globalThis as { indexedDB?: unknown }).indexedDB;
-    const reg = registration();
-    for (const promise of [reg.sync.register('outbox'), reg.sync.getTags()]) {
-      const error = await rejection(promise);
-      expect(error).toBeInstanceOf(DOMException);
-      expect((error as DOMException).name).toBe('UnknownError');
-      expect((error as DOMException).message).toMatch(/IndexedDB is not available/);
-    }
-    expect(host.registered).not.toHaveBeenCalled();
-  });
-
-  it('calls the host\'s registered(registration) once, only after the promise has resolved', async () => {
-    let resolved = false;
-    let resolvedWhenCalled: boolean | undefined;
-    host.registered.mockImplementation(() => (resolvedWhenCalled = resolved));
-    const reg = registration();
-    await reg.sync.register('outbox').then(() => (resolved = true));
-    expect(host.registered).not.toHaveBeenCalled();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(host.registered).toHaveBeenCalledTimes(1);
-    expect(host.registered).toHaveBeenCalledWith(reg);
-    expect(resolvedWhenCalled).toBe(true);
-  });
-
-  it('a registration that coalesces still calls registered() (a waiting tag fires now)', async () => {
-    const reg = registration();
-    await reg.sync.register('outbox');
-    await reg.sync.register('outbox');
-    await new Promise((r) => setTimeout(r, 10));
-    expect(host.registered).toHaveBeenCalledTimes(2);
+    await expect(reg.sync.register('😀'.repeat(5120))).resolves.toBeUndefined();
+    expect((await rejection(reg.sync.register('😀'.repeat(5120) + 'x')) as DOMException).name).toBe('InvalidAccessError');
+    expect(host.register).toHaveBeenCalledTimes(1);
   });
 });
 
 describe('getTags()', () => {
+  it('resolves with what the host lists for the registration', async () => {
+    const reg = registration();
+    host.getTags.mockResolvedValueOnce(['b', 'a']);
+    expect(await reg.sync.getTags()).toEqual(['b', 'a']);
+    expect(host.getTags).toHaveBeenCalledWith(reg);
+  });
+
   it('is empty at first', async () => {
     await expect(registration().sync.getTags()).resolves.toEqual([]);
   });
@@ -238,12 +266,16 @@ describe('getTags()', () => {
     expect(await registration(SCOPE).sync.getTags()).toEqual(['shared']);
   });
 
-  it('resolves with a new array each time', async () => {
-    const sync = registration().sync;
-    await sync.register('a');
-    const first = await sync.getTags();
-    first.push('mutated');
-    expect(await sync.getTags()).toEqual(['a']);
+  it('rejects with the host\'s error itself', async () => {
+    const error = new DOMException('Background Sync storage failed: gone', 'UnknownError');
+    host.getTags.mockRejectedValueOnce(error);
+    expect(await rejection(registration().sync.getTags())).toBe(error);
+  });
+
+  it('takes no arguments: extra ones are ignored', async () => {
+    const reg = registration();
+    await (reg.sync.getTags as (...args: unknown[]) => Promise<string[]>)('x', 1);
+    expect(host.getTags.mock.calls).toEqual([[reg]]);
   });
 });
 
@@ -268,20 +300,22 @@ describe('in a document that is no longer fully active (a removed iframe\'s)', (
     return (outcome as { reason: unknown }).reason;
   }
 
-  it('register() rejects with an InvalidStateError at once, stores nothing and fires nothing', async () => {
+  it('register() rejects with an InvalidStateError at once and never reaches the host', async () => {
     const sync = registration().sync;
     const error = await rejectsAtOnce(sync.register('gone'));
     expect(error).toBeInstanceOf(DOMException);
     expect((error as DOMException).name).toBe('InvalidStateError');
+    expect((error as DOMException).message).toBe('The document is not fully active');
     await new Promise((r) => setTimeout(r, 10));
-    expect(host.registered).not.toHaveBeenCalled();
+    expect(host.register).not.toHaveBeenCalled();
     delete (document as unknown as Record<string, unknown>).defaultView;
     expect(await sync.getTags()).toEqual([]);
   });
 
-  it('getTags() rejects with an InvalidStateError at once', async () => {
+  it('getTags() rejects with an InvalidStateError at once and never reaches the host', async () => {
     const error = await rejectsAtOnce(registration().sync.getTags());
     expect((error as DOMException).name).toBe('InvalidStateError');
+    expect(host.getTags).not.toHaveBeenCalled();
   });
 
   it('the brand check and the argument conversion come first (WebIDL)', async () => {
@@ -295,5 +329,6 @@ describe('in a document that is no longer fully active (a removed iframe\'s)', (
     const sync = registration().sync;
     await expect(sync.register('worker-side')).resolves.toBeUndefined();
     expect(await sync.getTags()).toEqual(['worker-side']);
+    expect(host.register).toHaveBeenCalledTimes(1);
   });
 });
