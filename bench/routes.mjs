@@ -23,7 +23,8 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
 const KIT_FIXTURES = fileURLToPath(new URL('../test/kit/fixtures/', import.meta.url));
 export const DIST_DIR = join(HERE, '..', 'dist');
-export const MIN_SCRIPT = join(DIST_DIR, 'background-sync-polyfill.min.js');
+/** The page script: what a page loads (the worker loads background-sync-polyfill.sw.min.js). */
+export const MIN_SCRIPT = join(DIST_DIR, 'background-sync-polyfill.window.min.js');
 
 /** The scripts of the load-cost benchmark. */
 export function loadVariants() {
@@ -38,7 +39,7 @@ export function loadVariants() {
     // objects such as ServiceWorkerRegistration lazily, on first access).
     detect: "self.__bspDetected='SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype;",
     // The unminified build, for readable names in a profile of the load.
-    full: readFileSync(join(DIST_DIR, 'background-sync-polyfill.js'), 'utf8'),
+    full: readFileSync(join(DIST_DIR, 'background-sync-polyfill.window.js'), 'utf8'),
   };
 }
 
@@ -50,7 +51,7 @@ const benchPage = (params) =>
       ...(params.get('instrument') === '1' ? ['/bench/instrument.js'] : []),
       '/fixtures/common.js',
       '/bench/page.js',
-      params.get('script') === 'full' ? '/dist/background-sync-polyfill.js' : '/dist/background-sync-polyfill.min.js',
+      params.get('script') === 'full' ? '/dist/background-sync-polyfill.window.js' : '/dist/background-sync-polyfill.window.min.js',
     ],
     'bench/run.mjs',
   );
@@ -60,7 +61,9 @@ export async function startServer() {
   // The built scripts are read once: a rebuild of dist/ during the run (other work in the tree) cannot change or
   // remove what is measured halfway through.
   const snapshot = new Map();
-  for (const name of ['background-sync-polyfill.js', 'background-sync-polyfill.min.js']) snapshot.set(name, readFileSync(join(DIST_DIR, name)));
+  for (const kind of ['', '.window', '.sw']) {
+    for (const name of [`background-sync-polyfill${kind}.js`, `background-sync-polyfill${kind}.min.js`]) snapshot.set(name, readFileSync(join(DIST_DIR, name)));
+  }
   const server = await startKitServer({ secondHost: '127.0.0.2' });
   const killLog = createLog();
   const heldTags = new Set();

@@ -1,7 +1,8 @@
 // @vitest-environment node
 /**
- * The built classic script: ES2017 syntax, and no runtime feature the supported engines lack
- * (core-js-compat, through babel-plugin-polyfill-corejs3's usage detection).
+ * The built classic scripts (universal, page-only `.window`, worker-only `.sw`; plain and minified): ES2017 syntax,
+ * and no runtime feature the supported engines lack (core-js-compat, through babel-plugin-polyfill-corejs3's usage
+ * detection); lazy where the API is native; and each split script installs nothing where it does not belong.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,16 @@ import { parse } from 'acorn';
 import { transformAsync } from '@babel/core';
 import compat from 'core-js-compat';
 
-const files = ['dist/background-sync-polyfill.js', 'dist/background-sync-polyfill.min.js'];
+const variants = (suffix: string) => [`dist/background-sync-polyfill${suffix}.js`, `dist/background-sync-polyfill${suffix}.min.js`];
+/** The universal script (page + worker). */
+const universal = variants('');
+/** The page-only script, for `<script src>`. */
+const pageOnly = variants('.window');
+/** The worker-only script, for `importScripts()`. */
+const workerOnly = variants('.sw');
+const files = [...universal, ...pageOnly, ...workerOnly];
+/** The scripts that install the page half in a window. */
+const forWindows = [...universal, ...pageOnly];
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
 /** The engines we support: everything with service workers and IndexedDB. */
@@ -32,6 +42,7 @@ const REVIEWED: Record<string, string> = {
   'es.iterator.filter': 'Array.prototype.filter only',
   'es.iterator.map': 'Array.prototype.map only',
   'es.iterator.some': 'Array.prototype.some only',
+  'es.iterator.every': 'Array.prototype.every only (src/worker/install.ts checks a request\'s tags after Array.isArray)',
   'es.map.get-or-insert': 'Map#get only',
   'es.map.get-or-insert-computed': 'Map#get only',
   'es.weak-map.get-or-insert': 'WeakMap#get only',
@@ -87,7 +98,7 @@ describe('the classic script', () => {
   });
 
   it('uses no ES feature the ES2017 engines lack, except the reviewed ones', async () => {
-    const flagged = await flaggedModules(read(files[0]), PARSING);
+    const flagged = await flaggedModules(read(universal[0]), PARSING);
     const unreviewed = flagged.filter((m) => !(m in REVIEWED));
     expect(unreviewed, 'avoid these features or add a fallback and review them').toEqual([]);
   });
@@ -98,7 +109,7 @@ describe('the classic script', () => {
   });
 
   it('every reviewed module is still flagged by the detection, so the table stays honest', async () => {
-    const flagged = await flaggedModules(read(files[0]), PARSING);
+    const flagged = await flaggedModules(read(universal[0]), PARSING);
     expect(Object.keys(REVIEWED).filter((m) => !flagged.includes(m))).toEqual([]);
   });
 
@@ -133,9 +144,12 @@ describe('the classic script where the browser has Background Sync (docs/semanti
     { syncManager: false, registration: 'none' },
   ];
 
-  /** A bare global (neither a window nor a worker, so install() adds only BackgroundSyncPolyfill) with `env`. */
+  /**
+   * A bare global (neither a window nor a worker, so install() adds only BackgroundSyncPolyfill) with `env`. The
+   * split scripts warn there, as anywhere they have no half; the warnings are kept out of the test output.
+   */
   function run(file: string, env: Env) {
-    const g: Record<string, unknown> = { console };
+    const g: Record<string, unknown> = { console: { ...console, warn: () => {} } };
     g.self = g;
     if (env.syncManager) g.SyncManager = function SyncManager() {};
     if (env.registration !== 'none') {
@@ -229,7 +243,7 @@ describe('the classic script in a window', () => {
   }
   const syncGetter = (Registration: { prototype: object }) => Object.getOwnPropertyDescriptor(Registration.prototype, 'sync')?.get;
 
-  it.each(files)('%s: where the API is missing, it installs SyncManager and registration.sync and starts its wake-ups', (file) => {
+  it.each(forWindows)('%s: where the API is missing, it installs SyncManager and registration.sync and starts its wake-ups', (file) => {
     const { g, calls, warnings, Registration } = runInWindow(file, 'none');
     expect(typeof g.SyncManager).toBe('function');
     expect(typeof syncGetter(Registration)).toBe('function');
@@ -238,7 +252,7 @@ describe('the classic script in a window', () => {
     expect(warnings).toEqual([]);
   });
 
-  it.each(files)('%s: with SyncManager but no registration.sync (not the API), it installs registration.sync', (file) => {
+  it.each(forWindows)('%s: with SyncManager but no registration.sync (not the API), it installs registration.sync', (file) => {
     const { g, calls, Registration, NativeSyncManager } = runInWindow(file, 'SyncManager only');
     expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
     expect(typeof syncGetter(Registration)).toBe('function');
@@ -260,5 +274,51 @@ describe('the classic script in a window', () => {
     expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(true);
     untouched();
     expect(warnings).toEqual([]);
+  });
+
+  it.each(workerOnly)('%s: in a window it installs nothing but BackgroundSyncPolyfill, and warns naming the page script', (file) => {
+    const { g, calls, warnings, before, Registration } = runInWindow(file, 'none');
+    const api = g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal;
+    expect(api.native).toBe(false);
+    expect(g.SyncManager).toBeUndefined();
+    expect(syncGetter(Registration)).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptors(Registration.prototype)).toEqual(before);
+    expect(calls).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0])).toContain('background-sync-polyfill.window.min.js');
+    expect(() => api.configure({ maxAttempts: 2 })).not.toThrow();
+  });
+});
+
+/** A service worker's global, as far as the scripts' checks see it: `self instanceof ServiceWorkerGlobalScope`. */
+describe('the classic script in a service worker', () => {
+  function runInWorker(file: string) {
+    const calls: string[] = [];
+    const warnings: unknown[] = [];
+    const ServiceWorkerGlobalScope = function ServiceWorkerGlobalScope() {};
+    const g = Object.create(ServiceWorkerGlobalScope.prototype) as Record<string, unknown>;
+    Object.assign(g, {
+      console: { ...console, warn: (...args: unknown[]) => warnings.push(args) },
+      Promise,
+      ServiceWorkerGlobalScope,
+      ServiceWorkerRegistration: function ServiceWorkerRegistration() {},
+      ExtendableEvent: class ExtendableEvent {},
+      addEventListener: (type: unknown) => calls.push(`addEventListener ${String(type)}`),
+      setTimeout: (fn: unknown) => (calls.push(`setTimeout ${typeof fn}`), 1),
+      setInterval: (fn: unknown) => (calls.push(`setInterval ${typeof fn}`), 1),
+    });
+    g.self = g;
+    vm.runInNewContext(read(file), g);
+    return { g, calls, warnings };
+  }
+
+  it.each(pageOnly)('%s: in a worker it installs nothing but BackgroundSyncPolyfill, and warns naming the worker script', (file) => {
+    const { g, calls, warnings } = runInWorker(file);
+    expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
+    expect(g.SyncManager).toBeUndefined();
+    expect(g.SyncEvent).toBeUndefined();
+    expect(calls).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0])).toContain('background-sync-polyfill.sw.min.js');
   });
 });

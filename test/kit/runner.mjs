@@ -52,7 +52,7 @@ export function snapshotDist(prefix = 'bsp-dist-') {
 
 /** Copies the classic builds to a private folder, once they parse (a build may be writing them); null if missing. */
 function copyBuilds(source, prefix) {
-  const files = ['background-sync-polyfill.js', 'background-sync-polyfill.min.js'];
+  const files = ['', '.window', '.sw'].flatMap((kind) => [`background-sync-polyfill${kind}.js`, `background-sync-polyfill${kind}.min.js`]);
   if (!files.every((file) => existsSync(join(source, file)))) return null;
   const dir = mkdtempSync(join(tmpdir(), prefix));
   for (let attempt = 1; ; attempt++) {

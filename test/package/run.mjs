@@ -4,6 +4,11 @@
 //   attw          @arethetypeswrong/cli on the packed tarball, profile esm-only (the package is ESM only)
 //   pack          `npm pack` holds exactly what users need: dist (entries, their chunks and their .d.ts),
 //                 README.md, LICENSE, compat-table.md, the docs/ pages README links to, package.json; and every file package.json points at
+//   entries       the tarball's package.json exports every entry (ESM, and the three classic scripts, plain and
+//                 .min) at the expected files, all of them packed and listed in "sideEffects"
+//   split         in the tarball, the page-only entries (ESM import graph of ./window, the .window scripts) hold no
+//                 worker code (no idb import, openDB, indexedDB, SyncEvent, ExtendableEvent) and the worker-only
+//                 ones no page wake-ups ('visibilitychange', 'pageshow'); each rule is first shown to fire on a fixture
 //   types         type tests (test/package/types/) against the packed .d.ts, bundler and node16 resolution
 //   api-reference README's "API reference" block declares exactly what the shipped .d.ts declares
 //   options       README's configure() example lists every option with the default the .d.ts states
@@ -144,6 +149,233 @@ function checkPack() {
   ];
   if (problems.length) throw new Error(problems.join('\n'));
   return `${packed.length} files: ${packed.join(', ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** The tarball `npm pack` makes, extracted once: { dir (the package folder), files (its paths) }. */
+let packed = null;
+const scratch = [];
+process.on('exit', () => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+function packedPackage() {
+  if (!packed) {
+    const dir = mkdtempSync(join(tmpdir(), 'bsp-packed-'));
+    scratch.push(dir);
+    const files = installPackedPackage(dir).map((f) => posix.normalize(f)).sort();
+    packed = { dir: join(dir, 'node_modules', 'background-sync-polyfill'), files };
+  }
+  return packed;
+}
+
+const CLASSIC = (suffix, min) => `./dist/background-sync-polyfill${suffix}${min}.js`;
+const TYPES = (name) => `./dist/types/polyfill/${name}.d.ts`;
+/** Every entry users import or load, with the files it must point at. */
+const EXPECTED_EXPORTS = {
+  '.': { types: TYPES('index'), default: './dist/esm/index.js' },
+  './window': { types: TYPES('window'), default: './dist/esm/window.js' },
+  './sw': { types: TYPES('sw'), default: './dist/esm/sw.js' },
+  './script': { types: TYPES('index'), default: CLASSIC('', '') },
+  './script.min': { types: TYPES('index'), default: CLASSIC('', '.min') },
+  './script/window': { types: TYPES('window'), default: CLASSIC('.window', '') },
+  './script/window.min': { types: TYPES('window'), default: CLASSIC('.window', '.min') },
+  './script/sw': { types: TYPES('sw'), default: CLASSIC('.sw', '') },
+  './script/sw.min': { types: TYPES('sw'), default: CLASSIC('.sw', '.min') },
+};
+
+/** What is wrong with `manifest` (a package.json) and `files` (the tarball's paths) as to the entries. */
+function entryProblems(manifest, files) {
+  const problems = [];
+  const inTarball = (target) => files.includes(posix.normalize(target.replace(/^\.\//, '')));
+  const exportsMap = manifest.exports ?? {};
+  const sideEffects = Array.isArray(manifest.sideEffects) ? manifest.sideEffects.map((f) => posix.normalize(f.replace(/^\.\//, ''))) : null;
+  for (const [subpath, expected] of Object.entries(EXPECTED_EXPORTS)) {
+    const entry = exportsMap[subpath];
+    if (!entry) {
+      problems.push(`exports has no "${subpath}"`);
+      continue;
+    }
+    for (const [condition, target] of Object.entries(expected)) {
+      if (entry[condition] !== target) problems.push(`exports["${subpath}"].${condition} is ${JSON.stringify(entry[condition])}, expected ${target}`);
+    }
+    for (const target of Object.values(entry)) {
+      if (typeof target === 'string' && !inTarball(target)) problems.push(`exports["${subpath}"] points at ${target}, which is not in the tarball`);
+    }
+    // The entries run on import: a bundler that believed them pure would drop `import 'background-sync-polyfill/window'`.
+    if (!sideEffects) problems.push('"sideEffects" is not a list of the entry files');
+    else if (!sideEffects.includes(posix.normalize(expected.default.replace(/^\.\//, '')))) problems.push(`"sideEffects" does not list ${expected.default} (exports["${subpath}"])`);
+  }
+  for (const field of ['unpkg', 'jsdelivr']) {
+    if (!manifest[field] || !inTarball(manifest[field])) problems.push(`"${field}" (${manifest[field]}) is not a file in the tarball`);
+  }
+  return [...new Set(problems)];
+}
+
+function checkEntries() {
+  // The check must be able to fail: a manifest without one new entry, a tarball without one script.
+  const controlManifest = structuredClone(pkg);
+  delete controlManifest.exports['./script/sw.min'];
+  controlManifest.exports['./script/window'] = { ...controlManifest.exports['./script/window'], types: TYPES('index') };
+  controlManifest.sideEffects = controlManifest.sideEffects.filter((f) => !f.endsWith('.window.min.js'));
+  const allFiles = Object.values(EXPECTED_EXPORTS).flatMap((e) => Object.values(e)).map((f) => f.slice(2));
+  const control = entryProblems(controlManifest, allFiles.filter((f) => f !== 'dist/background-sync-polyfill.sw.js'));
+  for (const expected of ['no "./script/sw.min"', 'exports["./script/window"].types', 'does not list ./dist/background-sync-polyfill.window.min.js', 'points at ./dist/background-sync-polyfill.sw.js, which is not in the tarball']) {
+    if (!control.some((p) => p.includes(expected))) throw new Error(`the entries check cannot fail: its control did not report "${expected}" (it reported: ${control.join('; ') || 'nothing'})`);
+  }
+
+  const { dir, files } = packedPackage();
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const problems = entryProblems(manifest, files);
+  if (problems.length) throw new Error(problems.join('\n'));
+  return `${Object.keys(EXPECTED_EXPORTS).length} entries (${Object.keys(EXPECTED_EXPORTS).join(', ')}) point at packed files listed in "sideEffects"; the control fails as it must`;
+}
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * What a JS file holds, from its syntax tree (so comments do not count): identifiers, string literals, names of
+ * classes, and the specifiers it imports (static, re-exports, dynamic).
+ */
+function jsFacts(file) {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const facts = { identifiers: new Set(), strings: new Set(), classes: new Set(), imports: [] };
+  const visit = (node) => {
+    if (ts.isIdentifier(node)) facts.identifiers.add(node.text);
+    else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) facts.strings.add(node.text);
+    if ((ts.isClassDeclaration(node) || ts.isClassExpression(node)) && node.name) facts.classes.add(node.name.text);
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) facts.imports.push(node.moduleSpecifier.text);
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) facts.imports.push(node.arguments[0].text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return facts;
+}
+
+/** The facts of `entry` and every module it reaches through relative imports, merged; `bare` the other specifiers. */
+function graphFacts(entry) {
+  const merged = { identifiers: new Set(), strings: new Set(), classes: new Set(), imports: [], bare: new Set(), files: [] };
+  const queue = [entry];
+  const seen = new Set();
+  while (queue.length) {
+    const file = queue.shift();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    if (!existsSync(file)) throw new Error(`${file} is imported but missing`);
+    merged.files.push(file);
+    const facts = jsFacts(file);
+    for (const key of ['identifiers', 'strings', 'classes']) facts[key].forEach((v) => merged[key].add(v));
+    for (const specifier of facts.imports) {
+      merged.imports.push(specifier);
+      if (specifier.startsWith('.')) queue.push(join(dirname(file), specifier));
+      else merged.bare.add(specifier);
+    }
+  }
+  return merged;
+}
+
+/** Marks of the worker half: none may reach a page-only entry. */
+const WORKER_CODE = {
+  "an import of 'idb'": (f) => f.imports.some((s) => s === 'idb' || s.startsWith('idb/')),
+  openDB: (f) => f.identifiers.has('openDB'),
+  indexedDB: (f) => f.identifiers.has('indexedDB'),
+  'a SyncEvent definition': (f) => f.classes.has('SyncEvent') || f.strings.has('SyncEvent'),
+  ExtendableEvent: (f) => f.identifiers.has('ExtendableEvent'),
+};
+/** Marks of the page half's wake-ups: none may reach a worker-only entry. */
+const PAGE_CODE = {
+  "'visibilitychange'": (f) => f.strings.has('visibilitychange'),
+  "'pageshow'": (f) => f.strings.has('pageshow'),
+};
+const found = (marks, facts) => Object.keys(marks).filter((name) => marks[name](facts));
+
+/**
+ * What is wrong with the split, for `facts` of an entry that is `kind` ('window', 'sw' or 'universal'). The
+ * required marks keep the rules honest: a page entry without page code (or a universal one without either half)
+ * would mean the marks no longer match what the build emits, and their absence elsewhere would prove nothing.
+ */
+function splitProblems(kind, facts, label) {
+  const problems = [];
+  if (kind === 'window') {
+    for (const name of found(WORKER_CODE, facts)) problems.push(`${label} (page only) holds worker code: ${name}`);
+    for (const specifier of facts.bare ?? []) problems.push(`${label} (page only) imports ${specifier}: a page needs no dependency`);
+    if (!found(PAGE_CODE, facts).length) problems.push(`${label} (page only) has none of the page marks (${Object.keys(PAGE_CODE).join(', ')}): are the rules stale?`);
+  } else if (kind === 'sw') {
+    for (const name of found(PAGE_CODE, facts)) problems.push(`${label} (worker only) holds page wake-up code: ${name}`);
+    if (!WORKER_CODE['a SyncEvent definition'](facts)) problems.push(`${label} (worker only) defines no SyncEvent: are the rules stale?`);
+  } else {
+    if (!found(PAGE_CODE, facts).length || !WORKER_CODE['a SyncEvent definition'](facts)) problems.push(`${label} (universal) lacks the page or the worker marks: are the rules stale?`);
+  }
+  return problems;
+}
+
+/** Shows that every rule fires: for each mark, a page (or worker) entry whose graph holds just that mark, two hops away. */
+function splitControls() {
+  const dir = mkdtempSync(join(tmpdir(), 'bsp-split-control-'));
+  scratch.push(dir);
+  const fixtures = {
+    "an import of 'idb'": "import { deleteDB } from 'idb'; export const x = deleteDB;",
+    openDB: 'export const x = () => self.openDB;',
+    indexedDB: "export const x = () => indexedDB.open('x');",
+    'a SyncEvent definition': 'export class SyncEvent extends Event {}',
+    ExtendableEvent: 'export const x = self.ExtendableEvent;',
+    "'visibilitychange'": "document.addEventListener('visibilitychange', () => {});",
+    "'pageshow'": "addEventListener('pageshow', () => {});",
+  };
+  // The same words in comments only: no rule may fire on them.
+  const comments = `/* openDB indexedDB SyncEvent ExtendableEvent 'SyncEvent' 'visibilitychange' 'pageshow' */\n// import { openDB } from 'idb';\n`;
+  const failures = [];
+  let n = 0;
+  for (const [mark, code] of Object.entries(fixtures)) {
+    const kind = mark in WORKER_CODE ? 'window' : 'sw';
+    const base = join(dir, String(n++));
+    mkdirSync(base);
+    // entry → (dynamic import) → re-export → the module with the mark; the entry carries the other half's required mark.
+    const required = kind === 'window' ? "addEventListener('pageshow', () => {});" : "self.E = class SyncEvent {};";
+    writeFileSync(join(base, 'entry.js'), `${comments}${required}\nimport('./hop.js');\n`);
+    writeFileSync(join(base, 'hop.js'), `${comments}export * from './mark.js';\n`);
+    writeFileSync(join(base, 'mark.js'), `${comments}${code}\n`);
+    const problems = splitProblems(kind, graphFacts(join(base, 'entry.js')), `control ${mark}`);
+    if (!problems.some((p) => p.endsWith(`: ${mark}`))) failures.push(`the rule "${mark}" did not fire on its control (reported: ${problems.join('; ') || 'nothing'})`);
+    const clean = join(dir, String(n++));
+    mkdirSync(clean);
+    writeFileSync(join(clean, 'entry.js'), `${comments}${required}\nimport './hop.js';\n`);
+    writeFileSync(join(clean, 'hop.js'), `${comments}export const y = 1;\n`);
+    const cleanProblems = splitProblems(kind, graphFacts(join(clean, 'entry.js')), `clean control for ${mark}`);
+    if (cleanProblems.length) failures.push(`a clean ${kind} control (the marks in comments only) was reported: ${cleanProblems.join('; ')}`);
+  }
+  // A bare import other than idb in a page entry, and the stale-rule guards.
+  const bare = join(dir, String(n++));
+  mkdirSync(bare);
+  writeFileSync(join(bare, 'entry.js'), "import 'left-pad';\naddEventListener('pageshow', () => {});\n");
+  if (!splitProblems('window', graphFacts(join(bare, 'entry.js')), 'control').some((p) => p.includes('imports left-pad'))) failures.push('a page entry importing a dependency was not reported');
+  if (!splitProblems('window', graphFacts(join(bare, 'entry.js')), 'control').every((p) => !p.includes('stale'))) failures.push('a page entry with page marks was reported stale');
+  writeFileSync(join(bare, 'empty.js'), 'export {};\n');
+  for (const kind of ['window', 'sw', 'universal']) {
+    if (!splitProblems(kind, graphFacts(join(bare, 'empty.js')), 'control').some((p) => p.includes('stale'))) failures.push(`an empty ${kind} entry was not reported as lacking its marks`);
+  }
+  if (failures.length) throw new Error(`the split check cannot fail as it must:\n${failures.join('\n')}`);
+  return Object.keys(fixtures).length;
+}
+
+function checkSplit() {
+  const rules = splitControls();
+  const { dir } = packedPackage();
+  const problems = [];
+  const summary = [];
+  for (const [kind, esm, suffix] of [['window', 'window', '.window'], ['sw', 'sw', '.sw'], ['universal', 'index', '']]) {
+    const graph = graphFacts(join(dir, 'dist', 'esm', `${esm}.js`));
+    problems.push(...splitProblems(kind, graph, `dist/esm/${esm}.js's import graph (${graph.files.length} modules)`));
+    summary.push(`dist/esm/${esm}.js: ${graph.files.length} modules, imports ${[...graph.bare].join(', ') || 'nothing outside'}`);
+    for (const min of ['', '.min']) {
+      const file = `dist/background-sync-polyfill${suffix}${min}.js`;
+      if (!existsSync(join(dir, file))) {
+        problems.push(`${file} is not in the tarball`);
+        continue;
+      }
+      const facts = jsFacts(join(dir, file));
+      problems.push(...splitProblems(kind, { ...facts, bare: new Set(facts.imports) }, file));
+    }
+  }
+  if (problems.length) throw new Error(problems.join('\n'));
+  return `page-only entries hold no worker code, worker-only entries no page wake-ups (${summary.join('; ')}); each of the ${rules} rules fires on its control`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -353,6 +585,8 @@ const CHECKS = {
   publint: checkPublint,
   attw: checkAttw,
   pack: checkPack,
+  entries: checkEntries,
+  split: checkSplit,
   types: checkTypes,
   'api-reference': checkApiReference,
   options: checkOptions,
