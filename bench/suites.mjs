@@ -421,6 +421,8 @@ export async function idbBound(subject, { count = 200 } = {}) {
       const latencies = await handle.evaluate(({ n, d }) => B.idbTransactions(n, d), { n: count, d: durability }, 120000);
       out[durability] = summary(latencies);
     }
+    // The polyfill's page asks its worker, which owns the store (docs/semantics.md §4): a round trip with no work.
+    if (!subject.native) out.messageRoundTrip = summary(await handle.evaluate((n) => B.messageRoundTrips(n), count, 120000));
   } finally {
     await handle.close({ unregister: true });
   }

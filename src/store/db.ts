@@ -294,14 +294,17 @@ export function settleFirings(
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
     const settled: Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }> = [];
-    for (const { tag, outcome } of outcomes) {
-      const record = await store.get(recordKey(scope, tag));
-      if (!isSyncRecord(record)) continue;
-      const next = settleOutcome(record, outcome, now, policy, instance);
-      if (next === undefined) continue;
-      await (next ? store.put(next) : store.delete(record.id));
+    // Every read goes out at once, then every write: a round trip each rather than two per record.
+    const records = await Promise.all(outcomes.map(({ tag }) => store.get(recordKey(scope, tag))));
+    const writes: Promise<unknown>[] = [];
+    outcomes.forEach(({ tag, outcome }, i) => {
+      const record = records[i];
+      const next = isSyncRecord(record) ? settleOutcome(record, outcome, now, policy, instance) : undefined;
+      if (next === undefined) return;
+      writes.push(next ? store.put(next) : store.delete(record.id));
       settled.push({ tag, outcome, next });
-    }
+    });
+    await Promise.all(writes);
     return settled;
   });
 }
