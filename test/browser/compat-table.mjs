@@ -27,7 +27,7 @@ const MODES = [
 /** The browser table's behaviour columns: each is the scenarios that measure it. */
 const COLUMNS = [
   { key: 'api', title: 'register / getTags', scenarios: ['api-surface', 'register-errors', 'worker-register-without-window', 'get-tags', 'coalescing', 'storage-failure', 'two-scopes', 'unregistration'] },
-  { key: 'open', title: '`sync` while a page is open', scenarios: ['fires-online', 'offline-then-online', 'reregister-while-firing', 'onsync-attribute', 'worker-update'] },
+  { key: 'open', title: '`sync` while a page is open', scenarios: ['fires-online', 'offline-then-online', 'reregister-while-firing', 'onsync-attribute', 'worker-update', 'worker-without-polyfill'] },
   { key: 'restart', title: 'after a browser restart', scenarios: ['persistence'] },
   { key: 'retry', title: 'retries and `lastChance`', scenarios: ['retry-policy', 'max-event-duration', 'cdp-last-chance'] },
   { key: 'tabs', title: 'several tabs', scenarios: ['two-tabs-one-event', 'several-tabs'] },
