@@ -4,7 +4,7 @@
  * script holds no worker code and a worker script no page code.
  */
 import { hasNativeSync } from './detect';
-import { Options, validateOptions } from './options';
+import type { Options } from './options';
 import { defineGlobal } from './web/define';
 import { setDebug } from './debug';
 
@@ -18,10 +18,10 @@ function report(error: unknown): void {
 }
 
 /**
- * Installs with `installer` (none: this context gets nothing but the global). Loading twice (a script tag and a
+ * Installs with `installer` (none: this context gets nothing but the global); `validate` checks configure()'s options. Loading twice (a script tag and a
  * bundle, say) installs once. A `self.BackgroundSyncPolyfill` object set before loading gives `force` and options.
  */
-export function createGlobal(installer?: Installer): void {
+export function createGlobal(validate: (options: unknown) => Options, installer?: Installer): void {
   const globalScope = self as unknown as Record<string, unknown>;
   const preset = globalScope.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
   if (preset && typeof preset.version === 'string') return;
@@ -31,7 +31,7 @@ export function createGlobal(installer?: Installer): void {
     native,
     version: VERSION,
     configure(options: BackgroundSyncPolyfillOptions): void {
-      const valid = validateOptions(options);
+      const valid = validate(options);
       if (valid.debug !== undefined) setDebug(valid.debug as boolean);
       if (apply) apply(valid);
     },
@@ -58,9 +58,9 @@ export function inWindow(): boolean {
 }
 
 /** The installer of a script loaded where it has no half: it installs nothing and says which script belongs there. */
-export function wrongScript(loaded: string, instead: string): Installer {
+export function wrongScript(instead: string): Installer {
   return (report) => {
-    report(`the ${loaded} script has nothing for this context: load background-sync-polyfill.${instead}.min.js here`);
+    report(`load background-sync-polyfill.${instead}.min.js here`);
     return null;
   };
 }

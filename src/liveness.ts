@@ -12,8 +12,8 @@
 const PREFIX = 'background-sync-polyfill:';
 
 function lockManager(): LockManager | undefined {
-  const nav = typeof navigator !== 'undefined' ? navigator : undefined;
-  return nav && nav.locks && typeof nav.locks.request === 'function' ? nav.locks : undefined;
+  const locks = navigator.locks;
+  return locks && typeof locks.request == 'function' ? locks : undefined;
 }
 
 /** Holds the lock of `lease` until this context dies; resolves true once held, false where locks are missing. */

@@ -45,16 +45,28 @@ export function updatePolicy(policy: RetryPolicy, options: Partial<Record<keyof 
   return { ...policy, ...checkPolicyOptions(options) };
 }
 
-/** Checks every option in any context (the worker's options in a page too); returns them, now known to be good. */
-export function validateOptions(options: unknown): Options {
+/**
+ * Checks the options a page uses (checkInterval, debug); returns them, now known to be good. The page-only script
+ * checks only these: the worker's options do nothing in a page, and checking them would cost every page load bytes.
+ */
+export function validatePageOptions(options: unknown): Options {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('BackgroundSyncPolyfill.configure: options must be an object');
   }
   const o = options as Options;
-  checkPolicyOptions(o);
   if (o.checkInterval !== undefined) checkOption('checkInterval', o.checkInterval, 1);
   if (o.debug !== undefined && typeof o.debug !== 'boolean') {
     throw new TypeError(`BackgroundSyncPolyfill.configure: debug must be a boolean, got ${typeof o.debug}`);
   }
+  return o;
+}
+
+/**
+ * Checks every option, the worker's and the page's, so that a typo fails the same way in both (the worker-only and
+ * universal scripts); returns them, now known to be good.
+ */
+export function validateOptions(options: unknown): Options {
+  const o = validatePageOptions(options);
+  checkPolicyOptions(o);
   return o;
 }

@@ -1,7 +1,8 @@
 /** The page-only entries' install: the page half in a window; elsewhere a warning that names the right script. */
 import { createGlobal, inWindow, wrongScript } from '../global';
 import { installPage } from './install';
+import { validatePageOptions } from '../options';
 
 export function installHere(): void {
-  createGlobal(inWindow() ? installPage : wrongScript('window', 'sw'));
+  createGlobal(validatePageOptions, inWindow() ? installPage : wrongScript('sw'));
 }

@@ -37,7 +37,7 @@ export function ask(registration: ServiceWorkerRegistration, message: Request, t
       }
       if (Date.now() - start >= timeout) {
         clearInterval(timer);
-        reject(domError('InvalidStateError', `The active Service Worker did not answer in ${timeout} ms: does it import background-sync-polyfill?`));
+        reject(domError('InvalidStateError', `No answer from the active Service Worker in ${timeout} ms: does it load background-sync-polyfill?`));
       }
     };
     const timer = setInterval(look, ASK_AGAIN);
@@ -76,7 +76,7 @@ export function pageHost(registered: (registration: ServiceWorkerRegistration) =
     // No active worker: nothing could have registered a tag of this registration.
     getTags: (registration) => registration.active
       ? ask(registration, request('tags')).then((answer) => unwrap(answer) || [])
-      : Promise.resolve([]),
+      : [],
   };
 }
 

@@ -12,6 +12,8 @@ import { Notice, PROTOCOL_KEY, isNotice, poke } from '../protocol';
 import { watch } from '../liveness';
 
 const DEFAULT_CHECK_INTERVAL = 60000;
+/** Every poke a page sends says it is online: it sends none while offline. */
+const POKE = poke(true);
 
 export interface PageWakeups {
   /** Adds the listeners and runs the first check. */
@@ -57,7 +59,7 @@ export function pageWakeups(report: (error: unknown) => void): PageWakeups {
   const check = (skip?: unknown, which = (scope: string) => due.has(scope) || location.href.indexOf(scope) == 0): Promise<void> =>
     navigator.serviceWorker.getRegistrations().then((registrations) => {
       for (const { active, scope } of registrations) {
-        if (which(scope) && active && active !== skip && navigator.onLine) active.postMessage(poke(true));
+        if (which(scope) && active && active !== skip && navigator.onLine) active.postMessage(POKE);
       }
     }, report);
 
@@ -100,9 +102,9 @@ export function pageWakeups(report: (error: unknown) => void): PageWakeups {
       // Back online: the running workers hear the channel and the page's controller at once; then the workers of the
       // page's own registration and of the scopes it knows, which may not run.
       addEventListener('online', () => {
-        if (channel) channel.postMessage(poke(true));
+        if (channel) channel.postMessage(POKE);
         const controller = navigator.serviceWorker.controller;
-        if (controller) controller.postMessage(poke(true));
+        if (controller) controller.postMessage(POKE);
         void check(controller);
       });
       document.addEventListener('visibilitychange', visibilityChanged);

@@ -297,13 +297,14 @@ export function settleFirings(
     // Every read goes out at once, then every write: a round trip each rather than two per record.
     const records = await Promise.all(outcomes.map(({ tag }) => store.get(recordKey(scope, tag))));
     const writes: Promise<unknown>[] = [];
-    outcomes.forEach(({ tag, outcome }, i) => {
+    for (let i = 0; i < outcomes.length; i++) {
+      const { tag, outcome } = outcomes[i];
       const record = records[i];
       const next = isSyncRecord(record) ? settleOutcome(record, outcome, now, policy, instance) : undefined;
-      if (next === undefined) return;
+      if (next === undefined) continue;
       writes.push(next ? store.put(next) : store.delete(record.id));
       settled.push({ tag, outcome, next });
-    });
+    }
     await Promise.all(writes);
     return settled;
   });

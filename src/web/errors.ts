@@ -1,13 +1,6 @@
 /** The spec's exceptions, with messages a developer can act on. */
 export function domError(name: 'InvalidStateError' | 'InvalidAccessError' | 'UnknownError', message: string): Error {
-  try {
-    return new DOMException(message, name);
-  } catch {
-    // EdgeHTML (Edge 17, 18) has no DOMException constructor: an Error with the same name and message.
-    const error = new Error(message);
-    error.name = name;
-    return error;
-  }
+  return new DOMException(message, name);
 }
 
 /** A method or getter called on an object that is not what it belongs to (WebIDL brand check). */

@@ -12,7 +12,7 @@ export interface SyncHost {
   /** docs/semantics.md §2 steps 3 to 7, once the arguments are checked. */
   register(registration: ServiceWorkerRegistration, tag: string): Promise<void>;
   /** The registration's tags, in registration order. */
-  getTags(registration: ServiceWorkerRegistration): Promise<string[]>;
+  getTags(registration: ServiceWorkerRegistration): Promise<string[]> | string[];
 }
 
 const registrations = new WeakMap<object, ServiceWorkerRegistration>();

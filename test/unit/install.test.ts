@@ -231,7 +231,7 @@ describe('the page-only and worker-only entries (src/page/entry.ts, src/worker/e
     expect(() => api().configure({ maxAttempts: 2 })).not.toThrow();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith('background-sync-polyfill:',
-      'the sw script has nothing for this context: load background-sync-polyfill.window.min.js here');
+      'load background-sync-polyfill.window.min.js here');
   });
 
   it('where the engine has Background Sync, the wrong entry says nothing (nothing would be installed anyway)', async () => {

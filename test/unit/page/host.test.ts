@@ -123,7 +123,7 @@ describe('ask(registration, message)', () => {
     const error = await rejection(answer);
     expect(error).toBeInstanceOf(DOMException);
     expect((error as DOMException).name).toBe('InvalidStateError');
-    expect((error as DOMException).message).toMatch(/did not answer in 10000 ms/);
+    expect((error as DOMException).message).toMatch(/No answer from the active Service Worker in 10000 ms/);
   });
 
   it('a new active worker (an update after skipWaiting) is asked again, and its answer resolves', async () => {
@@ -287,7 +287,7 @@ describe('pageHost(registered)', () => {
   });
 
   it('getTags() with no active worker resolves [] at once, asking nobody', async () => {
-    await expect(pageHost(() => undefined).getTags(registration(null))).resolves.toEqual([]);
+    await expect(Promise.resolve(pageHost(() => undefined).getTags(registration(null)))).resolves.toEqual([]);
   });
 
   it('getTags() of an answer without tags is an empty list', async () => {
@@ -296,7 +296,7 @@ describe('pageHost(registered)', () => {
 
   it('getTags() rejects with the error answer as a DOMException', async () => {
     const reg = registration(new FakeWorker(() => ({ error: ['UnknownError', 'Background Sync storage failed: gone'] })));
-    const error = await rejection(pageHost(() => undefined).getTags(reg));
+    const error = await rejection(Promise.resolve(pageHost(() => undefined).getTags(reg)));
     expect((error as DOMException).name).toBe('UnknownError');
     expect((error as DOMException).message).toBe('Background Sync storage failed: gone');
   });

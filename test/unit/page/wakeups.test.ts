@@ -333,7 +333,7 @@ describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md 
     expect(pokes(a)).toBe(0); // not its own registration, not known
     const channel = new BroadcastChannel(PROTOCOL_KEY);
     channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeB, next: 'soon', leases: [] });
-    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeB, next: Date.now() + 300, leases: [7] });
+    channel.postMessage({ [PROTOCOL_KEY]: 1, scope: scopeB, next: Date.now() + 300, leases: 'all' });
     await realTurns();
     await advance(1000, 50);
     expect(pokes(a)).toBe(0);

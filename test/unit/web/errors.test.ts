@@ -13,15 +13,6 @@ describe('domError', () => {
     expect(error.message).toBe('why it failed');
   });
 
-  it('falls back to an Error with the same name and message where DOMException is not constructible (EdgeHTML)', () => {
-    vi.stubGlobal('DOMException', function DOMException() {
-      throw new TypeError('Illegal constructor');
-    });
-    const error = domError('UnknownError', 'storage failed');
-    expect(error).toBeInstanceOf(Error);
-    expect(error.name).toBe('UnknownError');
-    expect(error.message).toBe('storage failed');
-  });
 });
 
 describe('illegalInvocation', () => {

@@ -261,7 +261,7 @@ describe('a page and the worker end to end (src/page/host.ts over the worker\'s 
     delete g.indexedDB;
     const registered = vi.fn();
     const host = pageHost(registered);
-    const errors = await Promise.all([host.register(page(), 'x'), host.getTags(page())].map((p) => p.then(() => null, (e: unknown) => e)));
+    const errors = await Promise.all([host.register(page(), 'x'), Promise.resolve(host.getTags(page()))].map((p) => p.then(() => null, (e: unknown) => e)));
     for (const error of errors) {
       expect(error).toBeInstanceOf(DOMException);
       expect((error as DOMException).name).toBe('UnknownError');
