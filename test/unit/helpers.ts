@@ -2,7 +2,7 @@
  * Shared test helpers: a fresh fake IndexedDB per test, raw access to the store behind the module's back, and a fake
  * service worker global scope.
  */
-import { Mock, vi } from 'vitest';
+import { Mock, MockInstance, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { SyncRecord, recordKey } from '../../src/core/registration';
 import { DB_NAME, META, REGISTRATIONS, closeDatabase, open } from '../../src/store/db';
@@ -111,6 +111,33 @@ export function becomeServiceWorker(scope: string, windows: () => Array<{ frameT
   Object.defineProperty(globalThis, 'registration', { value: registration, configurable: true });
   Object.defineProperty(globalThis, 'clients', { value: { matchAll: vi.fn(async () => windows()) }, configurable: true });
   return registration;
+}
+
+/** Only the active worker fires: makes this worker (`self.serviceWorker`) one in `state`. */
+export function workerState(state: 'installed' | 'activated'): void {
+  Object.defineProperty(globalThis, 'serviceWorker', { value: { state }, configurable: true });
+}
+
+/**
+ * Installs the polyfill's worker half (install('worker')) in a fresh fake ServiceWorkerGlobalScope of `scope`, its
+ * worker "installed" and console.warn silenced (the spy returned, for the caller to restore), then the app's script:
+ * listenForSync(app.fired, app.handler) and a message listener recording in `app.messages`.
+ */
+export async function installWorkerHalf(scope: string, app: {
+  windows: () => Array<{ frameType: string }>;
+  fired: Array<{ tag: string; lastChance: boolean }>;
+  handler: () => (event: SyncEvent) => void;
+  messages: unknown[];
+}): Promise<{ registration: SyncWorkerRegistration; warn: MockInstance<typeof console.warn> }> {
+  freshIndexedDB();
+  const registration = becomeServiceWorker(scope, app.windows);
+  workerState('installed');
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const { install } = await import('../../src/install');
+  install('worker');
+  listenForSync(app.fired, app.handler);
+  addEventListener('message', (e) => void app.messages.push((e as MessageEvent).data));
+  return { registration, warn };
 }
 
 /**

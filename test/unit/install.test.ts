@@ -209,11 +209,16 @@ describe('install(\'window\') without native support', () => {
 });
 
 describe('the page-only and worker-only entries (src/page/entry.ts, src/worker/entry.ts)', () => {
+  /** Loads a fresh copy of the page-only or worker-only entry, as its script would be loaded, and runs its installHere(). */
+  async function installEntry(half: 'page' | 'worker'): Promise<void> {
+    vi.resetModules();
+    const { installHere } = await (half === 'page' ? import('../../src/page/entry') : import('../../src/worker/entry'));
+    installHere();
+  }
+
   it('the page-only entry installs the page half in a window', async () => {
     const Registration = defineRegistrationClass(false);
-    vi.resetModules();
-    const { installHere } = await import('../../src/page/entry');
-    installHere();
+    await installEntry('page');
     expect('sync' in Registration.prototype).toBe(true);
     expect(typeof g.SyncManager).toBe('function');
     expect(api()).toMatchObject({ native: false, version: '0.0.0-test' });
@@ -222,9 +227,7 @@ describe('the page-only and worker-only entries (src/page/entry.ts, src/worker/e
 
   it('the worker-only entry in a window installs nothing but the global, and names the script that belongs here', async () => {
     const Registration = defineRegistrationClass(false);
-    vi.resetModules();
-    const { installHere } = await import('../../src/worker/entry');
-    installHere();
+    await installEntry('worker');
     expect('sync' in Registration.prototype).toBe(false);
     expect('SyncManager' in globalThis).toBe(false);
     expect(api()).toMatchObject({ native: false, version: '0.0.0-test' });
@@ -236,9 +239,7 @@ describe('the page-only and worker-only entries (src/page/entry.ts, src/worker/e
 
   it('where the engine has Background Sync, the wrong entry says nothing (nothing would be installed anyway)', async () => {
     defineNative();
-    vi.resetModules();
-    const { installHere } = await import('../../src/worker/entry');
-    installHere();
+    await installEntry('worker');
     expect(api().native).toBe(true);
     expect(warn).not.toHaveBeenCalled();
   });

@@ -85,6 +85,41 @@ function wakeups() {
   return { t: pageWakeups(report), report };
 }
 
+/** After `advance(ms, step)`, `a` has not been poked, and a check pokes it once. */
+async function pokedOnlyByACheck(a: FakeRegistration, t: PageWakeups, ms: number, step?: number): Promise<void> {
+  await advance(ms, step);
+  expect(pokes(a)).toBe(0);
+  await t.check();
+  expect(pokes(a)).toBe(1);
+}
+
+/** The page's wake-ups with one registration in the origin, at `scope`. */
+function alone(scope: string) {
+  const a = new FakeRegistration(scope);
+  registrations = [a];
+  return { a, ...wakeups() };
+}
+
+/** The page's wake-ups with its own registration, at scope A, the only one in the origin. */
+function ownAlone() {
+  const { a, ...rest } = alone(scopeA);
+  own = a;
+  return { a, ...rest };
+}
+
+/** The page's wake-ups with registrations at scopes A and B in the origin; a test makes one the page's `own`. */
+function scopesAB() {
+  const [a, b] = [scopeA, scopeB].map((scope) => new FakeRegistration(scope));
+  registrations = [a, b];
+  return { a, b, ...wakeups() };
+}
+
+/** The page becomes `state`, as the engine tells it: the state, then a visibilitychange event. */
+function becomes(state: 'visible' | 'hidden'): void {
+  visibility = state;
+  document.dispatchEvent(new Event('visibilitychange'));
+}
+
 /** t.start(), with what it adds (listeners, its BroadcastChannel) removed after the test. */
 function start(t: PageWakeups): void {
   const added: Array<[EventTarget, string, EventListenerOrEventListenerObject]> = [];
@@ -119,11 +154,8 @@ const pokes = (r: FakeRegistration) => r.active!.postMessage.mock.calls.length;
 
 describe('pageWakeups().check()', () => {
   it('pokes the active worker of the page\'s own registration, and no registration it does not know', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
+    const { a, b, t, report } = scopesAB();
     own = a;
-    const { t, report } = wakeups();
     await t.check();
     expect(a.active!.postMessage).toHaveBeenCalledTimes(1);
     expect(a.active!.postMessage).toHaveBeenCalledWith(poke(true));
@@ -143,11 +175,8 @@ describe('pageWakeups().check()', () => {
   });
 
   it('without a registration of its own, pokes only the scopes it knows; knowing none, pokes nothing', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
+    const { a, b, t, report } = scopesAB();
     history.replaceState(null, '', `/elsewhere${n}/index.html`); // under no registration's scope
-    const { t, report } = wakeups();
     await t.check();
     expect([a, b].map(pokes)).toEqual([0, 0]);
     t.registered(asRegistration(b));
@@ -157,12 +186,9 @@ describe('pageWakeups().check()', () => {
   });
 
   it('pokes nothing while offline', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
+    const { a, b, t, report } = scopesAB();
     own = a;
     online = false;
-    const { t, report } = wakeups();
     t.registered(asRegistration(b));
     await t.check();
     expect([a, b].map(pokes)).toEqual([0, 0]);
@@ -173,11 +199,9 @@ describe('pageWakeups().check()', () => {
   });
 
   it('skips a known registration without an active worker, and one that is gone, without reporting', async () => {
-    const a = new FakeRegistration(scopeA);
+    const { a, t, report } = alone(scopeA);
     a.active = null;
     const b = new FakeRegistration(scopeB);
-    registrations = [a];
-    const { t, report } = wakeups();
     t.registered(asRegistration(a));
     t.registered(asRegistration(b)); // b is not among the registrations any more
     await expect(t.check()).resolves.toBeUndefined();
@@ -186,21 +210,15 @@ describe('pageWakeups().check()', () => {
   });
 
   it('does not poke the worker it is told to skip (poked already)', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
+    const { a, b, t } = scopesAB();
     own = a;
-    const { t } = wakeups();
     t.registered(asRegistration(b));
     await t.check(a.active as unknown as ServiceWorker);
     expect([a, b].map(pokes)).toEqual([0, 1]);
   });
 
   it('each check pokes again: the worker decides whether anything is due', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    own = a;
-    const { t } = wakeups();
+    const { a, t } = ownAlone();
     await Promise.all([t.check(), t.check(), t.check()]);
     expect(pokes(a)).toBe(3);
   });
@@ -209,10 +227,7 @@ describe('pageWakeups().check()', () => {
     const saved = (globalThis as { indexedDB?: unknown }).indexedDB;
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     try {
-      const a = new FakeRegistration(scopeA);
-      registrations = [a];
-      own = a;
-      const { t, report } = wakeups();
+      const { a, t, report } = ownAlone();
       await t.check();
       expect(pokes(a)).toBe(1);
       expect(report).not.toHaveBeenCalled();
@@ -234,20 +249,13 @@ describe('pageWakeups().check()', () => {
 
 describe('pageWakeups().registered()', () => {
   it('pokes nothing by itself (the worker woke itself after answering); later checks poke its scope', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeA);
     t.registered(asRegistration(a));
-    await advance(100);
-    expect(pokes(a)).toBe(0);
-    await t.check();
-    expect(pokes(a)).toBe(1);
+    await pokedOnlyByACheck(a, t, 100);
   });
 
   it('does not undo what a notice said: the scope is still poked when its retry is due', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeA);
     t.heard(notice(scopeA, Date.now() + 5000, []));
     t.registered(asRegistration(a));
     await advance(4900, 100);
@@ -259,10 +267,7 @@ describe('pageWakeups().registered()', () => {
 
 describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md §4)', () => {
   it('a notice of a retry makes the page poke that scope\'s worker when it is due, once', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
-    const { t } = wakeups();
+    const { a, b, t } = scopesAB();
     t.registered(asRegistration(b));
     t.heard(notice(scopeA, Date.now() + 30000, []));
     await advance(29000, 1000);
@@ -275,10 +280,7 @@ describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md 
   });
 
   it('several scopes: each is poked at its own time, the earliest first', async () => {
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
-    const { t } = wakeups();
+    const { a, b, t } = scopesAB();
     t.heard(notice(scopeB, Date.now() + 20000, []));
     t.heard(notice(scopeA, Date.now() + 10000, []));
     await advance(9900, 100);
@@ -294,9 +296,7 @@ describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md 
   });
 
   it('a later notice replaces an earlier one; "nothing scheduled" disarms', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeA);
     t.heard(notice(scopeA, Date.now() + 1000, []));
     t.heard(notice(scopeA, Infinity, []));
     await advance(3000, 100);
@@ -304,20 +304,13 @@ describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md 
   });
 
   it('a time already past arms nothing and does not spin; the scope is known to checks', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeA);
     t.heard(notice(scopeA, Date.now() - 1, []));
-    await advance(1000, 10);
-    expect(pokes(a)).toBe(0);
-    await t.check();
-    expect(pokes(a)).toBe(1);
+    await pokedOnlyByACheck(a, t, 1000, 10);
   });
 
   it('the timer does not poke while offline', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeA);
     t.heard(notice(scopeA, Date.now() + 1000, []));
     online = false;
     await advance(2000, 100);
@@ -325,9 +318,7 @@ describe('pageWakeups(): the worker\'s notices arm the timer (docs/semantics.md 
   });
 
   it('arrives on the BroadcastChannel; anything malformed there is ignored', async () => {
-    const a = new FakeRegistration(scopeB);
-    registrations = [a];
-    const { t } = wakeups();
+    const { a, t } = alone(scopeB);
     start(t);
     await advance(50);
     expect(pokes(a)).toBe(0); // not its own registration, not known
@@ -352,10 +343,7 @@ describe('pageWakeups(): a worker\'s death heard through its lock (src/liveness.
     const locks = fakeLocks();
     useLocks(locks.context('page'));
     for (const lease of leases) void locks.context('worker').request(`background-sync-polyfill:${lease}`, () => new Promise(() => undefined));
-    const a = new FakeRegistration(scopeA);
-    const b = new FakeRegistration(scopeB);
-    registrations = [a, b];
-    return { kill: () => locks.kill('worker'), a, b, t: wakeups().t };
+    return { kill: () => locks.kill('worker'), ...scopesAB() };
   }
 
   it('pokes the scope\'s worker the moment the instance firing there dies, not before, and no other scope', async () => {
@@ -388,10 +376,8 @@ describe('pageWakeups(): a worker\'s death heard through its lock (src/liveness.
   });
 
   it('without Web Locks (Safari before 15.4) a notice with leases is a notice: no poke, no error', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
     useLocks(undefined);
-    const { t, report } = wakeups();
+    const { a, t, report } = alone(scopeA);
     expect(() => t.heard(notice(scopeA, Infinity, [`w${n}`]))).not.toThrow();
     await advance(100);
     expect(pokes(a)).toBe(0);
@@ -429,10 +415,7 @@ describe('pageWakeups(): back online', () => {
   });
 
   it('without a controller, its own registration\'s worker is poked by the check', async () => {
-    const ownReg = new FakeRegistration(scopeA);
-    registrations = [ownReg];
-    own = ownReg;
-    const { t } = wakeups();
+    const { a: ownReg, t } = ownAlone();
     start(t);
     await advance(50);
     ownReg.active!.postMessage.mockClear();
@@ -442,10 +425,7 @@ describe('pageWakeups(): back online', () => {
   });
 
   it('does not poke when the page went offline again before its registrations were found', async () => {
-    const ownReg = new FakeRegistration(scopeA);
-    registrations = [ownReg];
-    own = ownReg;
-    const { t } = wakeups();
+    const { a: ownReg, t } = ownAlone();
     start(t);
     await advance(50);
     ownReg.active!.postMessage.mockClear();
@@ -463,10 +443,7 @@ describe('pageWakeups(): back online', () => {
 
 describe('pageWakeups().start(): when the page checks', () => {
   it('at once when the page is visible, and on focus, pageshow and load', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    own = a;
-    const { t } = wakeups();
+    const { a, t } = ownAlone();
     start(t);
     await advance(20);
     expect(pokes(a)).toBe(1);
@@ -478,10 +455,7 @@ describe('pageWakeups().start(): when the page checks', () => {
   });
 
   it('periodically while visible, every checkInterval (60 s unless configured), and not while hidden', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    own = a;
-    const { t } = wakeups();
+    const { a, t } = ownAlone();
     start(t);
     await advance(20);
     expect(pokes(a)).toBe(1);
@@ -492,27 +466,21 @@ describe('pageWakeups().start(): when the page checks', () => {
     expect(pokes(a)).toBe(3);
     await advance(20000, 1000);
     expect(pokes(a)).toBe(5);
-    visibility = 'hidden';
-    document.dispatchEvent(new Event('visibilitychange'));
+    becomes('hidden');
     await advance(60000, 1000);
     expect(pokes(a)).toBe(5);
-    visibility = 'visible';
-    document.dispatchEvent(new Event('visibilitychange'));
+    becomes('visible');
     await advance(20);
     expect(pokes(a)).toBe(6);
   });
 
   it('a page that starts hidden does not check until it becomes visible', async () => {
-    const a = new FakeRegistration(scopeA);
-    registrations = [a];
-    own = a;
+    const { a, t } = ownAlone();
     visibility = 'hidden';
-    const { t } = wakeups();
     start(t);
     await advance(120000, 1000);
     expect(pokes(a)).toBe(0);
-    visibility = 'visible';
-    document.dispatchEvent(new Event('visibilitychange'));
+    becomes('visible');
     await advance(20);
     expect(pokes(a)).toBe(1);
   });

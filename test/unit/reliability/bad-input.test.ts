@@ -14,7 +14,8 @@ import { PROTOCOL_KEY, PROTOCOL_VERSION, poke } from '../../../src/protocol';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { MAX_DELAY } from '../../../src/core/policy';
 import {
-  ExtendableEvent, SyncWorkerRegistration, WorkerRegistration, becomeServiceWorker, extendable, listenForSync, sleep, until,
+  ExtendableEvent, SyncWorkerRegistration, WorkerRegistration, extendable, freshIndexedDB, installWorkerHalf, sleep, until,
+  workerState,
 } from '../helpers';
 
 const SCOPE = 'https://example.com/bad-input/';
@@ -31,11 +32,6 @@ const fired: Array<{ tag: string; lastChance: boolean }> = [];
 const appMessages: unknown[] = [];
 const appMessageErrors: unknown[] = [];
 let warn: ReturnType<typeof vi.spyOn>;
-
-/** Only the active worker fires: rows about register() keep the worker "installed" so tags stay put. */
-function workerState(state: 'installed' | 'activated'): void {
-  Object.defineProperty(globalThis, 'serviceWorker', { value: { state }, configurable: true });
-}
 
 const sync = () => registration.sync as unknown as AnySyncManager;
 const tags = () => registration.sync.getTags();
@@ -82,23 +78,17 @@ async function fireWith(tag: string, handle: (e: SyncEvent) => void): Promise<vo
 }
 
 beforeAll(async () => {
-  g.indexedDB = new IDBFactory();
-  registration = becomeServiceWorker(SCOPE, () => windows);
-  workerState('installed');
-  warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-  const { install } = await import('../../../src/install');
-  install('worker');
-  listenForSync(fired, () => handler);
-  addEventListener('message', (e) => void appMessages.push((e as MessageEvent).data));
+  const app = { windows: () => windows, fired, handler: () => handler, messages: appMessages };
+  ({ registration, warn } = await installWorkerHalf(SCOPE, app));
   addEventListener('messageerror', (e) => void appMessageErrors.push((e as MessageEvent).data));
 });
 afterAll(() => warn.mockRestore());
 
 beforeEach(async () => {
-  closeDatabase();
-  g.indexedDB = new IDBFactory();
+  freshIndexedDB();
   windows = [{ frameType: 'top-level' }];
   handler = () => undefined;
+  // Only the active worker fires: rows about register() keep the worker "installed" so tags stay put.
   workerState('installed');
   configure(DEFAULTS);
   await sleep(5);

@@ -6,12 +6,13 @@
  * half adds listeners to `self` that cannot be removed.
  */
 import { MockInstance, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IDBFactory } from 'fake-indexeddb';
 import { Answer, PROTOCOL_KEY, PROTOCOL_VERSION, request } from '../../../src/protocol';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { Dispatcher } from '../../../src/worker/dispatcher';
 import { dropTags, pageHost } from '../../../src/page/host';
-import { SyncWorkerRegistration, becomeServiceWorker, extendable, listenForSync, sleep, until } from '../helpers';
+import {
+  SyncWorkerRegistration, extendable, freshIndexedDB, installWorkerHalf, sleep, until, workerState,
+} from '../helpers';
 
 const SCOPE = 'https://example.com/requests/';
 const OTHER = 'https://example.com/requests-other/';
@@ -23,11 +24,6 @@ const fired: Array<{ tag: string; lastChance: boolean }> = [];
 const appMessages: unknown[] = [];
 let warn: MockInstance<typeof console.warn>;
 let runs: MockInstance<Dispatcher['run']>;
-
-/** Only the active worker fires: most tests keep it "installed" so that what they store stays put. */
-function workerState(state: 'installed' | 'activated'): void {
-  Object.defineProperty(globalThis, 'serviceWorker', { value: { state }, configurable: true });
-}
 
 const tagsOf = async (scope: string) => (await list(scope)).map((r) => r.tag);
 
@@ -56,22 +52,15 @@ function answerOn(port: ReturnType<typeof fakePort>): Answer {
 }
 
 beforeAll(async () => {
-  g.indexedDB = new IDBFactory();
-  registration = becomeServiceWorker(SCOPE, () => windows);
-  workerState('installed');
-  warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-  const { install } = await import('../../../src/install');
-  install('worker');
-  // The app's script, loaded after the polyfill.
-  listenForSync(fired, () => () => undefined);
-  addEventListener('message', (e) => void appMessages.push((e as MessageEvent).data));
+  const app = { windows: () => windows, fired, handler: () => () => undefined, messages: appMessages };
+  ({ registration, warn } = await installWorkerHalf(SCOPE, app));
 });
 afterAll(() => warn.mockRestore());
 
 beforeEach(async () => {
-  closeDatabase();
-  g.indexedDB = new IDBFactory();
+  freshIndexedDB();
   windows = [{ frameType: 'top-level' }];
+  // Only the active worker fires: most tests keep it "installed" so that what they store stays put.
   workerState('installed');
   registration.active = {};
   await sleep(5);
