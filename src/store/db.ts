@@ -132,7 +132,12 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
  * the `scope` index would look each record up again.
  */
 async function recordsOf(store: { getAll(query: IDBKeyRange): Promise<unknown[]> }, scope: string): Promise<SyncRecord[]> {
-  return (await store.getAll(IDBKeyRange.bound(scope + '\n', scope + '\u000b', false, true))).filter(isSyncRecord);
+  return (await store.getAll(scopeRange(scope))).filter(isSyncRecord);
+}
+
+/** The primary keys of a scope's records: scope + line feed + tag (recordKey). */
+function scopeRange(scope: string): IDBKeyRange {
+  return IDBKeyRange.bound(scope + '\n', scope + '\u000b', false, true);
 }
 
 interface Pending {
@@ -158,6 +163,21 @@ export function storeRegistration(scope: string, tag: string): Promise<SyncRecor
   });
 }
 
+/** A batch larger than this reads its scopes' records in one request each rather than one per tag. */
+const MANY = 16;
+
+/** What is stored under each item's key (undefined where nothing is), read with one getAll per scope. */
+async function readScopes(store: { getAll(query: IDBKeyRange): Promise<unknown[]> }, items: Pending[]): Promise<unknown[]> {
+  const stored = new Map<string, unknown>();
+  const scopes: string[] = [];
+  for (const { scope } of items) if (scopes.indexOf(scope) < 0) scopes.push(scope);
+  for (const values of await Promise.all(scopes.map((scope) => store.getAll(scopeRange(scope))))) {
+    // The key path is `id`: every stored value carries its own key.
+    for (const value of values) stored.set((value as { id: string }).id, value);
+  }
+  return items.map(({ scope, tag }) => stored.get(recordKey(scope, tag)));
+}
+
 function writeBatch(): void {
   const items = batch || [];
   batch = null;
@@ -167,7 +187,7 @@ function writeBatch(): void {
     // Every read goes out at once, and every write: a round trip each rather than one per request. A tag twice
     // in the batch sees the record its first occurrence made, through `made`.
     const [found, counter] = await Promise.all([
-      Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
+      items.length > MANY ? readScopes(store, items) : Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
       // getAll, not get: idb 7 cannot wrap a NaN result, and a corrupt counter must not break register.
       meta.getAll(IDBKeyRange.only('order')),
     ]);

@@ -46,6 +46,32 @@ describe('storeRegistration', () => {
     expect((await rawRecords()).size).toBe(2);
   });
 
+  it('a batch of more than 16 calls (read with one getAll per scope) coalesces exactly as single calls do', async () => {
+    await putRaw(record({ tag: 'waiting', state: 'waiting', attempts: 2, notBefore: NOW + 900000, order: 5 }));
+    await putRaw(record({ tag: 'firing', state: 'firing', attempts: 1, lease: 'w', leaseUntil: NOW + TTL, order: 6 }));
+    await putRaw(record({ tag: 'pending', order: 7 }));
+    await putRaw(record({ scope: OTHER_SCOPE, id: recordKey(OTHER_SCOPE, 'waiting'), tag: 'waiting', order: 8 }));
+    await putMeta('order', 8);
+    const fresh = Array.from({ length: 16 }, (_, i) => `new-${i}`);
+    const getAll = vi.spyOn(FakeObjectStore.prototype, 'getAll');
+    const results = await Promise.all([
+      ...['waiting', 'firing', 'pending', 'new-0'].map((tag) => storeRegistration(SCOPE, tag)),
+      ...fresh.map((tag) => storeRegistration(SCOPE, tag)),
+      storeRegistration(OTHER_SCOPE, 'waiting'),
+    ]);
+    // One getAll per scope, plus the order counter's.
+    expect(getAll).toHaveBeenCalledTimes(3);
+    expect(results[0]).toMatchObject({ state: 'pending', attempts: 2, notBefore: 0, order: 5 });
+    expect(results[1]).toMatchObject({ state: 'firing', reregistered: true, order: 6 });
+    expect(results[2]).toMatchObject({ state: 'pending', order: 7 });
+    // new-0 twice in the batch: one record, the order its first occurrence got.
+    expect(results[3]).toEqual(results[4]);
+    expect(results[3].order).toBe(9);
+    expect(results.at(-1)).toMatchObject({ scope: OTHER_SCOPE, state: 'pending', order: 8 });
+    expect(await tags()).toEqual(['waiting', 'firing', 'pending', ...fresh]);
+    expect((await rawRecords()).size).toBe(4 + 16);
+  });
+
   it('keeps registration order across scopes, and separates the same tag in two scopes', async () => {
     await storeRegistration(SCOPE, 'x');
     await storeRegistration(OTHER_SCOPE, 'x');
