@@ -18,8 +18,9 @@ function report(error: unknown): void {
 }
 
 /**
- * Installs with `installer` (none: this context gets nothing but the global); `validate` checks configure()'s options. Loading twice (a script tag and a
- * bundle, say) installs once. A `self.BackgroundSyncPolyfill` object set before loading gives `force` and options.
+ * Installs with `installer` (none: this context gets nothing but the global); `validate` checks configure()'s
+ * options. Loading twice (a script tag and a bundle, say) installs once. A `self.BackgroundSyncPolyfill` object set
+ * before loading gives `force` and options.
  */
 export function createGlobal(validate: (options: unknown) => Options, installer?: Installer): void {
   const globalScope = self as unknown as Record<string, unknown>;

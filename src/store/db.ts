@@ -247,15 +247,6 @@ export async function list(scope: string): Promise<SyncRecord[]> {
   }
 }
 
-/** Every valid record of the origin, for pages that watch all scopes. */
-export async function listAll(): Promise<SyncRecord[]> {
-  const db = await open();
-  try {
-    return (await db.getAll(REGISTRATIONS)).filter(isSyncRecord);
-  } catch (e) {
-    throw toStorageError(e, 'read');
-  }
-}
 
 /**
  * One pass of the dispatcher (docs/semantics.md §3): abandoned firings are settled as failed attempts, then every due

@@ -55,6 +55,9 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
       for (const record of records) trace(`register("${record.tag}") → ${describe(record)}`);
     }, storageFailed);
 
+  /** The scope's tags in registration order, or the spec's UnknownError. */
+  const tags = () => store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed);
+
   setSyncHost({
     async register(_registration, tag) {
       // docs/semantics.md §2 step 3: only a top-level window counts.
@@ -66,18 +69,18 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
       // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
       setTimeout(() => void dispatcher.run(), 0);
     },
-    getTags: () => store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed),
+    getTags: tags,
   });
 
   /** A page's request (src/protocol.ts): answered with what its own register(), getTags() or unregister() needs. */
   const answer = (message: Request): Promise<Answer> => {
-    const { op, tags } = message;
+    const { op, tags: asked } = message;
     const work: Promise<string[] | void> = op === 'tags'
-      ? store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed)
+      ? tags()
       : op === 'drop'
         ? drop()
-        : Array.isArray(tags) && tags.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH)
-          ? register(tags)
+        : Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH)
+          ? register(asked)
           : Promise.reject(new TypeError('malformed register request'));
     return work.then((list) => (list ? { tags: list } : {}), (e: Error) => ({ error: [e.name, e.message] }));
   };

@@ -3,7 +3,7 @@ import { IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import {
-  DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, StorageError, claimDue, closeDatabase, list, listAll, open,
+  DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, StorageError, claimDue, closeDatabase, list, open,
   removeScope, renewAll, settleFirings, storeRegistration,
 } from '../../../src/store/db';
 import {
@@ -162,10 +162,9 @@ describe('storeRegistration: calls made in one go share one transaction', () => 
   });
 });
 
-describe('list / listAll', () => {
-  it('are empty for an empty database', async () => {
+describe('list', () => {
+  it('is empty for an empty database', async () => {
     expect(await list(SCOPE)).toEqual([]);
-    expect(await listAll()).toEqual([]);
   });
 
   it('list sorts a scope\'s records by order, whatever the key order', async () => {
@@ -179,13 +178,6 @@ describe('list / listAll', () => {
     expect(await tags(OTHER_SCOPE)).toEqual(['d']);
     expect(await tags('https://example.com/none/')).toEqual([]);
   });
-
-  it('listAll returns every valid record of every scope', async () => {
-    await storeRegistration(SCOPE, 'a');
-    await storeRegistration(OTHER_SCOPE, 'b');
-    const all = await listAll();
-    expect(all.map((r) => r.id).sort()).toEqual([recordKey(OTHER_SCOPE, 'b'), recordKey(SCOPE, 'a')].sort());
-  });
 });
 
 describe('corrupt and foreign records', () => {
@@ -197,10 +189,9 @@ describe('corrupt and foreign records', () => {
     { id: recordKey(SCOPE, 'no-fields'), scope: SCOPE },
   ];
 
-  it('are ignored by list, listAll and claimDue', async () => {
+  it('are ignored by list and claimDue', async () => {
     await putRaw(...corrupt, record({ tag: 'good', order: 9 }));
     expect(await tags()).toEqual(['good']);
-    expect((await listAll()).map((r) => r.tag)).toEqual(['good']);
     const { claimed } = await claimDue(SCOPE, NOW, 'A', TTL, policy);
     expect(claimed.map((r) => r.tag)).toEqual(['good']);
     // ...and left alone.
@@ -530,7 +521,6 @@ describe('errors', () => {
     const operations: Array<() => Promise<unknown>> = [
       () => storeRegistration(SCOPE, 'a'),
       () => list(SCOPE),
-      () => listAll(),
       () => claimDue(SCOPE, NOW, 'A', TTL, policy),
       () => settleFirings(SCOPE, [], NOW, policy, 'A'),
       () => renewAll(SCOPE, [], NOW, 'A', TTL),
