@@ -24,6 +24,11 @@ export const ONLINE_LAG = 5000;
 const ONLINE_POLL_FIRST = 1;
 const ONLINE_POLL_FINE = 20;
 const ONLINE_POLL_MAX = 100;
+/**
+ * Outcomes are written this long after the first of a batch: a burst of events (a loop of register() calls firing
+ * one by one) settles in one transaction rather than one each, which would queue before every next register().
+ */
+const SETTLE_DELAY = 8;
 
 interface DispatcherOptions {
   /** The service worker registration's scope: whose records this dispatcher claims. */
@@ -57,7 +62,12 @@ export class Dispatcher {
   private pageOnline: boolean | undefined;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
-  private settling: Array<{ tag: string; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
+  private settling: Array<{ tag: string; outcome: Outcome; done: (next: SyncRecord | null | undefined) => void; fail: (e: unknown) => void }> = [];
+  /** Tags this instance may have claimed in a register() transaction not yet done: running, for a pass. */
+  private readonly registering = new Set<string>();
+  /** What the last pass told the pages (notify): a register() that fires tells them the same, with this lease. */
+  private next = Infinity;
+  private suspects: string[] = [];
 
   private readonly scope!: string;
   private readonly target!: EventTarget;
@@ -90,6 +100,35 @@ export class Dispatcher {
     return this.idle();
   }
 
+  /**
+   * register() for this worker's SyncManager or a page's request (docs/semantics.md §2): stores `tags` and, where this
+   * instance may fire now, claims them in the same transaction. Resolves, once that has committed, with what fires
+   * them: call it after the caller's promise has resolved (§2 step 7). It returns what run() returns.
+   */
+  async register(tags: readonly string[]): Promise<() => Promise<void>> {
+    const may = this.isOnline() && (!this.isActive || this.isActive());
+    // Held before the claim, as in a pass: a lease of ours in the store always has its lock held.
+    const locked = may && (await this.locked);
+    const claimant = may ? { now: Date.now(), instance: this.instance, leaseTtl: LEASE_TTL, locked } : undefined;
+    for (const tag of tags) this.registering.add(tag);
+    let records: SyncRecord[];
+    try {
+      records = await Promise.all(tags.map((tag) => store.storeRegistration(this.scope, tag, claimant)));
+    } finally {
+      for (const tag of tags) this.registering.delete(tag);
+    }
+    for (const record of records) trace(`register("${record.tag}") → ${describe(record)}`);
+    const claimed = records.filter((r, i) => records.indexOf(r) === i && r.state === 'firing' && r.lease === this.instance && !r.reregistered);
+    if (!claimed.length) return () => this.run();
+    for (const tag of tags) this.registering.add(tag);
+    return () => {
+      for (const tag of tags) this.registering.delete(tag);
+      for (const record of claimed) if (!this.firing.has(record.tag)) this.fire(record, locked);
+      if (this.notify) this.notify(this.next, locked ? [this.instance, ...this.suspects] : this.suspects);
+      return this.idle();
+    };
+  }
+
   /** Settles when no pass is queued and nothing is firing, including what a settle fires again. */
   private idle(): Promise<void> {
     const passes = this.passes;
@@ -111,8 +150,7 @@ export class Dispatcher {
     if (!this.isOnline()) return;
     // Held before the first claim, so that a lease of ours in the store always has its lock held.
     const locked = await this.locked;
-    const running = new Set(this.firing.keys());
-    let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, running, locked);
+    let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(), locked);
     // Fired as soon as claimed: a claim whose worker dies before its event starts still counts as an attempt.
     for (const record of result.claimed) this.fire(record, locked);
     const reaped = result.reaped;
@@ -121,7 +159,7 @@ export class Dispatcher {
       const dead = await deadAmong(result.suspects);
       if (dead.size) {
         result = await store.claimDue(
-          this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, new Set(this.firing.keys()), locked, dead,
+          this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(), locked, dead,
         );
         for (const record of result.claimed) this.fire(record, locked);
         reaped.push(...result.reaped);
@@ -129,8 +167,16 @@ export class Dispatcher {
       for (const lease of result.suspects) watch(lease, () => void this.run());
     }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    this.wakeAt(result.next);
+    this.wakeAt(this.next = result.next);
+    this.suspects = result.suspects;
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
+  }
+
+  /** The tags whose firing by this instance is not abandoned: running, or claimed by a register() under way. */
+  private running(): Set<string> {
+    const running = new Set(this.firing.keys());
+    for (const tag of this.registering) running.add(tag);
+    return running;
   }
 
   /**
@@ -167,10 +213,11 @@ export class Dispatcher {
     });
     const done = outcome
       .then((result) => this.recordOutcome(tag, result))
-      .then(() => {
+      .then((next) => {
         this.finished(tag);
-        // Fire what is pending again (re-registered) and re-arm the wake-up for a retry now waiting.
-        void this.run();
+        // Fire what is pending again (re-registered), and re-arm the wake-up and tell the pages of a retry now waiting.
+        // A registration done with (removed) needs no pass: the next register() or wake-up looks at the rest.
+        if (next !== null) void this.run();
       }, (e) => {
         // The record keeps its lease, which lapses, and it is retried as a failed attempt.
         this.finished(tag);
@@ -191,19 +238,24 @@ export class Dispatcher {
   }
 
   /** Writes an event's outcome to the store, in batches: events that end together are written in one transaction. */
-  private recordOutcome(tag: string, outcome: Outcome): Promise<void> {
-    return new Promise<void>((done, fail) => {
+  private recordOutcome(tag: string, outcome: Outcome): Promise<SyncRecord | null | undefined> {
+    return new Promise<SyncRecord | null | undefined>((done, fail) => {
       if (!this.settling.length) {
         setTimeout(() => {
           const batch = this.settling;
           this.settling = [];
           store.settleFirings(this.scope, batch, Date.now(), this.policy, this.instance).then((settled) => {
-            for (const s of settled) trace(`"${s.tag}" ${s.outcome} → ${describe(s.next)}`);
-            for (const item of batch) item.done();
+            const after = new Map<string, SyncRecord | null>();
+            for (const s of settled) {
+              trace(`"${s.tag}" ${s.outcome} → ${describe(s.next)}`);
+              after.set(s.tag, s.next);
+            }
+            // undefined: no longer this instance's to settle.
+            for (const item of batch) item.done(after.get(item.tag));
           }, (e) => {
             for (const item of batch) item.fail(e);
           });
-        }, 0);
+        }, SETTLE_DELAY);
       }
       this.settling.push({ tag, outcome, done, fail });
     });

@@ -12,7 +12,6 @@ import * as store from '../store/db';
 import { Dispatcher } from './dispatcher';
 import { listenForWakeups } from './wakeups';
 import { Answer, PROTOCOL_KEY, Request, notice } from '../protocol';
-import { describe, trace } from '../debug';
 
 /** Installs in the service worker; returns what applies checked options here. */
 export function installWorker(report: (error: unknown) => void): (options: Options) => void {
@@ -49,11 +48,11 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
     },
   });
 
-  /** Stores tags, or rejects with the spec's UnknownError. The caller wakes the dispatcher once it has answered. */
-  const register = (tags: string[]): Promise<void> => Promise.all(tags.map((tag) => store.storeRegistration(scopeUrl, tag)))
-    .then((records) => {
-      for (const record of records) trace(`register("${record.tag}") → ${describe(record)}`);
-    }, storageFailed);
+  /**
+   * Stores tags, or rejects with the spec's UnknownError; resolves with what fires them, for the caller to call once it
+   * has answered (Dispatcher.register).
+   */
+  const register = (tags: string[]) => dispatcher.register(tags).catch(storageFailed);
 
   /** The scope's tags in registration order, or the spec's UnknownError. */
   const tags = () => store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed);
@@ -65,24 +64,31 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
       if (!clients.some((client) => client.frameType !== 'nested')) {
         throw domError('InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.');
       }
-      await register([tag]);
+      const fire = await register([tag]);
       // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
-      setTimeout(() => void dispatcher.run(), 0);
+      setTimeout(fire, 0);
     },
     getTags: tags,
   });
 
-  /** A page's request (src/protocol.ts): answered with what its own register(), getTags() or unregister() needs. */
-  const answer = (message: Request): Promise<Answer> => {
+  /**
+   * A page's request (src/protocol.ts): answered with what its own register(), getTags() or unregister() needs, and
+   * what to run once the answer is sent (what a register() fires, or a pass).
+   */
+  const answer = (message: Request): Promise<[Answer, () => Promise<void>]> => {
     const { op, tags: asked } = message;
-    const work: Promise<string[] | void> = op === 'tags'
+    const work: Promise<string[] | void | (() => Promise<void>)> = op === 'tags'
       ? tags()
       : op === 'drop'
         ? drop()
         : Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH)
           ? register(asked)
           : Promise.reject(new TypeError('malformed register request'));
-    return work.then((list) => (list ? { tags: list } : {}), (e: Error) => ({ error: [e.name, e.message] }));
+    const run = () => dispatcher.run();
+    return work.then(
+      (done) => (typeof done == 'function' ? [{}, done] : [done ? { tags: done } : {}, run]),
+      (e: Error) => [{ error: [e.name, e.message] }, run],
+    );
   };
 
   // The first worker of a new registration sweeps the tags of an earlier registration of the scope that went

@@ -6,7 +6,7 @@ import { Dispatcher } from './dispatcher';
 export const FETCH_THROTTLE = 10000;
 
 export function listenForWakeups(
-  scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher, answer: (request: Request) => Promise<Answer>,
+  scope: ServiceWorkerGlobalScope, dispatcher: Dispatcher, answer: (request: Request) => Promise<[Answer, () => Promise<void>]>,
   channel?: BroadcastChannel,
 ): void {
   // A page's poke on the channel reaches a running worker sooner than its postMessage (no extendable event to
@@ -27,9 +27,10 @@ export function listenForWakeups(
     // A page's register(), getTags() or unregister(): answered on its port; the events a register() wakes keep the
     // worker alive through this event too.
     else if (isRequest(message.data) && port) {
-      message.waitUntil(answer(message.data).then((reply) => {
+      message.waitUntil(answer(message.data).then(([reply, then]) => {
+        // Plain data: it always clones.
         port.postMessage(reply);
-        return dispatcher.run();
+        return then();
       }));
     }
   });

@@ -138,11 +138,11 @@ describe('install(\'worker\')', () => {
       expect(log).not.toHaveBeenCalled();
       BackgroundSyncPolyfill.configure({ debug: true });
       await registration.sync.register('loud');
-      expect(log).toHaveBeenCalledWith('background-sync-polyfill: register("loud") → pending');
+      expect(log).toHaveBeenCalledWith('background-sync-polyfill: register("loud") → firing');
       await until(async () => (await list(SCOPE)).length === 0);
       await sleep(5);
       expect(log.mock.calls.map((call) => call[0])).toEqual([
-        'background-sync-polyfill: register("loud") → pending',
+        'background-sync-polyfill: register("loud") → firing',
         'background-sync-polyfill: "loud" firing, attempt 1 of 3',
         'background-sync-polyfill: "loud" success → removed',
       ]);

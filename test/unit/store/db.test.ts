@@ -482,9 +482,40 @@ describe('schema and migration', () => {
       const tx = db.transaction([REGISTRATIONS, META]);
       const store = tx.objectStore(REGISTRATIONS);
       expect(store.keyPath).toBe('id');
-      expect([...store.indexNames]).toEqual(['scope']);
-      expect(store.index('scope').keyPath).toBe('scope');
-      expect(store.index('scope').unique).toBe(false);
+      expect([...store.indexNames]).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('version 1 (with its scope index) upgrades to DB_VERSION keeping every record, their order and the counter', async () => {
+    const v1 = await rawOpen(factory, 1, (raw) => {
+      raw.createObjectStore(REGISTRATIONS, { keyPath: 'id' }).createIndex('scope', 'scope');
+      raw.createObjectStore(META);
+    });
+    const other = 'https://example.com/other/';
+    await new Promise<void>((resolve, reject) => {
+      const tx = v1.transaction([REGISTRATIONS, META], 'readwrite');
+      tx.objectStore(REGISTRATIONS).put(record({ tag: 'b', order: 2 }));
+      tx.objectStore(REGISTRATIONS).put(record({ tag: 'a', order: 1, state: 'waiting', notBefore: NOW + 1000, attempts: 1 }));
+      tx.objectStore(REGISTRATIONS).put(record({ scope: other, tag: 'c', order: 3 }));
+      tx.objectStore(META).put(3, 'order');
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    v1.close();
+    expect(await tags()).toEqual(['a', 'b']);
+    expect((await list(SCOPE))[0]).toMatchObject({ state: 'waiting', notBefore: NOW + 1000, attempts: 1 });
+    expect((await storeRegistration(SCOPE, 'd')).order).toBe(4);
+    // Dropping a scope is a key range now: the other scope's record stays.
+    await removeScope(SCOPE);
+    expect(await tags()).toEqual([]);
+    expect((await list(other)).map((r) => r.tag)).toEqual(['c']);
+    closeDatabase();
+    const db = await rawOpen(factory, DB_VERSION);
+    try {
+      expect(db.version).toBe(2);
+      expect([...db.transaction(REGISTRATIONS).objectStore(REGISTRATIONS).indexNames]).toEqual([]);
     } finally {
       db.close();
     }
@@ -499,7 +530,7 @@ describe('schema and migration', () => {
 
   it('a database left at DB_VERSION by another context keeps its records', async () => {
     const db = await rawOpen(factory, DB_VERSION, (raw) => {
-      raw.createObjectStore(REGISTRATIONS, { keyPath: 'id' }).createIndex('scope', 'scope');
+      raw.createObjectStore(REGISTRATIONS, { keyPath: 'id' });
       raw.createObjectStore(META);
     });
     await new Promise<void>((resolve, reject) => {
@@ -572,7 +603,7 @@ describe('errors', () => {
   });
 
   it('an open blocked by another connection that never closes fails after OPEN_TIMEOUT instead of hanging', async () => {
-    // DB_VERSION is 1, so no older-version connection can exist to block us. Instead: a connection that ignores
+    // A connection that ignores
     // versionchange blocks a deleteDatabase, and every open queued behind that delete waits too.
     const holder = await rawOpen(factory, DB_VERSION);
     const deletion = factory.deleteDatabase(DB_NAME);

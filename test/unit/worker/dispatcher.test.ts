@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord } from '../../../src/core/registration';
+import * as store from '../../../src/store/db';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
 import { SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL, ONLINE_LAG } from '../../../src/worker/dispatcher';
@@ -525,6 +526,85 @@ describe('Dispatcher', () => {
       const r = (await rawRecord(scope, 'a'))!;
       expect(r.locked).toBeUndefined();
       expect(r.leaseUntil).toBeGreaterThan(Date.now());
+    });
+  });
+
+  describe('register(): the store and the claim in one transaction', () => {
+    it('online and active, the registration is claimed as it is stored, and fired by what register() resolves with, once', async () => {
+      const fired: Fired[] = [];
+      const { d, report } = dispatcher(target(fired));
+      const claims = vi.spyOn(store, 'claimDue');
+      const fire = await d.register(['a', 'b', 'a']);
+      // Stored as claimed: no event before `fire`, and no pass's claim.
+      expect((await rawRecord(scope, 'a'))!.state).toBe('firing');
+      expect((await rawRecord(scope, 'b'))!.state).toBe('firing');
+      expect((await rawRecord(scope, 'a'))!.reregistered).toBe(false);
+      expect(fired).toEqual([]);
+      await fire();
+      expect(fired.map((f) => f.tag)).toEqual(['a', 'b']);
+      expect(await tagsOf()).toEqual([]);
+      // A success removes the registration: nothing is left for a pass to look at.
+      expect(claims).not.toHaveBeenCalled();
+      expect(report).not.toHaveBeenCalled();
+      claims.mockRestore();
+    });
+
+    it('offline, the registration stays pending and what register() resolves with runs a pass', async () => {
+      const fired: Fired[] = [];
+      let online = false;
+      const { d } = dispatcher(target(fired), {}, () => online);
+      const fire = await d.register(['a']);
+      expect((await rawRecord(scope, 'a'))!.state).toBe('pending');
+      await fire();
+      expect(fired).toEqual([]);
+      online = true;
+      await d.run();
+      expect(fired.map((f) => f.tag)).toEqual(['a']);
+    });
+
+    it('a tag already firing is marked re-registered, not claimed twice, and fires again afterwards', async () => {
+      const fired: Fired[] = [];
+      let release!: () => void;
+      const { d } = dispatcher(target(fired, (e, count) => {
+        if (count === 1) e.waitUntil(new Promise<void>((r) => (release = r)));
+      }));
+      const running = (await d.register(['a']))();
+      await until(() => fired.length === 1);
+      const again = await d.register(['a']);
+      expect((await rawRecord(scope, 'a'))!.reregistered).toBe(true);
+      void again();
+      release();
+      await running;
+      await until(() => fired.length === 2);
+      await until(async () => (await tagsOf()).length === 0);
+      expect(fired.map((f) => f.tag)).toEqual(['a', 'a']);
+    });
+
+    it('a pass running meanwhile does not take a fresh claim for an abandoned firing', async () => {
+      const fired: Fired[] = [];
+      const { d, report } = dispatcher(target(fired));
+      const registering = d.register(['a']);
+      const pass = d.run();
+      const fire = await registering;
+      await pass;
+      // Whichever of the two claimed it, it fired exactly once and was not settled as a failed attempt.
+      await fire();
+      await until(async () => (await tagsOf()).length === 0);
+      expect(fired.map((f) => f.tag)).toEqual(['a']);
+      expect(report).not.toHaveBeenCalled();
+    });
+
+    it('a failed event still runs a pass after settling: the pages hear of the retry', async () => {
+      const notices: Array<[number, string[]]> = [];
+      const fired: Fired[] = [];
+      const report = vi.fn();
+      const d = new Dispatcher({ scope, target: target(fired, fail), SyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
+      d.policy = { ...DEFAULT_POLICY, initialRetryDelay: 60000 };
+      const before = Date.now();
+      await (await d.register(['a']))();
+      expect(fired).toHaveLength(1);
+      expect((await rawRecord(scope, 'a'))!.state).toBe('waiting');
+      expect(notices.at(-1)![0]).toBeGreaterThanOrEqual(before + 60000);
     });
   });
 });
