@@ -24,12 +24,6 @@ export const ONLINE_LAG = 5000;
 const ONLINE_POLL_FIRST = 1;
 const ONLINE_POLL_FINE = 20;
 const ONLINE_POLL_MAX = 100;
-/**
- * Outcomes are written this long after the first of a batch: a burst of events (a loop of register() calls firing
- * one by one) settles in one transaction rather than one each, which would queue before every next register().
- */
-const SETTLE_DELAY = 8;
-
 interface DispatcherOptions {
   /** The service worker registration's scope: whose records this dispatcher claims. */
   scope: string;
@@ -255,7 +249,7 @@ export class Dispatcher {
           }, (e) => {
             for (const item of batch) item.fail(e);
           });
-        }, SETTLE_DELAY);
+        }, 0);
       }
       this.settling.push({ tag, outcome, done, fail });
     });
