@@ -422,7 +422,13 @@ export async function idbBound(subject, { count = 200 } = {}) {
       out[durability] = summary(latencies);
     }
     // The polyfill's page asks its worker, which owns the store (docs/semantics.md §4): a round trip with no work.
-    if (!subject.native) out.messageRoundTrip = summary(await handle.evaluate((n) => B.messageRoundTrips(n), count, 120000));
+    if (!subject.native) {
+      out.messageRoundTrip = summary(await handle.evaluate((n) => B.messageRoundTrips(n), count, 120000));
+      // The floor of a register() the worker stores, bare: the round trip and one transaction of the worker's; and with
+      // a second transaction after each answer, as each event's outcome is written.
+      out.workerTransaction = summary(await handle.evaluate((n) => B.workerTransactionRoundTrips(n, false), count, 120000));
+      out.workerTransactionAndSettle = summary(await handle.evaluate((n) => B.workerTransactionRoundTrips(n, true), count, 120000));
+    }
   } finally {
     await handle.close({ unregister: true });
   }
