@@ -100,25 +100,30 @@ export class Dispatcher {
    * them: call it after the caller's promise has resolved (§2 step 7). It returns what run() returns.
    */
   async register(tags: readonly string[]): Promise<() => Promise<void>> {
-    const may = this.isOnline() && (!this.isActive || this.isActive());
     // Held before the claim, as in a pass: a lease of ours in the store always has its lock held.
-    const locked = may && (await this.locked);
-    const claimant = may ? { now: Date.now(), instance: this.instance, leaseTtl: LEASE_TTL, locked } : undefined;
-    for (const tag of tags) this.registering.add(tag);
+    const claimant = this.isOnline() && (!this.isActive || this.isActive())
+      ? { now: Date.now(), instance: this.instance, leaseTtl: LEASE_TTL, locked: await this.locked }
+      : undefined;
+    // Running for a pass until fired: what the transaction claims is not an abandoned firing of ours.
+    const mark = (on: boolean) => {
+      for (const tag of tags) on ? this.registering.add(tag) : this.registering.delete(tag);
+    };
+    mark(true);
     let records: SyncRecord[];
     try {
       records = await Promise.all(tags.map((tag) => store.storeRegistration(this.scope, tag, claimant)));
-    } finally {
-      for (const tag of tags) this.registering.delete(tag);
+    } catch (e) {
+      mark(false);
+      throw e;
     }
     for (const record of records) trace(`register("${record.tag}") → ${describe(record)}`);
-    const claimed = records.filter((r, i) => records.indexOf(r) === i && r.state === 'firing' && r.lease === this.instance && !r.reregistered);
-    if (!claimed.length) return () => this.run();
-    for (const tag of tags) this.registering.add(tag);
+    // A tag twice among `tags` is one record.
+    const claimed = Array.from(new Set(records)).filter((r) => r.state == 'firing' && r.lease == this.instance && !r.reregistered);
     return () => {
-      for (const tag of tags) this.registering.delete(tag);
-      for (const record of claimed) if (!this.firing.has(record.tag)) this.fire(record, locked);
-      if (this.notify) this.notify(this.next, locked ? [this.instance, ...this.suspects] : this.suspects);
+      mark(false);
+      if (!claimed.length) return this.run();
+      for (const record of claimed) this.fire(record, !!claimant && claimant.locked);
+      if (this.notify) this.notify(this.next, claimant && claimant.locked ? [this.instance, ...this.suspects] : this.suspects);
       return this.idle();
     };
   }
