@@ -428,6 +428,8 @@ export async function idbBound(subject, { count = 200 } = {}) {
       // a second transaction after each answer, as each event's outcome is written.
       out.workerTransaction = summary(await handle.evaluate((n) => B.workerTransactionRoundTrips(n, false), count, 120000));
       out.workerTransactionAndSettle = summary(await handle.evaluate((n) => B.workerTransactionRoundTrips(n, true), count, 120000));
+      // The floor of draining 1,000 tags: one transaction of the worker's that reads 1,000 records and writes each back.
+      out.claimFloor1000 = summary(await handle.evaluate(() => B.claimFloor(1000, 9), undefined, 120000));
     }
   } finally {
     await handle.close({ unregister: true });
