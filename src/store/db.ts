@@ -4,7 +4,7 @@
  * pure state machine and written back in one readwrite transaction, with `durability: 'relaxed'`, as Chromium's own
  * Background Sync store does not flush per registration either: see `write`.
  */
-import { openDB, IDBPDatabase, IDBPTransaction } from 'idb';
+import { openDB, unwrap, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
   SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, isLockedFiring,
   nextWake,
@@ -287,7 +287,9 @@ export function claimDue(
     const kept: SyncRecord[] = [];
     const reaped: Array<{ tag: string; next: SyncRecord | null }> = [];
     const suspects = new Set<string>();
-    const writes: Promise<unknown>[] = [];
+    // Raw requests, not idb's promises: a claim of everything due writes each record, and a promise and two
+    // listeners per request were a fifth of a 1,000-tag claim's time. A failed one fails the transaction.
+    const raw = unwrap(store);
     for (const record of await recordsOf(store, scope)) {
       let current: SyncRecord | null | undefined = record;
       const ours = record.lease === instance;
@@ -306,10 +308,8 @@ export function claimDue(
       if (mine) claimed.push(mine);
       const next = mine || current;
       if (next) kept.push(next);
-      if (next !== record) writes.push(next ? store.put(next) : store.delete(record.id));
+      if (next !== record) next ? raw.put(next) : raw.delete(record.id);
     }
-    // Not awaited: the commit that follows waits for them, and a failed one fails the transaction.
-    Promise.all(writes).catch(() => undefined);
     return {
       claimed: claimed.sort((a, b) => a.order - b.order), next: nextWake(kept), reaped, suspects: Array.from(suspects),
     };
@@ -329,16 +329,16 @@ export function settleFirings(
     const settled: Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }> = [];
     // Every read goes out at once, then every write: a round trip each rather than two per record.
     const records = await Promise.all(outcomes.map(({ tag }) => store.get(recordKey(scope, tag))));
-    const writes: Promise<unknown>[] = [];
+    // Raw requests, as in claimDue: the commit waits for them, and a failed one fails the transaction.
+    const raw = unwrap(store);
     for (let i = 0; i < outcomes.length; i++) {
       const { tag, outcome } = outcomes[i];
       const record = records[i];
       const next = isSyncRecord(record) ? settleOutcome(record, outcome, now, policy, instance) : undefined;
       if (next === undefined) continue;
-      writes.push(next ? store.put(next) : store.delete(record.id));
+      next ? raw.put(next) : raw.delete(record.id);
       settled.push({ tag, outcome, next });
     }
-    await Promise.all(writes);
     return settled;
   });
 }
