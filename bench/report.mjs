@@ -87,6 +87,8 @@ export function targets(r) {
     target: '≤ the detection alone + 0.02 ms',
     measured: load?.variants
       ? `${fmtMs(load.variants.polyfill.mainThread.p50)} ms against the detection alone ${fmtMs(load.variants.detect.mainThread.p50)} ms → **+${fmtMs(load.variants.polyfill.mainThread.p50 - load.variants.detect.mainThread.p50)} ms** (an empty script: ${fmtMs(load.variants.empty.mainThread.p50)} ms)` +
+        (load.variants.floor ? `; floor, the detection and the global's accessor with nothing to load: ${fmtMs(load.variants.floor.mainThread.p50)} ms, +${fmtMs(load.variants.floor.mainThread.p50 - load.variants.detect.mainThread.p50)} ms over the detection` : '') +
+        (load.variants.floorPlain ? ` (the global a plain object: +${fmtMs(load.variants.floorPlain.mainThread.p50 - load.variants.detect.mainThread.p50)} ms)` : '') +
         (load.uncached?.variants ? `; served no-store, compiled afresh each time: +${fmtMs(load.uncached.excessP50)} ms` : '')
       : 'not measured',
     verdict: verdict(load?.variants ? load.variants.polyfill.mainThread.p50 - load.variants.detect.mainThread.p50 <= 0.02 : null),

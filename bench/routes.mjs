@@ -12,7 +12,8 @@
 //   GET /load/<variant>.html a page that loads /load/<variant>.js and nothing else (load-cost benchmark), no-store;
 //   GET /load/cached/*       the same with the script cacheable (max-age), as a CDN serves it
 //   GET /load/<variant>.js   empty | polyfill (the .min.js) | unrun (the .min.js wrapped in a function never called) |
-//                            detect (docs/semantics.md §6's detection alone) | full (the unminified build, for profiles)
+//                            detect (docs/semantics.md §6's detection alone) | floor (the detection and the global's
+//                            accessor, nothing to load) | full (the unminified build, for profiles)
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,12 @@ export function loadVariants() {
     // Only docs/semantics.md §6's detection, as the polyfill runs it first: what detecting alone costs (Blink creates interface
     // objects such as ServiceWorkerRegistration lazily, on first access).
     detect: "self.__bspDetected='SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype;",
+    // The least a script can do where the API is native and still offer its global: the detection, then
+    // `BackgroundSyncPolyfill` defined as an accessor that would load the rest (rollup.config.mjs, lazyWhereNative),
+    // with no body to load. What the polyfill costs beyond this is its own bytes.
+    floor: "(function(){var g=self,n='BackgroundSyncPolyfill';if(g[n]===undefined&&'SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype){Object.defineProperty(g,n,{get:function(){delete g[n];return g[n]},set:function(v){Object.defineProperty(g,n,{value:v,writable:true,configurable:true})},configurable:true})}})();",
+    // The same with the global a plain object (no accessor): the cheapest way to offer one.
+    floorPlain: "(function(){if(self.BackgroundSyncPolyfill===undefined&&'SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype)self.BackgroundSyncPolyfill={native:true}})();",
     // The unminified build, for readable names in a profile of the load.
     full: readFileSync(join(DIST_DIR, 'background-sync-polyfill.window.js'), 'utf8'),
   };

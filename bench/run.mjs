@@ -9,6 +9,7 @@
 //   --only=a,b              suites: size, load, register, reconnect, drain, scale, idb, kill, profile (default: all)
 //   --engines=a,b           chromium, firefox, webkit
 //   --reps=N                reconnect repetitions (default 30)
+//   --loads=N               page loads per variant of the load suite (default 30)
 //   --kill-reps=N           kill recovery repetitions per engine and mode (default 20; --quick: 3)
 //   --kill-wait=MS          how long a kill repetition waits for the next attempt before it counts as a miss (90000)
 //   --sizes=a,b             scale sizes (default 100,1000,10000)
@@ -55,6 +56,7 @@ const COUNTS = quick
   ? { loads: 15, warmup: 2, sequential: 40, concurrent: 40, block: 20, reconnect: 3, drainReps: 1, drain: 100, scale: [20, 100, 400], scaleReps: { 20: 1, 100: 1, 400: 1 }, idb: 30, kill: 3 }
   : { loads: 30, warmup: 3, sequential: 500, concurrent: 500, block: 100, reconnect: 30, drainReps: 5, drain: 1000, scale: [100, 1000, 10000], scaleReps: { 100: 5, 1000: 5, 10000: 1 }, idb: 200, kill: 20 };
 if (option('reps')) COUNTS.reconnect = Number(option('reps'));
+if (option('loads')) COUNTS.loads = Number(option('loads'));
 if (option('kill-reps')) COUNTS.kill = Number(option('kill-reps'));
 const KILL_WAIT = Number(option('kill-wait') ?? 90000);
 /**

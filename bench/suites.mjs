@@ -88,7 +88,7 @@ export async function clockOffsets(handle, samples = 12) {
  * rotating order. Two ways of serving: `cached` (max-age, as a CDN serves a versioned file: after the warm-up, loads
  * reuse the HTTP cache and V8's code cache; the headline) and `uncached` (no-store: compiled afresh every time).
  */
-export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['empty', 'polyfill', 'unrun', 'detect'] } = {}) {
+export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['empty', 'polyfill', 'unrun', 'detect', 'floor', 'floorPlain'] } = {}) {
   const page = await subject.driver.newPage();
   const cdp = await subject.driver.cdp(page);
   const result = { loads, warmup, unit: 'ms', cached: {}, uncached: {} };
@@ -131,6 +131,7 @@ export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['e
       out.excessP50 = out.variants.polyfill.mainThread.p50 - base;
       if (out.variants.unrun) out.unrunExcessP50 = out.variants.unrun.mainThread.p50 - base;
       if (out.variants.detect) out.detectExcessP50 = out.variants.detect.mainThread.p50 - base;
+      if (out.variants.floor) out.floorExcessP50 = out.variants.floor.mainThread.p50 - base;
     }
   } finally {
     await cdp.detach().catch(() => {});
@@ -142,6 +143,7 @@ export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['e
     excessP50: result.cached.excessP50,
     unrunExcessP50: result.cached.unrunExcessP50,
     detectExcessP50: result.cached.detectExcessP50,
+    floorExcessP50: result.cached.floorExcessP50,
   });
   return result;
 }
