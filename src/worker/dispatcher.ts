@@ -4,7 +4,7 @@
  */
 import * as store from '../store/db';
 import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
-import { Outcome, SyncRecord, isLastChance } from '../core/registration';
+import { Outcome, SyncRecord, isLastChance, nextWake } from '../core/registration';
 import { SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
 import { describe, trace } from '../debug';
 import { deadAmong, holdForLife, watch } from '../liveness';
@@ -123,6 +123,10 @@ export class Dispatcher {
       mark(false);
       if (!claimed.length) return this.run();
       for (const record of claimed) this.fire(record, !!claimant && claimant.locked);
+      // Without Web Locks, the leases' expiry is a time to look again, here and in the pages (a killed worker's
+      // firing is reaped then), as after a pass.
+      const next = nextWake(claimed);
+      if (next < this.next) this.wakeAt(this.next = next);
       if (this.notify) this.notify(this.next, claimant && claimant.locked ? [this.instance, ...this.suspects] : this.suspects);
       return this.idle();
     };

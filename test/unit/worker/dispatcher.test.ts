@@ -594,6 +594,24 @@ describe('Dispatcher', () => {
       expect(report).not.toHaveBeenCalled();
     });
 
+    it('without Web Locks, what it claims tells the pages (and its own timer) when the leases lapse', async () => {
+      useLocks(undefined);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      const notices: Array<[number, string[]]> = [];
+      const fired: Fired[] = [];
+      const report = vi.fn();
+      const d = new Dispatcher({ scope, target: target(fired, never), SyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
+      d.policy = { ...DEFAULT_POLICY, maxEventDuration: 10 * LEASE_TTL };
+      const registering = d.register(['a']);
+      await vi.advanceTimersByTimeAsync(0);
+      const fire = await registering;
+      void fire();
+      const leaseUntil = (await rawRecord(scope, 'a'))!.leaseUntil;
+      expect(leaseUntil).toBeGreaterThan(Date.now());
+      expect(notices).toEqual([[leaseUntil, []]]);
+      expect(report).not.toHaveBeenCalled();
+    });
+
     it('a failed event still runs a pass after settling: the pages hear of the retry', async () => {
       const notices: Array<[number, string[]]> = [];
       const fired: Fired[] = [];
