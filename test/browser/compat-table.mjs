@@ -28,7 +28,7 @@ const MODES = [
 const COLUMNS = [
   { key: 'api', title: 'register / getTags', scenarios: ['api-surface', 'register-errors', 'worker-register-without-window', 'get-tags', 'coalescing', 'storage-failure', 'two-scopes', 'unregistration'] },
   { key: 'open', title: '`sync` while a page is open', scenarios: ['fires-online', 'offline-then-online', 'reregister-while-firing', 'onsync-attribute', 'worker-update', 'worker-without-polyfill'] },
-  { key: 'restart', title: 'after a browser restart', scenarios: ['persistence'] },
+  { key: 'restart', title: 'after a browser restart or a schema upgrade', scenarios: ['persistence', 'schema-upgrade'] },
   { key: 'retry', title: 'retries and `lastChance`', scenarios: ['retry-policy', 'max-event-duration', 'cdp-last-chance'] },
   { key: 'tabs', title: 'several tabs', scenarios: ['two-tabs-one-event', 'several-tabs'] },
   { key: 'liveness', title: 'a killed worker retried at once; a busy one never', scenarios: ['worker-killed-recovers', 'live-worker-not-reaped', 'no-web-locks'] },
