@@ -39,6 +39,9 @@ export interface SyncRecord {
 
 export type Outcome = 'success' | 'failure';
 
+/** What liveness reads of a record, one-shot or periodic (./periodic.ts): its state and its lease. */
+export type Leased = Pick<SyncRecord, 'lease' | 'leaseUntil' | 'locked' | 'notBefore'> & { state: SyncState };
+
 const STATES: readonly string[] = ['pending', 'waiting', 'firing'];
 
 /** Scope URLs never contain a line feed (the URL serializer escapes it), so this key is unambiguous. */
@@ -99,12 +102,12 @@ export function isDue(record: SyncRecord, now: number): boolean {
  * A `firing` record whose worker was terminated mid-event: its lock is free (`dead` holds the leases whose lock
  * was seen free), or, for a record fired without a lock, its lease lapsed.
  */
-export function isAbandoned(record: SyncRecord, now: number, dead?: ReadonlySet<string>): boolean {
+export function isAbandoned(record: Leased, now: number, dead?: ReadonlySet<string>): boolean {
   return record.state === 'firing' && (record.locked ? !!dead && dead.has(record.lease) : record.leaseUntil <= now);
 }
 
 /** A firing whose liveness only its lock can tell: the leases to look up (or wait on) before calling it abandoned. */
-export function isLockedFiring(record: SyncRecord): boolean {
+export function isLockedFiring(record: Leased): boolean {
   return record.state === 'firing' && !!record.locked;
 }
 
@@ -158,7 +161,7 @@ export function settleOutcome(
  * When something next needs a wake-up: the earliest retry or lease expiry; Infinity if nothing is scheduled.
  * The time may be past (due, but not yet claimed). A locked firing has no time: its lock tells (src/liveness.ts).
  */
-export function nextWake(records: readonly SyncRecord[]): number {
+export function nextWake(records: readonly Leased[]): number {
   let next = Infinity;
   for (const r of records) {
     if (r.state === 'waiting') next = Math.min(next, r.notBefore);
