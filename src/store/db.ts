@@ -10,6 +10,7 @@ import {
   nextWake,
 } from '../core/registration';
 import { RetryPolicy } from '../core/policy';
+import { PeriodicRecord, applyPeriodicRegister, isPeriodicRecord, periodicKey } from '../core/periodic';
 
 export const DB_NAME = 'background-sync-polyfill';
 /** Bump with a new step in `migrate`; a migration never drops a registration. */
@@ -358,4 +359,48 @@ export function renewAll(scope: string, tags: readonly string[], now: number, in
 /** Drops every registration of a scope: its service worker registration is gone (as Chromium does). */
 export function removeScope(scope: string): Promise<void> {
   return write('write', (tx) => tx.objectStore(REGISTRATIONS).delete(scopeRange(scope)));
+}
+
+// Periodic Background Sync (docs/semantics.md §7): records in the same store, keyed in a namespace of their own
+// (periodicKey), the key range just above the scope's one-shot records. Nothing installs periodic sync yet.
+
+/** The primary keys of a scope's periodic records: scope + vertical tab + tag (periodicKey). */
+function periodicRange(scope: string): IDBKeyRange {
+  return IDBKeyRange.bound(scope + '\u000b', scope + '\u000c', false, true);
+}
+
+/**
+ * register(tag, {minInterval}) of periodic sync for one scope, in one transaction (docs/semantics.md §7): a new tag takes
+ * the next registration order, shared with one-shot tags. Resolves with the record as stored.
+ */
+export function storePeriodicRegistration(
+  scope: string, tag: string, minInterval: number, now: number, periodicMinInterval: number,
+): Promise<PeriodicRecord> {
+  return write('write', async (tx) => {
+    const store = tx.objectStore(REGISTRATIONS);
+    const meta = tx.objectStore(META);
+    // getAll, not get, for the counter: as in writeBatch, a corrupt one must not break register.
+    const [stored, counter] = await Promise.all([store.get(periodicKey(scope, tag)), meta.getAll(IDBKeyRange.only('order'))]);
+    const existing = isPeriodicRecord(stored) ? stored : undefined;
+    const order = existing ? 0 : (await lastOrder(store, counter[0])) + 1;
+    const next = applyPeriodicRegister(existing, scope, tag, minInterval, now, periodicMinInterval, order);
+    if (next !== existing) await Promise.all([store.put(next), existing ? undefined : meta.put(order, 'order')]);
+    return next;
+  });
+}
+
+/** Every valid periodic record of a scope, in registration order. */
+export async function listPeriodic(scope: string): Promise<PeriodicRecord[]> {
+  const db = await open();
+  try {
+    const records = (await db.transaction(REGISTRATIONS).store.getAll(periodicRange(scope))).filter(isPeriodicRecord);
+    return records.sort((a, b) => a.order - b.order);
+  } catch (e) {
+    throw toStorageError(e, 'read');
+  }
+}
+
+/** unregister(tag) of periodic sync: removes the tag if it is there; a running event finishes, and nothing follows. */
+export function removePeriodic(scope: string, tag: string): Promise<void> {
+  return write('write', (tx) => tx.objectStore(REGISTRATIONS).delete(periodicKey(scope, tag)));
 }

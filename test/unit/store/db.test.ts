@@ -4,8 +4,9 @@ import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import {
   DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, StorageError, claimDue, closeDatabase, list, open,
-  removeScope, renewAll, settleFirings, storeRegistration,
+  listPeriodic, removePeriodic, removeScope, renewAll, settleFirings, storePeriodicRegistration, storeRegistration,
 } from '../../../src/store/db';
+import { periodicKey } from '../../../src/core/periodic';
 import {
   OTHER_SCOPE, SCOPE, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record,
 } from '../helpers';
@@ -738,5 +739,53 @@ describe('claimDue reports what it reaped', () => {
     );
     const { reaped } = await claimDue(SCOPE, NOW, 'A', TTL, policy);
     expect(reaped.map((r) => [r.tag, r.next && r.next.state])).toEqual([['dead', 'waiting'], ['dead-last', null]]);
+  });
+});
+
+describe('periodic registrations (docs/semantics.md §7; nothing installs them yet)', () => {
+  const FLOOR = 43_200_000;
+
+  it('a new tag is stored waiting one interval, with the next registration order shared with one-shot tags', async () => {
+    await storeRegistration(SCOPE, 'one-shot');
+    const r = await storePeriodicRegistration(SCOPE, 'news', 0, NOW, FLOOR);
+    expect(r).toMatchObject({ id: periodicKey(SCOPE, 'news'), periodic: true, state: 'waiting', notBefore: NOW + FLOOR, since: NOW, order: 2 });
+    expect(await rawRecord(SCOPE, 'news')).toBeUndefined();
+    expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['news']);
+    expect((await storeRegistration(SCOPE, 'later')).order).toBe(3);
+  });
+
+  it('the same minInterval keeps the schedule; a new one takes effect from the start of the period', async () => {
+    await storePeriodicRegistration(SCOPE, 'news', 0, NOW, FLOOR);
+    expect(await storePeriodicRegistration(SCOPE, 'news', 0, NOW + 5000, FLOOR)).toMatchObject({ notBefore: NOW + FLOOR, since: NOW, order: 1 });
+    expect(await storePeriodicRegistration(SCOPE, 'news', 2 * FLOOR, NOW + 5000, FLOOR)).toMatchObject({
+      minInterval: 2 * FLOOR, notBefore: NOW + 2 * FLOOR, since: NOW, order: 1,
+    });
+    expect(await listPeriodic(SCOPE)).toHaveLength(1);
+  });
+
+  it('a periodic "x" and a one-shot "x" never touch: each list sees its own, in order; removing one leaves the other', async () => {
+    await storePeriodicRegistration(SCOPE, 'x', 0, NOW, FLOOR);
+    await storeRegistration(SCOPE, 'x');
+    await storePeriodicRegistration(SCOPE, 'a', 0, NOW, FLOOR);
+    await storePeriodicRegistration(OTHER_SCOPE, 'x', 0, NOW, FLOOR);
+    expect(await tags()).toEqual(['x']);
+    expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['x', 'a']);
+    // A claim of the scope's one-shot records does not see the periodic ones.
+    const { claimed } = await claimDue(SCOPE, NOW + 2 * FLOOR, 'A', TTL, policy);
+    expect(claimed.map((r) => r.tag)).toEqual(['x']);
+    expect((await listPeriodic(SCOPE)).every((p) => p.state === 'waiting')).toBe(true);
+    await removePeriodic(SCOPE, 'x');
+    expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['a']);
+    expect((await list(SCOPE)).map((r) => r.tag)).toEqual(['x']);
+    expect((await listPeriodic(OTHER_SCOPE)).map((p) => p.tag)).toEqual(['x']);
+    // Removing a tag that is not there resolves.
+    await expect(removePeriodic(SCOPE, 'missing')).resolves.toBeUndefined();
+  });
+
+  it('a corrupt record in the periodic namespace is not listed, and register() replaces it', async () => {
+    await putRaw({ ...record({ tag: 'bad' }), id: periodicKey(SCOPE, 'bad') } as never);
+    expect(await listPeriodic(SCOPE)).toEqual([]);
+    expect(await storePeriodicRegistration(SCOPE, 'bad', 0, NOW, FLOOR)).toMatchObject({ periodic: true, state: 'waiting' });
+    expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['bad']);
   });
 });
