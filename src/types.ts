@@ -1,7 +1,7 @@
 /**
- * The Background Sync API's types, shipped so that page and worker code compiles without casts
- * (TypeScript's own lib.dom/lib.webworker leave the API out). They merge with lib.webworker where it is used
- * and stand alone in page-only projects.
+ * The types of the Background Sync API and of Periodic Background Sync, shipped so that page and worker code
+ * compiles without casts (TypeScript's own lib.dom/lib.webworker leave both out). They merge with lib.webworker where
+ * it is used and stand alone in page-only projects.
  */
 export {};
 
@@ -39,6 +39,40 @@ declare global {
     onsync: ((this: ServiceWorkerGlobalScope, ev: SyncEvent) => any) | null;
   }
 
+  // Periodic Background Sync (https://wicg.github.io/periodic-background-sync/).
+  interface BackgroundSyncOptions {
+    /** The least ms between two periodic sync events of the tag (default 0). */
+    minInterval?: number;
+  }
+  interface PeriodicSyncManager {
+    register(tag: string, options?: BackgroundSyncOptions): Promise<void>;
+    getTags(): Promise<string[]>;
+    unregister(tag: string): Promise<void>;
+  }
+  var PeriodicSyncManager: { prototype: PeriodicSyncManager; new (): never };
+
+  interface ServiceWorkerRegistration {
+    readonly periodicSync: PeriodicSyncManager;
+  }
+
+  interface PeriodicSyncEventInit extends ExtendableEventInit {
+    tag: string;
+  }
+  interface PeriodicSyncEvent extends ExtendableEvent {
+    readonly tag: string;
+  }
+  var PeriodicSyncEvent: {
+    prototype: PeriodicSyncEvent;
+    new (type: string, init: PeriodicSyncEventInit): PeriodicSyncEvent;
+  };
+
+  interface ServiceWorkerGlobalScopeEventMap {
+    periodicsync: PeriodicSyncEvent;
+  }
+  interface ServiceWorkerGlobalScope {
+    onperiodicsync: ((this: ServiceWorkerGlobalScope, ev: PeriodicSyncEvent) => any) | null;
+  }
+
   /** Options for `BackgroundSyncPolyfill.configure()`, and for a `self.BackgroundSyncPolyfill` set before load. */
   interface BackgroundSyncPolyfillOptions {
     /** Worker: attempts before a registration is dropped (Chromium: 3). */
@@ -49,6 +83,11 @@ declare global {
     retryDelayFactor?: number;
     /** Worker: ms after which an unsettled event counts as failed (Chromium: 180000). */
     maxEventDuration?: number;
+    /**
+     * Worker: the shortest interval between periodic sync events of a tag, in ms (default 43200000): 12 h,
+     * Chromium's floor. A registration's interval is max(minInterval, periodicMinInterval).
+     */
+    periodicMinInterval?: number;
     /** Page: ms between checks for due registrations while the page is visible (default 60000). */
     checkInterval?: number;
     /** Page and worker: log each state transition to the console (default false). */

@@ -17,5 +17,26 @@ export async function pageCode(reg: ServiceWorkerRegistration): Promise<string[]
   await reg.sync.register();
   // @ts-expect-error unknown options are a type error
   BackgroundSyncPolyfill.configure({ maxAtempts: 3 });
+
+  // Periodic Background Sync.
+  BackgroundSyncPolyfill.configure({ periodicMinInterval: 3600000 });
+  await reg.periodicSync.register('news');
+  await reg.periodicSync.register('news', { minInterval: 86400000 });
+  const periodicTags: string[] = await reg.periodicSync.getTags();
+  const removed: void = await reg.periodicSync.unregister('news');
+  const periodic: PeriodicSyncManager = reg.periodicSync;
+  const options: BackgroundSyncOptions = {};
+  void [periodicTags, removed, periodic, options];
+  // @ts-expect-error minInterval is a number of ms, not a string
+  await reg.periodicSync.register('news', { minInterval: '1 day' });
+  // @ts-expect-error register needs a tag
+  await reg.periodicSync.register();
+  // @ts-expect-error periodicMinInterval is a number of ms, not a string
+  BackgroundSyncPolyfill.configure({ periodicMinInterval: '12h' });
+  // PeriodicSyncManager is not constructible: `new` gives `never` (it throws TypeError at run time)...
+  const made: never = new PeriodicSyncManager();
+  void made;
+  // @ts-expect-error ...so what it gives cannot be used as a manager
+  await new PeriodicSyncManager().getTags();
   return tags;
 }

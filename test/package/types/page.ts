@@ -45,4 +45,41 @@ export async function page(reg: ServiceWorkerRegistration): Promise<void> {
   // @ts-expect-error native is read-only
   BackgroundSyncPolyfill.native = true;
   void [value, numbers, made];
+
+  // Periodic Background Sync.
+  const periodic: PeriodicSyncManager = reg.periodicSync;
+  const registered: void = await periodic.register('news');
+  const withInterval: void = await reg.periodicSync.register('news', { minInterval: 86400000 });
+  const noOptions: BackgroundSyncOptions = {};
+  await reg.periodicSync.register('news', noOptions);
+  const periodicTags: string[] = await reg.periodicSync.getTags();
+  const unregistered: void = await reg.periodicSync.unregister('news');
+  BackgroundSyncPolyfill.configure({ periodicMinInterval: 43200000 });
+  // A page can name the worker's event type too.
+  const describePeriodic = (event: PeriodicSyncEvent): string => event.tag;
+  void [registered, withInterval, periodicTags, unregistered, describePeriodic];
+
+  // @ts-expect-error minInterval is a number of ms, not a string
+  await reg.periodicSync.register('news', { minInterval: '86400000' });
+  // @ts-expect-error register needs a tag
+  await reg.periodicSync.register();
+  // @ts-expect-error a tag is a string, not a number
+  await reg.periodicSync.register(1);
+  // @ts-expect-error unregister needs a tag
+  await reg.periodicSync.unregister();
+  // @ts-expect-error unknown BackgroundSyncOptions are a type error
+  await reg.periodicSync.register('news', { interval: 1000 });
+  // @ts-expect-error getTags gives strings
+  const periodicNumbers: number[] = await reg.periodicSync.getTags();
+  // @ts-expect-error unregister resolves with undefined, not a value
+  const gone: boolean = await reg.periodicSync.unregister('news');
+  // @ts-expect-error registration.periodicSync is read-only
+  reg.periodicSync = periodic;
+  // PeriodicSyncManager is not constructible: `new` gives `never` (it throws TypeError at run time)...
+  const madePeriodic: never = new PeriodicSyncManager();
+  // @ts-expect-error ...so what it gives cannot be used as a manager
+  await new PeriodicSyncManager().register('news');
+  // @ts-expect-error periodicMinInterval is a number of ms, not a string
+  BackgroundSyncPolyfill.configure({ periodicMinInterval: '12h' });
+  void [periodicNumbers, gone, madePeriodic];
 }

@@ -41,3 +41,47 @@ new SyncEvent('sync', { tag: 'x', lastChance: 'yes' });
 self.registration.sync.register('from-worker').then((result: void) => result);
 // @ts-expect-error a tag is a string, not a bigint
 self.registration.sync.register(123n);
+
+// Periodic Background Sync.
+BackgroundSyncPolyfill.configure({ periodicMinInterval: 3600000 });
+
+self.addEventListener('periodicsync', (event) => {
+  const tag: string = event.tag;
+  const extendable: ExtendableEvent = event;
+  event.waitUntil(fetch(`/refresh?tag=${encodeURIComponent(tag)}`));
+  void extendable;
+  // @ts-expect-error a PeriodicSyncEvent has no lastChance
+  void event.lastChance;
+  // @ts-expect-error tag is read-only
+  event.tag = 'other';
+});
+
+self.onperiodicsync = function (event) {
+  const scope: ServiceWorkerGlobalScope = this;
+  event.waitUntil(Promise.resolve(event.tag));
+  void scope;
+};
+self.onperiodicsync = null;
+// @ts-expect-error onperiodicsync takes a handler or null
+self.onperiodicsync = 5;
+// @ts-expect-error onperiodicsync's handler gets a PeriodicSyncEvent, which has no lastChance
+self.onperiodicsync = (event: SyncEvent) => event.lastChance;
+
+const periodicInit: PeriodicSyncEventInit = { tag: 'news' };
+const periodicFull: PeriodicSyncEventInit = { tag: 'news', bubbles: false, cancelable: false, composed: false };
+const periodicEvent: PeriodicSyncEvent = new PeriodicSyncEvent('periodicsync', periodicInit);
+const periodicTag: string = new PeriodicSyncEvent('periodicsync', periodicFull).tag;
+void [periodicEvent, periodicTag];
+// @ts-expect-error tag is required in PeriodicSyncEventInit
+new PeriodicSyncEvent('periodicsync', {});
+// @ts-expect-error the init dictionary is required
+new PeriodicSyncEvent('periodicsync');
+// @ts-expect-error PeriodicSyncEventInit has no lastChance
+new PeriodicSyncEvent('periodicsync', { tag: 'news', lastChance: true });
+
+self.registration.periodicSync.register('news').then((result: void) => result);
+self.registration.periodicSync.register('news', { minInterval: 86400000 }).then((result: void) => result);
+self.registration.periodicSync.getTags().then((tags: string[]) => tags);
+self.registration.periodicSync.unregister('news').then((result: void) => result);
+// @ts-expect-error minInterval is a number of ms, not a string
+self.registration.periodicSync.register('news', { minInterval: '1 day' });
