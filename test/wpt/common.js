@@ -17,4 +17,23 @@ const WPT = {
     if (!(registration.active && registration.active.state === 'activated')) throw new Error(`the worker of ${scope} never activated`);
     return registration;
   },
+
+  /**
+   * For the page of a service-worker test: registers `script` (a file of this folder) afresh at the scope `name`
+   * and takes the subtests it runs into this page's results (fetch_tests_from_worker), where the runner reads them.
+   */
+  fetchTestsFromServiceWorker(script, name) {
+    (async () => {
+      const scope = WPT.scope(name);
+      const old = await navigator.serviceWorker.getRegistration(scope);
+      if (old) await old.unregister();
+      const registration = await navigator.serviceWorker.register(`/wpt/${script}?mode=${WPT.swMode}`, { scope });
+      fetch_tests_from_worker(registration.installing || registration.waiting || registration.active);
+    })().catch((error) => {
+      // Registering failed: a failing subtest says so (the harness would otherwise wait for tests that never come).
+      test(() => {
+        throw error;
+      }, `the service worker ${script} registers`);
+    });
+  },
 };

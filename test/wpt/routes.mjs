@@ -36,6 +36,9 @@ export const PAGES = {
   window: { title: 'Background Sync IDL in a window', scripts: [POLYFILL, ...IDLHARNESS, '/wpt/common.js', '/wpt/idlharness.window.js'] },
   // idlharness in a service worker that loaded the polyfill with importScripts(); the page only collects its results.
   worker: { title: 'Background Sync IDL in a service worker', scripts: [...HARNESS, '/wpt/common.js', '/wpt/idlharness.serviceworker.page.js'] },
+  // idlharness over the Periodic Background Sync IDL, in a page and in a service worker, as the two tests above.
+  'periodic-window': { title: 'Periodic Background Sync IDL in a window', scripts: [POLYFILL, ...IDLHARNESS, '/wpt/common.js', '/wpt/periodic.window.js'] },
+  'periodic-worker': { title: 'Periodic Background Sync IDL in a service worker', scripts: [...HARNESS, '/wpt/common.js', '/wpt/periodic.serviceworker.page.js'] },
   // registration.sync of an iframe used after the iframe is gone.
   iframe: { title: 'Background Sync from a detached iframe', scripts: [POLYFILL, ...HARNESS, '/wpt/common.js', '/wpt/detached-iframe.js'] },
   // The iframe of the test above: the polyfill in a realm of its own.
@@ -43,7 +46,7 @@ export const PAGES = {
 };
 
 /** The workers, served with Service-Worker-Allowed: / so that each test registers at a scope of its own. */
-const WORKERS = new Set(['idlharness.serviceworker.js', 'sw-plain.js']);
+const WORKERS = new Set(['idlharness.serviceworker.js', 'periodic.serviceworker.js', 'sw-plain.js']);
 
 /** A test page: long timeout for testharness (60 s instead of 10 s: WebKit under Xvfb parses html.idl slowly). */
 const testPage = ({ title, scripts }) =>
