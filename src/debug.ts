@@ -10,7 +10,7 @@ export function trace(message: string): void {
 }
 
 /** How a record reads in a trace line. */
-export function describe(record: { state: string; notBefore: number; reregistered: boolean } | null): string {
+export function describe(record: { state: string; notBefore: number; reregistered?: boolean } | null): string {
   if (!record) return 'removed';
   if (record.state === 'waiting') return `waiting until ${new Date(record.notBefore).toISOString()}`;
   return record.reregistered ? `${record.state} (re-registered)` : record.state;

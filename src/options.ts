@@ -29,6 +29,7 @@ const POLICY_OPTIONS: ReadonlyArray<[keyof RetryPolicy, number, boolean?]> = [
   ['initialRetryDelay', 0],
   ['retryDelayFactor', 1],
   ['maxEventDuration', 1],
+  ['periodicMinInterval', 0],
 ];
 
 /** The retry policy's options among `options`, checked. */

@@ -50,16 +50,21 @@ export function isNotice(data: unknown): data is Notice {
 }
 
 /**
- * What a page asks the active worker of its registration, which owns the store (docs/semantics.md §4): register these
- * tags, list the tags, or drop every tag of the unregistered registration. The answer goes back on the port sent
- * with it. Any page of the origin may ask what its own register() could do anyway; a malformed one is answered with
- * an error, never acted on.
+ * What a page asks the active worker of its registration, which owns the store (docs/semantics.md §4 and §7): register
+ * these tags, list the tags, or drop every tag of the unregistered registration; for periodic sync, register one tag
+ * with its `minInterval`, list the periodic tags, or unregister one. The answer goes back on the port sent with it.
+ * Any page of the origin may ask what its own register() could do anyway; a malformed one is answered with an error,
+ * never acted on.
  */
 export interface Request {
   [PROTOCOL_KEY]: typeof PROTOCOL_VERSION;
-  op: 'register' | 'tags' | 'drop';
+  op: typeof OPS[number];
   tags?: string[];
+  /** 'periodic': the tag's minInterval, converted by the page (`[EnforceRange] unsigned long long`). */
+  minInterval?: number;
 }
+
+const OPS = ['register', 'tags', 'drop', 'periodic', 'periodicTags', 'unregister'] as const;
 
 /** `tags`: the registration's tags (for 'tags'); `error`: the DOMException's name and message, nothing done. */
 export interface Answer {
@@ -67,11 +72,11 @@ export interface Answer {
   error?: [string, string];
 }
 
-export function request(op: Request['op'], tags?: string[]): Request {
-  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, op, tags };
+export function request(op: Request['op'], tags?: string[], minInterval?: number): Request {
+  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, op, tags, minInterval };
 }
 
 export function isRequest(data: unknown): data is Request {
   const r = data as Request;
-  return isOurs(data) && r[PROTOCOL_KEY] === PROTOCOL_VERSION && ['register', 'tags', 'drop'].indexOf(r.op) >= 0;
+  return isOurs(data) && r[PROTOCOL_KEY] === PROTOCOL_VERSION && OPS.indexOf(r.op) >= 0;
 }

@@ -12,7 +12,7 @@
  * A periodic registration is never dropped by its outcome: only unregister() removes it.
  */
 import { RetryPolicy, retryDelay, MAX_DELAY } from './policy';
-import { isAbandoned, isLastChance } from './registration';
+import { SyncRecord, claim, isAbandoned, isLastChance, settleOutcome } from './registration';
 
 export interface PeriodicRecord {
   /** Primary key: scope and tag, in the periodic namespace (periodicKey). */
@@ -124,4 +124,29 @@ export function settlePeriodic(
     return { ...idle, notBefore: now + retryDelay(record.attempts, policy) };
   }
   return { ...idle, attempts: 0, since: now, notBefore: now + periodicInterval(record.minInterval, periodicMinInterval) };
+}
+
+/** A record of either namespace, as the dispatcher claims and settles them together. */
+export type AnyRecord = SyncRecord | PeriodicRecord;
+
+function isPeriodic(record: AnyRecord): record is PeriodicRecord {
+  return (record as PeriodicRecord).periodic === true;
+}
+
+/** claim() or claimPeriodic(), as the record is. */
+export function claimAny(record: AnyRecord, now: number, instance: string, leaseTtl: number, locked?: boolean): AnyRecord | null {
+  return isPeriodic(record) ? claimPeriodic(record, now, instance, leaseTtl, locked) : claim(record, now, instance, leaseTtl, locked);
+}
+
+/**
+ * settleOutcome() or settlePeriodic() (with the policy's periodicMinInterval), as the record is: the next record, null
+ * when a one-shot registration is removed, undefined when it is not this caller's to settle.
+ */
+export function settleAny(
+  record: AnyRecord, outcome: 'success' | 'failure', now: number, policy: RetryPolicy, instance: string | null,
+  dead?: ReadonlySet<string>,
+): AnyRecord | null | undefined {
+  return isPeriodic(record)
+    ? settlePeriodic(record, outcome, now, policy, policy.periodicMinInterval, instance, dead)
+    : settleOutcome(record, outcome, now, policy, instance, dead);
 }

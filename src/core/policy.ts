@@ -8,6 +8,8 @@ export interface RetryPolicy {
   retryDelayFactor: number;
   /** An event whose `waitUntil` promises have not settled by then has failed, in ms. */
   maxEventDuration: number;
+  /** Periodic sync fires a tag at most this often, in ms: its interval is max(minInterval, this) (docs/semantics.md §7). */
+  periodicMinInterval: number;
 }
 
 export const DEFAULT_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -15,6 +17,8 @@ export const DEFAULT_POLICY: Readonly<RetryPolicy> = Object.freeze({
   initialRetryDelay: 300000,
   retryDelayFactor: 3,
   maxEventDuration: 180000,
+  // Chromium's floor for a site's periodic sync: 12 hours.
+  periodicMinInterval: 43200000,
 });
 
 /** The longest delay a timer can hold (2^31 - 1 ms, about 24.8 days). */

@@ -5,7 +5,7 @@
  */
 import { Answer, Request, request } from '../protocol';
 import { domError } from '../web/errors';
-import { SyncHost } from '../web/sync-manager';
+import { PeriodicHost, SyncHost } from '../web/sync-manager';
 
 /**
  * How long a page waits for the active worker to answer before register() or getTags() rejects: that worker does
@@ -77,6 +77,25 @@ export function pageHost(registered: (registration: ServiceWorkerRegistration) =
     getTags: (registration) => registration.active
       ? ask(registration, request('tags')).then((answer) => unwrap(answer) || [])
       : [],
+  };
+}
+
+/**
+ * The page's host for PeriodicSyncManager (docs/semantics.md §7): each call is one request. No active worker: nothing
+ * could have registered a periodic tag of this registration either.
+ */
+export function periodicPageHost(registered: (registration: ServiceWorkerRegistration) => void): PeriodicHost {
+  return {
+    register: (registration, tag, minInterval) => ask(registration, request('periodic', [tag], minInterval)).then((answer) => {
+      unwrap(answer);
+      registered(registration);
+    }),
+    getTags: (registration) => registration.active
+      ? ask(registration, request('periodicTags')).then((answer) => unwrap(answer) || [])
+      : [],
+    unregister: (registration, tag) => registration.active
+      ? ask(registration, request('unregister', [tag])).then((answer) => void unwrap(answer))
+      : Promise.resolve(),
   };
 }
 

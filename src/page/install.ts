@@ -5,7 +5,7 @@
 import type { Options } from '../options';
 import { defineSharedGlobals } from '../web/globals';
 import { setSyncHost } from '../web/sync-manager';
-import { dropTags, pageHost } from './host';
+import { dropTags, pageHost, periodicPageHost } from './host';
 import { pageWakeups } from './wakeups';
 
 /**
@@ -16,7 +16,7 @@ export function installPage(report: (error: unknown) => void): ((options: Option
   if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
   const wakeups = pageWakeups(report);
   defineSharedGlobals(dropTags);
-  setSyncHost(pageHost(wakeups.registered));
+  setSyncHost(pageHost(wakeups.registered), periodicPageHost(wakeups.registered));
   wakeups.start();
   return (options) => {
     if (options.checkInterval !== undefined) wakeups.setCheckInterval(options.checkInterval as number);

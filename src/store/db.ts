@@ -6,11 +6,12 @@
  */
 import { openDB, unwrap, IDBPDatabase, IDBPTransaction } from 'idb';
 import {
-  SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, settleOutcome, renew, isAbandoned, isLockedFiring,
-  nextWake,
+  SyncRecord, Outcome, isSyncRecord, recordKey, applyRegister, claim, renew, isAbandoned, isLockedFiring, nextWake,
 } from '../core/registration';
 import { RetryPolicy } from '../core/policy';
-import { PeriodicRecord, applyPeriodicRegister, isPeriodicRecord, periodicKey } from '../core/periodic';
+import {
+  AnyRecord, PeriodicRecord, applyPeriodicRegister, claimAny, isPeriodicRecord, periodicKey, settleAny,
+} from '../core/periodic';
 
 export const DB_NAME = 'background-sync-polyfill';
 /** Bump with a new step in `migrate`; a migration never drops a registration. */
@@ -132,16 +133,16 @@ async function write<T>(during: string, work: (tx: Tx) => Promise<T>): Promise<T
 }
 
 /**
- * Every valid record of a scope, by a range of primary keys (scope + line feed + tag, recordKey): one seek, where
- * the `scope` index would look each record up again.
+ * The primary keys of a scope's records, a range each: one seek, where the `scope` index would look each record up
+ * again. One-shot keys are scope + line feed + tag (recordKey), periodic ones scope + vertical tab + tag (periodicKey),
+ * so a scope's two namespaces are adjacent ranges, and BOTH spans them.
  */
-async function recordsOf(store: { getAll(query: IDBKeyRange): Promise<unknown[]> }, scope: string): Promise<SyncRecord[]> {
-  return (await store.getAll(scopeRange(scope))).filter(isSyncRecord);
-}
+const ONE_SHOT = '\n\u000b';
+const PERIODIC = '\u000b\u000c';
+const BOTH = '\n\u000c';
 
-/** The primary keys of a scope's records: scope + line feed + tag (recordKey). */
-function scopeRange(scope: string): IDBKeyRange {
-  return IDBKeyRange.bound(scope + '\n', scope + '\u000b', false, true);
+function scopeRange(scope: string, keys = ONE_SHOT): IDBKeyRange {
+  return IDBKeyRange.bound(scope + keys[0], scope + keys[1], false, true);
 }
 
 /** Who claims a registration in the transaction that stores it: a worker that may fire it now (Dispatcher.register). */
@@ -255,57 +256,67 @@ async function lastOrder(store: { getAll(): Promise<unknown[]> }, counter: unkno
   if (typeof counter === 'number' && Number.isFinite(counter)) return counter;
   // Rebuild a corrupt or missing counter after the highest order stored, so getTags() keeps its order.
   let order = 0;
-  for (const r of (await store.getAll()).filter(isSyncRecord)) order = Math.max(order, r.order);
+  for (const r of (await store.getAll()).filter(isAnyRecord)) order = Math.max(order, r.order);
   return order;
 }
 
-/** Every valid record of a scope, in registration order. */
-export async function list(scope: string): Promise<SyncRecord[]> {
+/** Every valid one-shot record of a scope, in registration order. */
+export function list(scope: string): Promise<SyncRecord[]> {
+  return listed(scope, ONE_SHOT, isSyncRecord);
+}
+
+/** Every valid record of a scope's namespace `keys` that passes `valid`, in registration order. */
+async function listed<T extends { order: number }>(scope: string, keys: string, valid: (value: unknown) => value is T): Promise<T[]> {
   const db = await open();
   try {
-    const records = await recordsOf(db.transaction(REGISTRATIONS).store, scope);
+    const records = (await db.transaction(REGISTRATIONS).store.getAll(scopeRange(scope, keys))).filter(valid);
     return records.sort((a, b) => a.order - b.order);
   } catch (e) {
     throw toStorageError(e, 'read');
   }
 }
 
+/** A record of either namespace that we wrote; anything else is not trusted. */
+function isAnyRecord(value: unknown): value is AnyRecord {
+  return isSyncRecord(value) || isPeriodicRecord(value);
+}
 
 /**
- * One pass of the dispatcher (docs/semantics.md §3): abandoned firings are settled as failed attempts, then every due
- * record of the scope is claimed by `instance` (`locked`: it holds the lock of its lease, src/liveness.ts).
- * `running`: tags whose events `instance` is still running. `dead`: leases whose lock was seen free.
- * Returns the claimed records (no other context can claim them) and `suspects`: the leases of other instances'
- * locked firings not known dead, for the caller to look up or wait on.
+ * One pass of the dispatcher (docs/semantics.md §3 and §7): abandoned firings are settled as failed attempts, then every
+ * due record of the scope, one-shot or periodic, is claimed by `instance` (`locked`: it holds the lock of its lease,
+ * src/liveness.ts). `running`: the keys (`id`) of the records whose events `instance` is still running. `dead`: leases
+ * whose lock was seen free. Returns the claimed records (no other context can claim them) and `suspects`: the leases
+ * of other instances' locked firings not known dead, for the caller to look up or wait on.
  */
 export function claimDue(
   scope: string, now: number, instance: string, leaseTtl: number, policy: RetryPolicy,
   running: ReadonlySet<string> = new Set(), locked = false, dead?: ReadonlySet<string>,
-): Promise<{ claimed: SyncRecord[]; next: number; reaped: Array<{ tag: string; next: SyncRecord | null }>; suspects: string[] }> {
+): Promise<{ claimed: AnyRecord[]; next: number; reaped: Array<{ tag: string; next: AnyRecord | null }>; suspects: string[] }> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    const claimed: SyncRecord[] = [];
-    const kept: SyncRecord[] = [];
-    const reaped: Array<{ tag: string; next: SyncRecord | null }> = [];
+    const claimed: AnyRecord[] = [];
+    const kept: AnyRecord[] = [];
+    const reaped: Array<{ tag: string; next: AnyRecord | null }> = [];
     const suspects = new Set<string>();
     // Raw requests, not idb's promises: a claim of everything due writes each record, and a promise and two
     // listeners per request were a fifth of a 1,000-tag claim's time. A failed one fails the transaction.
     const raw = unwrap(store);
-    for (const record of await recordsOf(store, scope)) {
-      let current: SyncRecord | null | undefined = record;
+    // Both namespaces in one seek: one-shot keys (line feed) and periodic ones (vertical tab) are adjacent ranges.
+    for (const record of (await store.getAll(scopeRange(scope, BOTH))).filter(isAnyRecord)) {
+      let current: AnyRecord | null | undefined = record;
       const ours = record.lease === instance;
       // Ours and still running: alive, whatever the lease's time says (renewals may have failed). Ours and not
       // running: its outcome was never written, so it was abandoned.
       const gone = ours
-        ? record.state === 'firing' && !running.has(record.tag) && (record.locked || record.leaseUntil <= now)
+        ? record.state === 'firing' && !running.has(record.id) && (record.locked || record.leaseUntil <= now)
         : isAbandoned(record, now, dead);
       if (gone) {
-        current = settleOutcome(record, 'failure', now, policy, null, ours ? new Set([instance]) : dead);
+        current = settleAny(record, 'failure', now, policy, null, ours ? new Set([instance]) : dead);
         reaped.push({ tag: record.tag, next: current || null });
       } else if (!ours && isLockedFiring(record)) {
         suspects.add(record.lease);
       }
-      const mine = current && claim(current, now, instance, leaseTtl, locked);
+      const mine = current && claimAny(current, now, instance, leaseTtl, locked);
       if (mine) claimed.push(mine);
       const next = mine || current;
       if (next) kept.push(next);
@@ -318,24 +329,24 @@ export function claimDue(
 }
 
 /**
- * Settles firings held by `instance`. Returns each transition made (null: removed); outcomes for records this
- * instance no longer holds are ignored.
+ * Settles firings held by `instance`, one-shot or (`periodic`) periodic. Returns each transition made (null: removed);
+ * outcomes for records this instance no longer holds are ignored.
  */
 export function settleFirings(
-  scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome }>, now: number, policy: RetryPolicy,
-  instance: string,
-): Promise<Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }>> {
+  scope: string, outcomes: ReadonlyArray<{ tag: string; outcome: Outcome; periodic?: boolean }>, now: number,
+  policy: RetryPolicy, instance: string,
+): Promise<Array<{ tag: string; outcome: Outcome; next: AnyRecord | null }>> {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    const settled: Array<{ tag: string; outcome: Outcome; next: SyncRecord | null }> = [];
+    const settled: Array<{ tag: string; outcome: Outcome; next: AnyRecord | null }> = [];
     // Every read goes out at once, then every write: a round trip each rather than two per record.
-    const records = await Promise.all(outcomes.map(({ tag }) => store.get(recordKey(scope, tag))));
+    const records = await Promise.all(outcomes.map(({ tag, periodic }) => store.get((periodic ? periodicKey : recordKey)(scope, tag))));
     // Raw requests, as in claimDue: the commit waits for them, and a failed one fails the transaction.
     const raw = unwrap(store);
     for (let i = 0; i < outcomes.length; i++) {
       const { tag, outcome } = outcomes[i];
       const record = records[i];
-      const next = isSyncRecord(record) ? settleOutcome(record, outcome, now, policy, instance) : undefined;
+      const next = isAnyRecord(record) ? settleAny(record, outcome, now, policy, instance) : undefined;
       if (next === undefined) continue;
       next ? raw.put(next) : raw.delete(record.id);
       settled.push({ tag, outcome, next });
@@ -344,30 +355,26 @@ export function settleFirings(
   });
 }
 
-/** Extends the leases `instance` holds on these tags (a heartbeat while their events run). */
-export function renewAll(scope: string, tags: readonly string[], now: number, instance: string, leaseTtl: number) {
+/** Extends the leases `instance` holds on these records, by key (`id`): a heartbeat while their events run. */
+export function renewAll(scope: string, ids: readonly string[], now: number, instance: string, leaseTtl: number) {
   return write('write', async (tx) => {
     const store = tx.objectStore(REGISTRATIONS);
-    for (const tag of tags) {
-      const record = await store.get(recordKey(scope, tag));
-      const next = isSyncRecord(record) && renew(record, now, instance, leaseTtl);
+    for (const id of ids) {
+      const record = await store.get(id);
+      // renew() reads only the state and the lease, which both namespaces share.
+      const next = isAnyRecord(record) && record.scope === scope && renew(record as SyncRecord, now, instance, leaseTtl);
       if (next) await store.put(next);
     }
   });
 }
 
-/** Drops every registration of a scope: its service worker registration is gone (as Chromium does). */
+/** Drops every registration of a scope, one-shot and periodic: its service worker registration is gone (as Chromium does). */
 export function removeScope(scope: string): Promise<void> {
-  return write('write', (tx) => tx.objectStore(REGISTRATIONS).delete(scopeRange(scope)));
+  return write('write', (tx) => tx.objectStore(REGISTRATIONS).delete(scopeRange(scope, BOTH)));
 }
 
 // Periodic Background Sync (docs/semantics.md §7): records in the same store, keyed in a namespace of their own
-// (periodicKey), the key range just above the scope's one-shot records. Nothing installs periodic sync yet.
-
-/** The primary keys of a scope's periodic records: scope + vertical tab + tag (periodicKey). */
-function periodicRange(scope: string): IDBKeyRange {
-  return IDBKeyRange.bound(scope + '\u000b', scope + '\u000c', false, true);
-}
+// (periodicKey), the key range just above the scope's one-shot records.
 
 /**
  * register(tag, {minInterval}) of periodic sync for one scope, in one transaction (docs/semantics.md §7): a new tag takes
@@ -390,14 +397,8 @@ export function storePeriodicRegistration(
 }
 
 /** Every valid periodic record of a scope, in registration order. */
-export async function listPeriodic(scope: string): Promise<PeriodicRecord[]> {
-  const db = await open();
-  try {
-    const records = (await db.transaction(REGISTRATIONS).store.getAll(periodicRange(scope))).filter(isPeriodicRecord);
-    return records.sort((a, b) => a.order - b.order);
-  } catch (e) {
-    throw toStorageError(e, 'read');
-  }
+export function listPeriodic(scope: string): Promise<PeriodicRecord[]> {
+  return listed(scope, PERIODIC, isPeriodicRecord);
 }
 
 /** unregister(tag) of periodic sync: removes the tag if it is there; a running event finishes, and nothing follows. */

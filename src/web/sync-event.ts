@@ -1,7 +1,7 @@
 /**
- * SyncEvent (docs/semantics.md §1) and its own extend-lifetime bookkeeping (docs/semantics.md §4): a script-created ExtendableEvent
- * throws from the native waitUntil, so SyncEvent collects the promises itself and the dispatcher hands the
- * combined promise to the real event that woke the worker.
+ * SyncEvent and PeriodicSyncEvent (docs/semantics.md §1 and §7) and their own extend-lifetime bookkeeping
+ * (docs/semantics.md §4): a script-created ExtendableEvent throws from the native waitUntil, so these events collect the
+ * promises themselves and the dispatcher hands the combined promise to the real event that woke the worker.
  */
 import { domError, illegalInvocation, toDOMString, webIDLInterface } from './errors';
 
@@ -27,24 +27,55 @@ function stateOf(event: unknown): EventState {
   return state;
 }
 
-const CONSTRUCT = "Failed to construct 'SyncEvent'";
+/**
+ * The constructor's checks, in WebIDL's order (the type, then the dictionary and its required tag). Returns the
+ * converted type and the event's state.
+ */
+function construct(name: string, args: IArguments): [string, EventState] {
+  const what = `Failed to construct '${name}'`;
+  if (args.length < 2) throw new TypeError(`${what}: 2 arguments required`);
+  const type = toDOMString(args[0], what);
+  const init = args[1] as SyncEventInit;
+  if (init === null || (typeof init !== 'object' && typeof init !== 'function')) {
+    throw new TypeError(`${what}: the init dictionary must be an object`);
+  }
+  if (init.tag === undefined) throw new TypeError(`${what}: required member tag is undefined`);
+  const tag = toDOMString(init.tag, what);
+  return [type, { tag, lastChance: !!init.lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null }];
+}
 
-/** Defines SyncEvent over the worker's ExtendableEvent: pages have no ExtendableEvent, so this runs in the worker only. */
-export function defineSyncEvent() {
+/** Both events' waitUntil. */
+function waitUntil(event: unknown, args: IArguments): void {
+  const state = stateOf(event);
+  if (args.length < 1) throw new TypeError("Failed to execute 'waitUntil' on 'ExtendableEvent': 1 argument required");
+  if (!state.dispatching && state.pending === 0) {
+    throw domError('InvalidStateError', 'The event handler is already finished and no extend lifetime promises are outstanding.');
+  }
+  state.pending++;
+  // As the ServiceWorker spec's "extend lifetime promises": the count drops in a microtask after f settles,
+  // so a waitUntil from f's own reactions is still in time.
+  const settled = () => Promise.resolve().then(() => {
+    if (--state.pending === 0 && !state.dispatching && state.finish) state.finish();
+  });
+  Promise.resolve(args[0]).then(settled, (error: unknown) => {
+    if (!state.failed) {
+      state.failed = true;
+      state.error = error;
+    }
+    return settled();
+  });
+}
+
+/**
+ * Defines SyncEvent and PeriodicSyncEvent over the worker's ExtendableEvent: pages have no ExtendableEvent, so this runs
+ * in the worker only.
+ */
+export function defineSyncEvents() {
   class SyncEvent extends ExtendableEvent {
-    constructor(type: string, init: SyncEventInit) {
-      if (arguments.length < 2) throw new TypeError(`${CONSTRUCT}: 2 arguments required`);
-      // WebIDL converts the arguments in order: type, then the dictionary.
-      type = toDOMString(type, CONSTRUCT);
-      if (init === null || (typeof init !== 'object' && typeof init !== 'function')) {
-        throw new TypeError(`${CONSTRUCT}: the init dictionary must be an object`);
-      }
-      if (init.tag === undefined) throw new TypeError(`${CONSTRUCT}: required member tag is undefined`);
-      const tag = toDOMString(init.tag, CONSTRUCT);
+    constructor(_type: string, init: SyncEventInit) {
+      const [type, state] = construct('SyncEvent', arguments);
       super(type, init);
-      states.set(this, {
-        tag, lastChance: !!init.lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null,
-      });
+      states.set(this, state);
     }
 
     get tag(): string {
@@ -55,42 +86,44 @@ export function defineSyncEvent() {
       return stateOf(this).lastChance;
     }
 
-    waitUntil(f: Promise<unknown>): void {
-      const state = stateOf(this);
-      if (arguments.length < 1) throw new TypeError("Failed to execute 'waitUntil' on 'ExtendableEvent': 1 argument required");
-      if (!state.dispatching && state.pending === 0) {
-        throw domError('InvalidStateError', 'The event handler is already finished and no extend lifetime promises are outstanding.');
-      }
-      state.pending++;
-      // As the ServiceWorker spec's "extend lifetime promises": the count drops in a microtask after f settles,
-      // so a waitUntil from f's own reactions is still in time.
-      const settled = () => Promise.resolve().then(() => {
-        if (--state.pending === 0 && !state.dispatching && state.finish) state.finish();
-      });
-      Promise.resolve(f).then(settled, (error: unknown) => {
-        if (!state.failed) {
-          state.failed = true;
-          state.error = error;
-        }
-        return settled();
-      });
+    waitUntil(_f: Promise<unknown>): void {
+      waitUntil(this, arguments);
+    }
+  }
+  // PeriodicSyncEvent : ExtendableEvent, as the draft has it: not a SyncEvent, and without lastChance.
+  class PeriodicSyncEvent extends ExtendableEvent {
+    constructor(_type: string, init: ExtendableEventInit & { tag: string }) {
+      const [type, state] = construct('PeriodicSyncEvent', arguments);
+      super(type, init);
+      states.set(this, state);
+    }
+
+    get tag(): string {
+      return stateOf(this).tag;
+    }
+
+    waitUntil(_f: Promise<unknown>): void {
+      waitUntil(this, arguments);
     }
   }
   webIDLInterface(SyncEvent, 'SyncEvent');
-  return SyncEvent;
+  webIDLInterface(PeriodicSyncEvent, 'PeriodicSyncEvent');
+  return [SyncEvent, PeriodicSyncEvent] as const;
 }
 
-export type SyncEventClass = ReturnType<typeof defineSyncEvent>;
+export type SyncEventClass = ReturnType<typeof defineSyncEvents>[0];
+export type PeriodicSyncEventClass = ReturnType<typeof defineSyncEvents>[1];
 
 /**
- * Dispatches a `sync` event at `target` and returns the outcome once no `waitUntil` promise is pending: it
- * fulfils when all fulfilled (or none was given) and rejects with the first rejection. Listener exceptions are reported by
- * dispatchEvent itself and do not decide the outcome (docs/semantics.md §3).
+ * Dispatches an event of `Event` at `target` (a `sync`, or with `type` a `periodicsync`, without lastChance) and returns the
+ * outcome once no `waitUntil` promise is pending: it fulfils when all fulfilled (or none was given) and rejects with
+ * the first rejection. Listener exceptions are reported by dispatchEvent itself and do not decide the outcome
+ * (docs/semantics.md §3).
  */
 export function dispatchSyncEvent(
-  SyncEvent: SyncEventClass, target: EventTarget, tag: string, lastChance: boolean,
+  Event: SyncEventClass | PeriodicSyncEventClass, target: EventTarget, tag: string, lastChance?: boolean, type = 'sync',
 ): Promise<void> {
-  const event = new SyncEvent('sync', { tag, lastChance });
+  const event = new Event(type, lastChance === undefined ? { tag } : { tag, lastChance });
   const state = stateOf(event);
   state.dispatching = true;
   try {
@@ -105,34 +138,36 @@ export function dispatchSyncEvent(
 }
 
 /**
- * `self.onsync` (docs/semantics.md §1): the EventHandler attribute of `target` (the worker's global), kept in the
- * listener list where it was first set. As WebIDL has an attribute of a [Global] interface: a `this` of undefined or
- * null is the global, any other `this` but the global is a TypeError.
+ * `self.onsync` or `self.onperiodicsync` (docs/semantics.md §1 and §7): the EventHandler attribute `'on' + type` of
+ * `target` (the worker's global), kept in the listener list where it was first set. As WebIDL has an attribute of a
+ * [Global] interface: a `this` of undefined or null is the global, any other `this` but the global is a TypeError.
  */
-export function onsyncAccessor(target: EventTarget = self): PropertyDescriptor {
+export function handlerAccessor(type: string, target: EventTarget = self): PropertyDescriptor {
   let handler: Function | null = null;
   let listener: EventListener | null = null;
   const check = (that: unknown) => {
     if (that != null && that !== target) throw illegalInvocation();
   };
-  // Accessors of an object literal, so that they are named "get onsync" and "set onsync", as WebIDL has them.
+  const name = 'on' + type;
+  // Accessors of an object literal with a computed name, so that they are named "get onsync" and "set onsync" and
+  // have no prototype, as WebIDL has them.
   const accessors = {
-    get onsync(): Function | null {
+    get [name](): Function | null {
       check(this);
       return handler;
     },
-    set onsync(value: unknown) {
+    set [name](value: unknown) {
       check(this);
       handler = typeof value === 'function' ? value : null;
       if (!handler) {
-        if (listener) target.removeEventListener('sync', listener);
+        if (listener) target.removeEventListener(type, listener);
         listener = null;
       } else if (!listener) {
         // A removed listener is not called, even by a dispatch under way: handler is set whenever this runs.
         listener = (event) => handler!.call(target, event);
-        target.addEventListener('sync', listener);
+        target.addEventListener(type, listener);
       }
     },
   };
-  return { ...Object.getOwnPropertyDescriptor(accessors, 'onsync'), enumerable: true, configurable: true };
+  return { ...Object.getOwnPropertyDescriptor(accessors, name), enumerable: true, configurable: true };
 }

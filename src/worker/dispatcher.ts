@@ -1,11 +1,14 @@
 /**
- * Fires sync events in the service worker (docs/semantics.md §3): claims what is due from the store under a lease held by
- * this worker instance, dispatches a SyncEvent for each, bounds it by maxEventDuration and settles the outcome.
+ * Fires sync events in the service worker (docs/semantics.md §3 and §7): claims what is due from the store under a lease
+ * held by this worker instance, one-shot and periodic alike, dispatches a SyncEvent or a PeriodicSyncEvent for each,
+ * bounds it by maxEventDuration and settles the outcome. Firings are known by their record's key (`id`), so a one-shot
+ * "x" and a periodic "x" never touch.
  */
 import * as store from '../store/db';
 import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
-import { Outcome, SyncRecord, isLastChance, nextWake } from '../core/registration';
-import { SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
+import { Outcome, SyncRecord, isLastChance, nextWake, recordKey } from '../core/registration';
+import { AnyRecord } from '../core/periodic';
+import { PeriodicSyncEventClass, SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
 import { describe, trace } from '../debug';
 import { deadAmong, holdForLife, watch } from '../liveness';
 
@@ -24,12 +27,14 @@ export const ONLINE_LAG = 5000;
 const ONLINE_POLL_FIRST = 1;
 const ONLINE_POLL_FINE = 20;
 const ONLINE_POLL_MAX = 100;
+
 interface DispatcherOptions {
   /** The service worker registration's scope: whose records this dispatcher claims. */
   scope: string;
   /** Where sync events are dispatched: the worker's global scope. */
   target: EventTarget;
   SyncEvent: SyncEventClass;
+  PeriodicSyncEvent: PeriodicSyncEventClass;
   /** The worker's own view of connectivity. */
   isOnline: () => boolean;
   report: (error: unknown) => void;
@@ -48,7 +53,7 @@ export class Dispatcher {
   readonly instance = Math.random().toString(36).slice(2) + Date.now().toString(36);
   /** Resolves true once this instance holds the lock of its lease (src/liveness.ts), false without Web Locks. */
   private readonly locked = holdForLife(this.instance);
-  /** Tag → the promise of its running event, including the write of its outcome. */
+  /** Record key → the promise of its running event, including the write of its outcome. */
   private readonly firing = new Map<string, Promise<void>>();
   private passes: Promise<void> = Promise.resolve();
   private passQueued = false;
@@ -56,8 +61,8 @@ export class Dispatcher {
   private pageOnline: boolean | undefined;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setInterval> | undefined;
-  private settling: Array<{ tag: string; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
-  /** Tags this instance may have claimed in a register() transaction not yet done: running, for a pass. */
+  private settling: Array<{ tag: string; periodic?: boolean; outcome: Outcome; done: () => void; fail: (e: unknown) => void }> = [];
+  /** Keys of records this instance may have claimed in a register() transaction not yet done: running, for a pass. */
   private readonly registering = new Set<string>();
   /** What the last pass told the pages (notify): a register() that fires tells them the same, with this lease. */
   private next = Infinity;
@@ -66,6 +71,7 @@ export class Dispatcher {
   private readonly scope!: string;
   private readonly target!: EventTarget;
   private readonly SyncEvent!: SyncEventClass;
+  private readonly PeriodicSyncEvent!: PeriodicSyncEventClass;
   private readonly isOnline!: () => boolean;
   private readonly report!: (error: unknown) => void;
   /** Absent: always active. */
@@ -106,7 +112,10 @@ export class Dispatcher {
       : undefined;
     // Running for a pass until fired: what the transaction claims is not an abandoned firing of ours.
     const mark = (on: boolean) => {
-      for (const tag of tags) on ? this.registering.add(tag) : this.registering.delete(tag);
+      for (const tag of tags) {
+        const id = recordKey(this.scope, tag);
+        on ? this.registering.add(id) : this.registering.delete(id);
+      }
     };
     mark(true);
     let records: SyncRecord[];
@@ -175,7 +184,7 @@ export class Dispatcher {
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
   }
 
-  /** The tags whose firing by this instance is not abandoned: running, or claimed by a register() under way. */
+  /** The keys of the records whose firing by this instance is not abandoned: running, or claimed by a register() under way. */
   private running(): Set<string> {
     const running = new Set(this.firing.keys());
     for (const tag of this.registering) running.add(tag);
@@ -202,32 +211,36 @@ export class Dispatcher {
     }
   }
 
-  private fire(record: SyncRecord, locked: boolean): void {
-    const { tag } = record;
-    const lastChance = isLastChance(record.attempts, this.policy);
-    trace(`"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
+  private fire(record: AnyRecord, locked: boolean): void {
+    const { tag, id } = record;
+    const periodic = (record as { periodic?: boolean }).periodic;
+    // A periodic event has no lastChance: its registration stays after its last attempt (docs/semantics.md §7).
+    const lastChance = periodic ? undefined : isLastChance(record.attempts, this.policy);
+    trace(`${periodic ? 'periodic ' : ''}"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => resolve('failure'), this.policy.maxEventDuration);
       const decide = (result: Outcome) => {
         clearTimeout(timer);
         resolve(result);
       };
-      dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance).then(() => decide('success'), () => decide('failure'));
+      (periodic
+        ? dispatchSyncEvent(this.PeriodicSyncEvent, this.target, tag, undefined, 'periodicsync')
+        : dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance)).then(() => decide('success'), () => decide('failure'));
     });
     const done = outcome
-      .then((result) => this.recordOutcome(tag, result))
+      .then((result) => this.recordOutcome(tag, periodic, result))
       .then(() => {
-        this.finished(tag);
+        this.finished(id);
         // Fire what is pending again (re-registered), re-arm the wake-up for a retry now waiting, and tell the pages
         // what runs now. Even after a success: without this pass a waiting new version of the worker (skipWaiting)
         // stayed waiting after the last event ended, in half of the fault suite's worker-update runs in Chromium.
         void this.run();
       }, (e) => {
         // The record keeps its lease, which lapses, and it is retried as a failed attempt.
-        this.finished(tag);
+        this.finished(id);
         this.report(e);
       });
-    this.firing.set(tag, done);
+    this.firing.set(id, done);
     // Under a lock, liveness needs no heartbeat.
     if (this.firing.size === 1 && !locked) {
       this.renewTimer = setInterval(() => {
@@ -236,13 +249,13 @@ export class Dispatcher {
     }
   }
 
-  private finished(tag: string): void {
-    this.firing.delete(tag);
+  private finished(id: string): void {
+    this.firing.delete(id);
     if (!this.firing.size) clearInterval(this.renewTimer);
   }
 
   /** Writes an event's outcome to the store, in batches: events that end together are written in one transaction. */
-  private recordOutcome(tag: string, outcome: Outcome): Promise<void> {
+  private recordOutcome(tag: string, periodic: boolean | undefined, outcome: Outcome): Promise<void> {
     return new Promise<void>((done, fail) => {
       if (!this.settling.length) {
         setTimeout(() => {
@@ -256,7 +269,7 @@ export class Dispatcher {
           });
         }, 0);
       }
-      this.settling.push({ tag, outcome, done, fail });
+      this.settling.push({ tag, periodic, outcome, done, fail });
     });
   }
 }

@@ -1,11 +1,11 @@
 /**
- * The worker half: the shared globals plus SyncEvent and `onsync`, the store (which only the worker opens), a
- * Dispatcher for this registration, and what wakes it (docs/semantics.md §3 and §4).
+ * The worker half: the shared globals plus SyncEvent, PeriodicSyncEvent, `onsync` and `onperiodicsync`, the store (which
+ * only the worker opens), a Dispatcher for this registration, and what wakes it (docs/semantics.md §3, §4 and §7).
  */
 import { Options, updatePolicy } from '../options';
 import { defineGlobal } from '../web/define';
 import { defineSharedGlobals } from '../web/globals';
-import { defineSyncEvent, onsyncAccessor } from '../web/sync-event';
+import { defineSyncEvents, handlerAccessor } from '../web/sync-event';
 import { MAX_TAG_LENGTH, setSyncHost } from '../web/sync-manager';
 import { domError } from '../web/errors';
 import * as store from '../store/db';
@@ -16,13 +16,15 @@ import { Answer, PROTOCOL_KEY, Request, notice } from '../protocol';
 /** Installs in the service worker; returns what applies checked options here. */
 export function installWorker(report: (error: unknown) => void): (options: Options) => void {
   const scope = self as unknown as ServiceWorkerGlobalScope;
-  const SyncEvent = defineSyncEvent();
+  const [SyncEvent, PeriodicSyncEvent] = defineSyncEvents();
   const scopeUrl = scope.registration.scope;
   const drop = () => store.removeScope(scopeUrl).catch(report);
   defineSharedGlobals(drop);
   defineGlobal('SyncEvent', SyncEvent);
+  defineGlobal('PeriodicSyncEvent', PeriodicSyncEvent);
   // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
-  Object.defineProperty(scope, 'onsync', onsyncAccessor());
+  Object.defineProperty(scope, 'onsync', handlerAccessor('sync'));
+  Object.defineProperty(scope, 'onperiodicsync', handlerAccessor('periodicsync'));
   // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
   // path; a page's postMessage follows to wake a stopped worker).
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
@@ -31,6 +33,7 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
     scope: scopeUrl,
     target: scope,
     SyncEvent,
+    PeriodicSyncEvent,
     isOnline: () => scope.navigator.onLine !== false,
     report,
     isActive: () => isActiveWorker(scope),
@@ -54,21 +57,45 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
    */
   const register = (tags: string[]) => dispatcher.register(tags).catch(storageFailed);
 
-  /** The scope's tags in registration order, or the spec's UnknownError. */
-  const tags = () => store.list(scopeUrl).then((records) => records.map((record) => record.tag), storageFailed);
+  /** The scope's tags, one-shot or periodic, in registration order, or the spec's UnknownError. */
+  const tags = (periodic?: boolean) => (periodic ? store.listPeriodic : store.list)(scopeUrl)
+    .then((records: Array<{ tag: string }>) => records.map((record) => record.tag), storageFailed);
+
+  /**
+   * Stores a periodic tag (docs/semantics.md §7), or rejects with the spec's UnknownError; then a pass arms the wake-up
+   * for its first event and tells the pages when that is.
+   */
+  const registerPeriodic = (tag: string, minInterval: number) => store
+    .storePeriodicRegistration(scopeUrl, tag, minInterval, Date.now(), dispatcher.policy.periodicMinInterval)
+    .then(() => undefined, storageFailed);
+
+  /** Unregisters a periodic tag: a running event finishes, and nothing fires after it. */
+  const unregister = (tag: string) => store.removePeriodic(scopeUrl, tag).catch(storageFailed);
+
+  /** docs/semantics.md §2 step 3 (and §7): a register() of the worker's own needs a top-level window of the origin. */
+  const checkWindow = async (what: string) => {
+    const clients = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    if (!clients.some((client) => client.frameType !== 'nested')) {
+      throw domError('InvalidAccessError', `Attempted to register a ${what} without a window or registration tag too long.`);
+    }
+  };
 
   setSyncHost({
     async register(_registration, tag) {
-      // docs/semantics.md §2 step 3: only a top-level window counts.
-      const clients = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      if (!clients.some((client) => client.frameType !== 'nested')) {
-        throw domError('InvalidAccessError', 'Attempted to register a sync event without a window or registration tag too long.');
-      }
+      await checkWindow('sync event');
       const fire = await register([tag]);
       // Fire only after this promise has resolved (docs/semantics.md §2 step 7).
       setTimeout(fire, 0);
     },
-    getTags: tags,
+    getTags: () => tags(),
+  }, {
+    async register(_registration, tag, minInterval) {
+      await checkWindow('periodic sync');
+      await registerPeriodic(tag, minInterval);
+      void dispatcher.run();
+    },
+    getTags: () => tags(true),
+    unregister: (_registration, tag) => unregister(tag),
   });
 
   /**
@@ -76,14 +103,23 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
    * what to run once the answer is sent (what a register() fires, or a pass).
    */
   const answer = (message: Request): Promise<[Answer, () => Promise<void>]> => {
-    const { op, tags: asked } = message;
-    const work: Promise<string[] | void | (() => Promise<void>)> = op === 'tags'
-      ? tags()
+    const { op, tags: asked, minInterval } = message;
+    const tagsOk = Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH);
+    const work: Promise<string[] | void | (() => Promise<void>)> = op === 'tags' || op === 'periodicTags'
+      ? tags(op !== 'tags')
       : op === 'drop'
         ? drop()
-        : Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH)
-          ? register(asked)
-          : Promise.reject(new TypeError('malformed register request'));
+        // A periodic register or an unregister names one tag.
+        : !tagsOk || (op !== 'register' && asked!.length !== 1)
+          ? Promise.reject(new TypeError(`malformed ${op} request`))
+          : op === 'register'
+            ? register(asked!)
+            : op === 'unregister'
+              ? unregister(asked![0])
+              // 'periodic': one tag, and an interval as the page converted it.
+              : Number.isSafeInteger(minInterval) && minInterval! >= 0
+                ? registerPeriodic(asked![0], minInterval!)
+                : Promise.reject(new TypeError('malformed periodic request'));
     const run = () => dispatcher.run();
     return work.then(
       (done) => (typeof done == 'function' ? [{}, done] : [done ? { tags: done } : {}, run]),

@@ -24,6 +24,8 @@ export function leasePolicyArb(ttl: number): fc.Arbitrary<RetryPolicy> {
     initialRetryDelay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 * ttl })),
     retryDelayFactor: fc.oneof(fc.constant(1), fc.double({ min: 1, max: 3, noNaN: true })),
     maxEventDuration: fc.constant(ttl),
+    // Periodic sync is not in these models: its floor is never used.
+    periodicMinInterval: fc.constant(43200000),
   });
 }
 

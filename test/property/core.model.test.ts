@@ -41,6 +41,7 @@ describe('retry policy properties', () => {
     initialRetryDelay: fc.double({ min: 0, max: MAX_DELAY, noNaN: true }),
     retryDelayFactor: fc.double({ min: 1, max: MAX_DELAY, noNaN: true }),
     maxEventDuration: fc.double({ min: 1, max: MAX_DELAY, noNaN: true }),
+    periodicMinInterval: fc.double({ min: 0, max: MAX_DELAY, noNaN: true }),
   });
 
   it(`retryDelay is finite, within 0..MAX_DELAY and never shrinks with more attempts (${POLICY_RUNS} runs)`, () => {
@@ -80,7 +81,7 @@ describe('retry policy properties', () => {
 
   it(`updatePolicy either accepts a usable policy or throws a TypeError/RangeError naming the option, changing nothing (${POLICY_RUNS} runs)`, () => {
     fc.assert(fc.property(fc.constantFrom(...names), option, (name, value) => {
-      const before: RetryPolicy = { maxAttempts: 3, initialRetryDelay: 300000, retryDelayFactor: 3, maxEventDuration: 180000 };
+      const before: RetryPolicy = { maxAttempts: 3, initialRetryDelay: 300000, retryDelayFactor: 3, maxEventDuration: 180000, periodicMinInterval: 43200000 };
       const copy = { ...before };
       let next: RetryPolicy | undefined;
       let error: unknown;

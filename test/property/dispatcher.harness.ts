@@ -48,7 +48,7 @@ type SyncHost = import('../../src/web/sync-manager').SyncHost;
 interface Graph {
   store: Store;
   Dispatcher: DispatcherModule['Dispatcher'];
-  SyncEvent: ReturnType<typeof import('../../src/web/sync-event').defineSyncEvent>;
+  SyncEvents: ReturnType<typeof import('../../src/web/sync-event').defineSyncEvents>;
   manager: SyncManagerModule;
   /** Called with what this copy's claimDue claimed, before the dispatcher fires it. */
   onClaim: (claimed: SyncRecord[]) => void;
@@ -80,17 +80,18 @@ export async function setupPool(): Promise<void> {
     vi.resetModules();
     const store = await import('../../src/store/db');
     const { Dispatcher } = await import('../../src/worker/dispatcher');
-    const { defineSyncEvent } = await import('../../src/web/sync-event');
+    const { defineSyncEvents } = await import('../../src/web/sync-event');
     const manager = await import('../../src/web/sync-manager');
     const graph: Graph = {
-      store, Dispatcher, SyncEvent: defineSyncEvent(), manager,
+      store, Dispatcher, SyncEvents: defineSyncEvents(), manager,
       onClaim: () => undefined, onSettled: () => undefined, onRegistered: [],
     };
     // Spy on this copy's store, as its dispatcher and the host behind its SyncManager call it, to learn attempts and outcomes.
     const { claimDue, settleFirings, storeRegistration } = store;
     vi.spyOn(store, 'claimDue').mockImplementation(async (...args) => {
       const result = await claimDue(...args);
-      graph.onClaim(result.claimed);
+      // Only one-shot records: periodic sync is not in this model.
+      graph.onClaim(result.claimed as SyncRecord[]);
       return result;
     });
     vi.spyOn(store, 'settleFirings').mockImplementation(async (...args) => {
@@ -235,7 +236,7 @@ function contextFor(w: World, index: number, graph: Graph, page: Graph): Context
   // The dispatcher takes the lock of its lease as it is made: made as its own context, it holds it until killed.
   const owner = `worker-${w.used}`;
   if (w.locks) useLocks(w.locks.context(owner));
-  const dispatcher = new graph.Dispatcher({ scope: SCOPE, target, SyncEvent: graph.SyncEvent, isOnline: () => c.online, report });
+  const dispatcher = new graph.Dispatcher({ scope: SCOPE, target, SyncEvent: graph.SyncEvents[0], PeriodicSyncEvent: graph.SyncEvents[1], isOnline: () => c.online, report });
   dispatcher.policy = w.policy;
   const c: Context = {
     index, graph, page, dispatcher, alive: true, online: true, open: new Map(), owner,
@@ -351,7 +352,8 @@ export class Register implements Cmd {
   async run(w: World): Promise<void> {
     const c = at(w, this.context);
     const poked = this.poke === null ? null : w.contexts[this.poke % w.contexts.length];
-    c.page.manager.setSyncHost(answeringHost(c, poked));
+    // Periodic sync is not part of this model: its host is never called.
+    c.page.manager.setSyncHost(answeringHost(c, poked), {} as never);
     const called = tick(w);
     const sync = c.page.manager.syncGetter.call(c.registration);
     let stored: SyncRecord | undefined;
@@ -537,6 +539,7 @@ export const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
   retryDelayFactor: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3 })),
   // Shorter and longer than the 30 s lease, which must then be renewed.
   maxEventDuration: fc.oneof(fc.integer({ min: 1000, max: 20000 }), fc.integer({ min: 30000, max: 90000 })),
+  periodicMinInterval: fc.constant(43200000),
 });
 export const modesArb = fc.array(fc.constantFrom<Mode>('hold', 'hold', 'resolve', 'reject'), { minLength: 1, maxLength: 6 });
 

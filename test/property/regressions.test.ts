@@ -23,7 +23,7 @@ afterAll(() => {
 });
 
 const policy = (p: Partial<RetryPolicy>): RetryPolicy => ({
-  maxAttempts: 3, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 300, ...p,
+  maxAttempts: 3, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 300, periodicMinInterval: 43200000, ...p,
 });
 
 describe('src bugs', () => {

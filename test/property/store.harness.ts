@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { IDBFactory } from 'fake-indexeddb';
 import { expect, vi } from 'vitest';
-import { Outcome, SyncRecord, isLastChance } from '../../src/core/registration';
+import { Outcome, SyncRecord, isLastChance, recordKey } from '../../src/core/registration';
 import { RetryPolicy } from '../../src/core/policy';
 import { Firing, Log, assertInvariants } from './invariants';
 import { advanceCommand, leasePolicyArb, outcomeArb } from './common';
@@ -151,7 +151,8 @@ export class Claim extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
     const { claimed } = await c.store.claimDue(SCOPE, w.now, c.instance, TTL, w.policy);
-    dispatched(w, c, claimed);
+    // Only one-shot records: periodic sync is not in this model.
+    dispatched(w, c, claimed as SyncRecord[]);
   }
   toString(): string {
     return `claimDue(ctx ${this.context})`;
@@ -218,7 +219,7 @@ export class ZombieSettle extends Op {
 export class Renew extends LiveOp {
   async exec(w: World): Promise<void> {
     const c = w.contexts[this.context];
-    await c.store.renewAll(SCOPE, Array.from(c.open.keys()), w.now, c.instance, TTL);
+    await c.store.renewAll(SCOPE, Array.from(c.open.keys(), (tag) => recordKey(SCOPE, tag)), w.now, c.instance, TTL);
   }
   toString(): string {
     return `renewAll(ctx ${this.context})`;
@@ -298,7 +299,7 @@ async function advance(w: World, ms: number): Promise<void> {
   while (w.now < target) {
     const live = w.contexts.filter((c) => c.alive && c.open.size > 0);
     w.now = live.length ? Math.min(target, w.now + TTL / 3) : target;
-    for (const c of live) await c.store.renewAll(SCOPE, Array.from(c.open.keys()), w.now, c.instance, TTL);
+    for (const c of live) await c.store.renewAll(SCOPE, Array.from(c.open.keys(), (tag) => recordKey(SCOPE, tag)), w.now, c.instance, TTL);
   }
 }
 

@@ -6,7 +6,7 @@ import { Mock, MockInstance, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { SyncRecord, recordKey } from '../../src/core/registration';
 import { DB_NAME, META, REGISTRATIONS, closeDatabase, open } from '../../src/store/db';
-import { SyncEventClass, defineSyncEvent } from '../../src/web/sync-event';
+import { SyncEventClass, defineSyncEvents } from '../../src/web/sync-event';
 
 export const SCOPE = 'https://example.com/app/';
 export const OTHER_SCOPE = 'https://example.com/other/';
@@ -90,8 +90,13 @@ export class ExtendableEvent extends Event {
 
 /** SyncEvent as the worker half defines it, over the fake ExtendableEvent. */
 export function defineTestSyncEvent(): SyncEventClass {
+  return defineTestSyncEvents()[0];
+}
+
+/** SyncEvent and PeriodicSyncEvent as the worker half defines them, over the fake ExtendableEvent. */
+export function defineTestSyncEvents() {
   (globalThis as Record<string, unknown>).ExtendableEvent = ExtendableEvent;
-  return defineSyncEvent();
+  return defineSyncEvents();
 }
 
 /** The worker's ServiceWorkerRegistration: its scope, and which versions are active and installing. */

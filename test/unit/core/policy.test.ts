@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy, retryDelay } from '../../../src/core/policy';
 import { checkOption, updatePolicy } from '../../../src/options';
 
-const OPTIONS = ['maxAttempts', 'initialRetryDelay', 'retryDelayFactor', 'maxEventDuration'] as const;
+const OPTIONS = ['maxAttempts', 'initialRetryDelay', 'retryDelayFactor', 'maxEventDuration', 'periodicMinInterval'] as const;
 
 describe('DEFAULT_POLICY', () => {
-  it('is Chromium\'s (background_sync_parameters.cc)', () => {
+  it('is Chromium\'s (background_sync_parameters.cc; 12 h between periodic events of a site)', () => {
     expect(DEFAULT_POLICY).toEqual({
-      maxAttempts: 3, initialRetryDelay: 300000, retryDelayFactor: 3, maxEventDuration: 180000,
+      maxAttempts: 3, initialRetryDelay: 300000, retryDelayFactor: 3, maxEventDuration: 180000, periodicMinInterval: 43200000,
     });
   });
 
@@ -104,8 +104,8 @@ describe('checkOption', () => {
 describe('updatePolicy', () => {
   it('merges valid options over the policy without mutating it', () => {
     const base: RetryPolicy = { ...DEFAULT_POLICY };
-    const next = updatePolicy(base, { maxAttempts: 5, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 10 });
-    expect(next).toEqual({ maxAttempts: 5, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 10 });
+    const next = updatePolicy(base, { maxAttempts: 5, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 10, periodicMinInterval: 0 });
+    expect(next).toEqual({ maxAttempts: 5, initialRetryDelay: 0, retryDelayFactor: 1, maxEventDuration: 10, periodicMinInterval: 0 });
     expect(base).toEqual(DEFAULT_POLICY);
     expect(next).not.toBe(base);
   });

@@ -270,7 +270,7 @@ describe('settleOutcome', () => {
 
   // A policy configure() accepts: maxAttempts up to 2^31-1, initialRetryDelay 0. factor^(attempts-1) overflows.
   it('a failure leaves a waiting record that becomes due again, whatever the (valid) policy', () => {
-    const policy: RetryPolicy = { maxAttempts: 2147483647, initialRetryDelay: 0, retryDelayFactor: 3, maxEventDuration: 1 };
+    const policy: RetryPolicy = { maxAttempts: 2147483647, initialRetryDelay: 0, retryDelayFactor: 3, maxEventDuration: 1, periodicMinInterval: 0 };
     const next = settleOutcome(firing({ attempts: 700 }), 'failure', NOW, policy, 'A')!;
     expect(next.state).toBe('waiting');
     expect(isDue(next, NOW)).toBe(true);

@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Answer, PROTOCOL_KEY, PROTOCOL_VERSION, Request, request } from '../../../src/protocol';
-import { ANSWER_TIMEOUT, DROP_TIMEOUT, ask, dropTags, pageHost } from '../../../src/page/host';
-import { SyncManager, setSyncHost, shapeSyncManager, syncGetter } from '../../../src/web/sync-manager';
+import { ANSWER_TIMEOUT, DROP_TIMEOUT, ask, dropTags, pageHost, periodicPageHost } from '../../../src/page/host';
+import { SyncManager, setSyncHost, shapeManagers, syncGetter } from '../../../src/web/sync-manager';
 
 /** Every port a fake worker was handed; closed after each test (a port left open keeps Node's event loop alive). */
 const ports: MessagePort[] = [];
@@ -305,11 +305,11 @@ describe('pageHost(registered)', () => {
 describe('pageHost behind SyncManager (registration.sync in a page)', () => {
   class SyncRegistration extends FakeRegistration {}
   beforeAll(() => {
-    shapeSyncManager();
+    shapeManagers();
     (globalThis as Record<string, unknown>).ServiceWorkerRegistration = SyncRegistration;
     Object.defineProperty(SyncRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
   });
-  beforeEach(() => setSyncHost(pageHost(() => undefined)));
+  beforeEach(() => setSyncHost(pageHost(() => undefined), periodicPageHost(() => undefined)));
 
   it('a page\'s register() calls of one turn are one request, with the tags converted', async () => {
     const worker = new FakeWorker();

@@ -23,10 +23,10 @@ import { forceCloseDatabase } from 'fake-indexeddb';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import { DB_NAME, DB_VERSION, META, OPEN_TIMEOUT, REGISTRATIONS, closeDatabase, open, storeRegistration } from '../../../src/store/db';
-import { SyncEventClass } from '../../../src/web/sync-event';
+import { PeriodicSyncEventClass, SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
 import {
-  SCOPE, SyncWorkerRegistration, becomeServiceWorker, defineTestSyncEvent, freshIndexedDB, putMeta, putRaw, rawOpen,
+  SCOPE, SyncWorkerRegistration, becomeServiceWorker, defineTestSyncEvents, freshIndexedDB, putMeta, putRaw, rawOpen,
   rawRecord, rawRecords, record,
 } from '../helpers';
 import {
@@ -37,6 +37,7 @@ import {
 type Registration = SyncWorkerRegistration;
 
 let SyncEvent: SyncEventClass;
+let PeriodicSyncEvent: PeriodicSyncEventClass;
 let stopWatching: () => void;
 let workerRegistration: Registration;
 beforeAll(async () => {
@@ -48,7 +49,7 @@ beforeAll(async () => {
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   const { install } = await import('../../../src/install');
   install('worker');
-  SyncEvent = defineTestSyncEvent();
+  [SyncEvent, PeriodicSyncEvent] = defineTestSyncEvents();
 });
 afterAll(() => stopWatching());
 
@@ -359,7 +360,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher({ scope: SCOPE, target: t, SyncEvent, isOnline: () => true, report });
+    const d = new Dispatcher({ scope: SCOPE, target: t, SyncEvent, PeriodicSyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['mine']);
     expect(report).not.toHaveBeenCalled();
@@ -375,7 +376,7 @@ describe('corrupt or foreign records in our store', () => {
     const t = new EventTarget();
     t.addEventListener('sync', (e) => void fired.push((e as SyncEvent).tag));
     const report = vi.fn();
-    const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
+    const d = new Dispatcher({ scope, target: t, SyncEvent, PeriodicSyncEvent, isOnline: () => true, report });
     await d.run();
     expect(fired).toEqual(['valid']);
     expect(report).not.toHaveBeenCalled();
@@ -468,7 +469,7 @@ function worker(handler: (event: SyncEvent, fired: Fired[]) => void = () => unde
     if (!extended) done();
   });
   const report = vi.fn();
-  const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: () => true, report });
+  const d = new Dispatcher({ scope, target: t, SyncEvent, PeriodicSyncEvent, isOnline: () => true, report });
   d.policy = { ...DEFAULT_POLICY, ...policy };
   return { d, scope, fired, report, overlaps: () => overlaps };
 }

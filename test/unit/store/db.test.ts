@@ -334,7 +334,7 @@ describe('claimDue', () => {
     it('a firing of this instance that is still running is kept, and is no suspect', async () => {
       const mine = locked('A');
       await putRaw(mine);
-      const result = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set(['outbox']), true, new Set(['A']));
+      const result = await claimDue(SCOPE, NOW, 'A', TTL, policy, new Set([recordKey(SCOPE, 'outbox')]), true, new Set(['A']));
       expect(result).toEqual({ claimed: [], next: Infinity, reaped: [], suspects: [] });
       expect(await rawRecord(SCOPE, 'outbox')).toEqual(mine);
     });
@@ -447,7 +447,7 @@ describe('renewAll', () => {
     const theirs = record({ tag: 'theirs', state: 'firing', attempts: 1, lease: 'B', leaseUntil: NOW + 10 });
     const waiting = record({ tag: 'waiting', state: 'waiting', attempts: 1, notBefore: NOW });
     await putRaw(mine, theirs, waiting);
-    await renewAll(SCOPE, ['mine', 'theirs', 'waiting', 'missing'], NOW + 5000, 'A', TTL);
+    await renewAll(SCOPE, ['mine', 'theirs', 'waiting', 'missing'].map((tag) => recordKey(SCOPE, tag)), NOW + 5000, 'A', TTL);
     expect(await rawRecord(SCOPE, 'mine')).toEqual({ ...mine, leaseUntil: NOW + 5000 + TTL });
     expect(await rawRecord(SCOPE, 'theirs')).toEqual(theirs);
     expect(await rawRecord(SCOPE, 'waiting')).toEqual(waiting);
@@ -742,7 +742,7 @@ describe('claimDue reports what it reaped', () => {
   });
 });
 
-describe('periodic registrations (docs/semantics.md §7; nothing installs them yet)', () => {
+describe('periodic registrations (docs/semantics.md §7)', () => {
   const FLOOR = 43_200_000;
 
   it('a new tag is stored waiting one interval, with the next registration order shared with one-shot tags', async () => {
@@ -770,10 +770,11 @@ describe('periodic registrations (docs/semantics.md §7; nothing installs them y
     await storePeriodicRegistration(OTHER_SCOPE, 'x', 0, NOW, FLOOR);
     expect(await tags()).toEqual(['x']);
     expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['x', 'a']);
-    // A claim of the scope's one-shot records does not see the periodic ones.
-    const { claimed } = await claimDue(SCOPE, NOW + 2 * FLOOR, 'A', TTL, policy);
-    expect(claimed.map((r) => r.tag)).toEqual(['x']);
-    expect((await listPeriodic(SCOPE)).every((p) => p.state === 'waiting')).toBe(true);
+    // A claim takes both namespaces' due records of the scope, each as its own record, in registration order.
+    const { claimed } = await claimDue(SCOPE, NOW + 2 * FLOOR, 'A', TTL, { ...policy, periodicMinInterval: FLOOR });
+    expect(claimed.map((r) => [r.id, r.tag])).toEqual([[periodicKey(SCOPE, 'x'), 'x'], [recordKey(SCOPE, 'x'), 'x'], [periodicKey(SCOPE, 'a'), 'a']]);
+    expect((await listPeriodic(SCOPE)).every((p) => p.state === 'firing')).toBe(true);
+    expect((await listPeriodic(OTHER_SCOPE))[0].state).toBe('waiting');
     await removePeriodic(SCOPE, 'x');
     expect((await listPeriodic(SCOPE)).map((p) => p.tag)).toEqual(['a']);
     expect((await list(SCOPE)).map((r) => r.tag)).toEqual(['x']);

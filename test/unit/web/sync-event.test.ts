@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { SyncEventClass, dispatchSyncEvent, onsyncAccessor } from '../../../src/web/sync-event';
+import { SyncEventClass, dispatchSyncEvent, handlerAccessor } from '../../../src/web/sync-event';
 import { ExtendableEvent, defineTestSyncEvent } from '../helpers';
 
 let SyncEvent: SyncEventClass;
@@ -420,10 +420,10 @@ describe('onsync (EventHandler attribute)', () => {
   /** A global-like target with onsync defined on itself, as the worker installs it on its [Global] scope. */
   const scope = () => {
     const target = new EventTarget() as WithOnsync;
-    Object.defineProperty(target, 'onsync', onsyncAccessor(target));
+    Object.defineProperty(target, 'onsync', handlerAccessor('sync', target));
     return target;
   };
-  const descriptor = onsyncAccessor(new EventTarget());
+  const descriptor = handlerAccessor('sync', new EventTarget());
   const fire = (target: EventTarget, tag = 't') => dispatchSyncEvent(SyncEvent, target, tag, false);
   /** `target` has no handler: onsync reads null, and a sync event at it does not reach `handler`. */
   const expectNoHandler = async (target: WithOnsync, handler: () => void) => {
@@ -570,7 +570,7 @@ describe('onsync (EventHandler attribute)', () => {
     });
 
     it('without a target, it is made for self', () => {
-      const { get } = onsyncAccessor();
+      const { get } = handlerAccessor('sync');
       expect(get!.call(self)).toBeNull();
       expect(get!.call(undefined)).toBeNull();
       expect(() => get!.call({})).toThrow(TypeError);

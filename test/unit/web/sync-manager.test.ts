@@ -1,5 +1,5 @@
 import { Mock, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeSyncManager, syncGetter } from '../../../src/web/sync-manager';
+import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeManagers, syncGetter } from '../../../src/web/sync-manager';
 import { OTHER_SCOPE, SCOPE } from '../helpers';
 
 // happy-dom has no ServiceWorkerRegistration: a minimal one, with `sync` installed the way src/web/globals.ts does it.
@@ -9,7 +9,7 @@ class FakeRegistration {
 type Registration = ServiceWorkerRegistration & FakeRegistration;
 
 beforeAll(() => {
-  shapeSyncManager(); // as install() does
+  shapeManagers(); // as install() does
   (globalThis as Record<string, unknown>).ServiceWorkerRegistration = FakeRegistration;
   Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
 });
@@ -53,7 +53,7 @@ function memoryHost(): TestHost {
 beforeEach(() => {
   stored = new Map();
   host = memoryHost();
-  setSyncHost(host);
+  setSyncHost(host, {} as never); // PeriodicSyncManager: periodic-sync-manager.test.ts
 });
 afterEach(() => {
   vi.restoreAllMocks();

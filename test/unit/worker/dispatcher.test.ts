@@ -3,15 +3,16 @@ import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { SyncRecord } from '../../../src/core/registration';
 import * as store from '../../../src/store/db';
 import { closeDatabase, list, storeRegistration } from '../../../src/store/db';
-import { SyncEventClass } from '../../../src/web/sync-event';
+import { PeriodicSyncEventClass, SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL, ONLINE_LAG } from '../../../src/worker/dispatcher';
 import {
-  defineTestSyncEvent, fakeLocks, freshIndexedDB, putRaw, rawRecord, record, sleep, until, useLocks,
+  defineTestSyncEvents, fakeLocks, freshIndexedDB, putRaw, rawRecord, record, sleep, until, useLocks,
 } from '../helpers';
 
 let SyncEvent: SyncEventClass;
+let PeriodicSyncEvent: PeriodicSyncEventClass;
 beforeAll(() => {
-  SyncEvent = defineTestSyncEvent();
+  [SyncEvent, PeriodicSyncEvent] = defineTestSyncEvents();
 });
 
 // Dispatchers cannot be stopped, so a dispatcher's timers from one test may still run in a later one: every
@@ -49,7 +50,7 @@ function target(fired: Fired[], handler: Handler = () => undefined): EventTarget
 
 function dispatcher(t: EventTarget, policy: Partial<RetryPolicy> = {}, online: () => boolean = () => true) {
   const report = vi.fn();
-  const d = new Dispatcher({ scope, target: t, SyncEvent, isOnline: online, report });
+  const d = new Dispatcher({ scope, target: t, SyncEvent, PeriodicSyncEvent, isOnline: online, report });
   d.policy = { ...DEFAULT_POLICY, ...policy };
   return { d, report };
 }
@@ -302,7 +303,7 @@ describe('Dispatcher', () => {
   it('an inactive (installing, waiting) worker does not wait for the network at all', async () => {
     const fired: Fired[] = [];
     const report = vi.fn();
-    const d = new Dispatcher({ scope, target: target(fired), SyncEvent, isOnline: () => false, report, isActive: () => false });
+    const d = new Dispatcher({ scope, target: target(fired), SyncEvent, PeriodicSyncEvent, isOnline: () => false, report, isActive: () => false });
     await storeRegistration(scope, 'a');
     const started = Date.now();
     await d.run(true);
@@ -362,8 +363,8 @@ describe('Dispatcher', () => {
         if (count > 1) overlap++;
         e.waitUntil(sleep(30).then(() => void active.set(e.tag, active.get(e.tag)! - 1)));
       };
-      const a = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report: vi.fn() });
-      const b = new second({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report: vi.fn() });
+      const a = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report: vi.fn() });
+      const b = new second({ scope, target: target(fired, handler), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report: vi.fn() });
       const tags = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
       for (const tag of tags) await storeRegistration(scope, tag);
       await Promise.all([a.run(), b.run(), a.run(), b.run()]);
@@ -419,7 +420,7 @@ describe('Dispatcher', () => {
     function instance(locks: ReturnType<typeof fakeLocks>, owner: string, fired: Fired[], handler?: Handler, policy: Partial<RetryPolicy> = {}, notify?: (next: number, leases: string[]) => void) {
       useLocks(locks.context(owner));
       const report = vi.fn();
-      const d = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, isOnline: () => true, report, notify });
+      const d = new Dispatcher({ scope, target: target(fired, handler), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report, notify });
       d.policy = { ...DEFAULT_POLICY, ...policy };
       return { d, report };
     }
@@ -603,7 +604,7 @@ describe('Dispatcher', () => {
       const notices: Array<[number, string[]]> = [];
       const fired: Fired[] = [];
       const report = vi.fn();
-      const d = new Dispatcher({ scope, target: target(fired, never), SyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
+      const d = new Dispatcher({ scope, target: target(fired, never), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
       d.policy = { ...DEFAULT_POLICY, maxEventDuration: 10 * LEASE_TTL };
       const registering = d.register(['a']);
       await vi.advanceTimersByTimeAsync(0);
@@ -619,7 +620,7 @@ describe('Dispatcher', () => {
       const notices: Array<[number, string[]]> = [];
       const fired: Fired[] = [];
       const report = vi.fn();
-      const d = new Dispatcher({ scope, target: target(fired, fail), SyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
+      const d = new Dispatcher({ scope, target: target(fired, fail), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report, notify: (next, leases) => notices.push([next, leases]) });
       d.policy = { ...DEFAULT_POLICY, initialRetryDelay: 60000 };
       const before = Date.now();
       await (await d.register(['a']))();
