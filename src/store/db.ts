@@ -15,7 +15,7 @@ import {
 
 export const DB_NAME = 'background-sync-polyfill';
 /** Bump with a new step in `migrate`; a migration never drops a registration. */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const REGISTRATIONS = 'registrations';
 export const META = 'meta';
 /** An open blocked this long by a connection of an older version (another tab) fails instead of hanging. */
@@ -36,6 +36,11 @@ function migrate(db: Db, oldVersion: number, tx: IDBPTransaction<unknown, string
   // Version 2 drops version 1's `scope` index: a scope's records are a range of primary keys (scopeRange), and the
   // index cost every write an update of its own (500 register() calls: 112 → 75 ms, docs/performance.md).
   if (oldVersion == 1) tx.objectStore(REGISTRATIONS).deleteIndex('scope');
+  // Version 3 adds periodic records (docs/semantics.md §7) in a key range of their own, and changes no stored record:
+  // every one-shot registration is kept as it is. The version itself is the change. Code of version 2 would see
+  // neither periodic records nor their registration order, and its removeScope would leave them behind, so a
+  // context still running it (another tab, an old worker) must not share this database: its connection is closed
+  // by `blocking` as this upgrade starts, and it cannot open version 3 (VersionError: "created by a newer version").
 }
 
 let opening: Promise<Db> | null = null;

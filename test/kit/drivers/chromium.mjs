@@ -82,6 +82,26 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
   let cdp = null;
   let closed = null;
 
+  /**
+   * The origin and registration id CDP names the registration of `scope` by, from the ServiceWorker domain's
+   * updates on a session of `page` kept for the browser's life.
+   */
+  async function registrationAt(page, scope) {
+    if (!cdp) {
+      cdp = await driver.cdp(page);
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
+        for (const r of list) registrations.set(r.scopeURL, r.registrationId);
+      });
+      await withTimeout(cdp.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
+    }
+    const start = Date.now();
+    while (!registrations.has(scope)) {
+      if (Date.now() - start > 10000) throw new Error(`CDP never reported a registration for ${scope}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { origin: new URL(scope).origin, registrationId: registrations.get(scope) };
+  }
+
   const driver = {
     mode,
     engine: 'chromium',
@@ -118,24 +138,14 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
 
     /** CDP ServiceWorker.dispatchSyncEvent (native Chromium only: fires through the browser's own path). */
     async dispatchSyncEvent(page, { scope, tag, lastChance }) {
-      if (!cdp) {
-        cdp = await driver.cdp(page);
-        cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
-          for (const r of list) registrations.set(r.scopeURL, r.registrationId);
-        });
-        await withTimeout(cdp.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
-      }
-      const start = Date.now();
-      while (!registrations.has(scope)) {
-        if (Date.now() - start > 10000) throw new Error(`CDP never reported a registration for ${scope}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const origin = new URL(scope).origin;
-      await withTimeout(
-        cdp.send('ServiceWorker.dispatchSyncEvent', { origin, registrationId: registrations.get(scope), tag, lastChance }),
-        15000,
-        'ServiceWorker.dispatchSyncEvent',
-      );
+      const at = await registrationAt(page, scope);
+      await withTimeout(cdp.send('ServiceWorker.dispatchSyncEvent', { ...at, tag, lastChance }), 15000, 'ServiceWorker.dispatchSyncEvent');
+    },
+
+    /** CDP ServiceWorker.dispatchPeriodicSyncEvent (native Chromium only), as DevTools' "Periodic sync" button does. */
+    async dispatchPeriodicSyncEvent(page, { scope, tag }) {
+      const at = await registrationAt(page, scope);
+      await withTimeout(cdp.send('ServiceWorker.dispatchPeriodicSyncEvent', { ...at, tag }), 15000, 'ServiceWorker.dispatchPeriodicSyncEvent');
     },
 
     /** CDP ServiceWorker.stopAllWorkers (test/faults): terminates every service worker, mid-event too. */

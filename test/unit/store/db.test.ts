@@ -515,8 +515,41 @@ describe('schema and migration', () => {
     closeDatabase();
     const db = await rawOpen(factory, DB_VERSION);
     try {
-      expect(db.version).toBe(2);
+      expect(db.version).toBe(3);
       expect([...db.transaction(REGISTRATIONS).objectStore(REGISTRATIONS).indexNames]).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('version 2 upgrades to version 3 keeping every one-shot record as it was; periodic ones then come after them', async () => {
+    const v2 = await rawOpen(factory, 2, (raw) => {
+      raw.createObjectStore(REGISTRATIONS, { keyPath: 'id' });
+      raw.createObjectStore(META);
+    });
+    const other = 'https://example.com/other/';
+    const kept = [
+      record({ tag: 'b', order: 2 }),
+      record({ tag: 'a', order: 1, state: 'waiting', notBefore: NOW + 1000, attempts: 1 }),
+      record({ tag: 'f', order: 5, state: 'firing', attempts: 1, lease: 'old', leaseUntil: NOW + 10 }),
+      record({ scope: other, tag: 'c', order: 3 }),
+    ];
+    await new Promise<void>((resolve, reject) => {
+      const tx = v2.transaction([REGISTRATIONS, META], 'readwrite');
+      for (const r of kept) tx.objectStore(REGISTRATIONS).put(r);
+      tx.objectStore(META).put(5, 'order');
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    v2.close();
+    expect(await tags()).toEqual(['a', 'b', 'f']);
+    for (const r of kept) expect(await rawRecord(r.scope, r.tag)).toEqual(r);
+    expect((await storePeriodicRegistration(SCOPE, 'a', 0, NOW, 1000)).order).toBe(6);
+    expect(await tags()).toEqual(['a', 'b', 'f']);
+    closeDatabase();
+    const db = await rawOpen(factory, DB_VERSION);
+    try {
+      expect(db.version).toBe(3);
     } finally {
       db.close();
     }
