@@ -76,7 +76,7 @@ const minify = terser({
   module: false,
   compress: { passes: 2 },
   // WebIDL fidelity: the interface objects keep their names.
-  keep_classnames: /^Sync(Manager|Event)$/,
+  keep_classnames: /^(Periodic)?Sync(Manager|Event)$/,
   format: { comments: false },
 });
 

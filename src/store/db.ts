@@ -162,7 +162,9 @@ interface Pending {
   scope: string;
   tag: string;
   claimant?: Claimant;
-  resolve: (record: SyncRecord) => void;
+  /** A periodic register(): [minInterval, now, periodicMinInterval] (applyPeriodicRegister). */
+  periodic?: [number, number, number];
+  resolve: (record: never) => void;
   reject: (error: unknown) => void;
 }
 let batch: Pending[] | null = null;
@@ -175,13 +177,33 @@ let batch: Pending[] | null = null;
  * the pass after it would be two. Resolves with the record as stored.
  */
 export function storeRegistration(scope: string, tag: string, claimant?: Claimant): Promise<SyncRecord> {
+  return queue({ scope, tag, claimant });
+}
+
+/**
+ * register(tag, {minInterval}) of periodic sync for one scope (docs/semantics.md §7), batched with the context's other
+ * register() calls as storeRegistration's are: a new tag takes the next registration order, shared with one-shot
+ * tags. Resolves with the record as stored.
+ */
+export function storePeriodicRegistration(
+  scope: string, tag: string, minInterval: number, now: number, periodicMinInterval: number,
+): Promise<PeriodicRecord> {
+  return queue({ scope, tag, periodic: [minInterval, now, periodicMinInterval] });
+}
+
+function queue<T>(item: Omit<Pending, 'resolve' | 'reject'>): Promise<T> {
   return new Promise((resolve, reject) => {
     if (!batch) {
       batch = [];
       Promise.resolve().then(writeBatch);
     }
-    batch.push({ scope, tag, claimant, resolve, reject });
+    batch.push({ ...item, resolve, reject } as Pending);
   });
+}
+
+/** A batch item's key: the one-shot or the periodic namespace. */
+function keyOf({ scope, tag, periodic }: Pending): string {
+  return (periodic ? periodicKey : recordKey)(scope, tag);
 }
 
 /** A batch larger than this reads its scopes' records in one request each rather than one per tag. */
@@ -192,11 +214,11 @@ async function readScopes(store: { getAll(query: IDBKeyRange): Promise<unknown[]
   const stored = new Map<string, unknown>();
   const scopes: string[] = [];
   for (const { scope } of items) if (scopes.indexOf(scope) < 0) scopes.push(scope);
-  for (const values of await Promise.all(scopes.map((scope) => store.getAll(scopeRange(scope))))) {
+  for (const values of await Promise.all(scopes.map((scope) => store.getAll(scopeRange(scope, BOTH))))) {
     // The key path is `id`: every stored value carries its own key.
     for (const value of values) stored.set((value as { id: string }).id, value);
   }
-  return items.map(({ scope, tag }) => stored.get(recordKey(scope, tag)));
+  return items.map((item) => stored.get(keyOf(item)));
 }
 
 function writeBatch(): void {
@@ -208,31 +230,36 @@ function writeBatch(): void {
     // Every read goes out at once, and every write: a round trip each rather than one per request. A tag twice
     // in the batch sees the record its first occurrence made, through `made`.
     const [found, counter] = await Promise.all([
-      items.length > MANY ? readScopes(store, items) : Promise.all(items.map(({ scope, tag }) => store.get(recordKey(scope, tag)))),
+      items.length > MANY ? readScopes(store, items) : Promise.all(items.map((item) => store.get(keyOf(item)))),
       // getAll, not get: idb 7 cannot wrap a NaN result, and a corrupt counter must not break register.
       meta.getAll(IDBKeyRange.only('order')),
     ]);
-    const made = new Map<string, SyncRecord>();
+    const made = new Map<string, AnyRecord>();
     /** The record each key ends with, registered by every item of the batch before any is claimed. */
-    const last = new Map<string, SyncRecord>();
+    const last = new Map<string, AnyRecord>();
     let order: number | undefined;
     for (let i = 0; i < items.length; i++) {
-      const { scope, tag } = items[i];
-      const id = recordKey(scope, tag);
+      const { scope, tag, periodic: p } = items[i];
+      const id = keyOf(items[i]);
       const stored = last.get(id) || found[i];
-      const existing = isSyncRecord(stored) ? stored : undefined;
+      const existing = (p ? isPeriodicRecord : isSyncRecord)(stored) ? stored as AnyRecord : undefined;
       if (!existing && order === undefined) order = await lastOrder(store, counter[0]);
-      const next = applyRegister(existing, scope, tag, existing ? 0 : (order = (order as number) + 1));
+      const mine = existing ? 0 : (order = (order as number) + 1);
+      const next = p
+        ? applyPeriodicRegister(existing as PeriodicRecord | undefined, scope, tag, p[0], p[1], p[2], mine)
+        : applyRegister(existing as SyncRecord | undefined, scope, tag, mine);
       if (next !== existing) made.set(id, next);
       last.set(id, next);
     }
-    // Claimed after every item is registered: a tag twice in the batch fires once, not as a re-registration.
-    for (const { scope, tag, claimant: c } of items) {
-      const id = recordKey(scope, tag);
+    // Claimed after every item is registered: a tag twice in the batch fires once, not as a re-registration. Only a
+    // one-shot register() has a claimant.
+    for (const item of items) {
+      const c = item.claimant;
+      const id = keyOf(item);
       const mine = c && claim(last.get(id) as SyncRecord, c.now, c.instance, c.leaseTtl, c.locked);
       if (mine) made.set(id, mine), last.set(id, mine);
     }
-    const results = items.map(({ scope, tag }) => last.get(recordKey(scope, tag)) as SyncRecord);
+    const results = items.map((item) => last.get(keyOf(item)) as AnyRecord);
     const writes: Promise<unknown>[] = [];
     try {
       for (const record of made.values()) writes.push(store.put(record));
@@ -250,7 +277,7 @@ function writeBatch(): void {
     await Promise.all(writes);
     return results;
   }).then((results) => {
-    for (let i = 0; i < items.length; i++) items[i].resolve(results[i]);
+    for (let i = 0; i < items.length; i++) items[i].resolve(results[i] as never);
   }, (e) => {
     for (const item of items) item.reject(e);
   });
@@ -380,26 +407,6 @@ export function removeScope(scope: string): Promise<void> {
 
 // Periodic Background Sync (docs/semantics.md §7): records in the same store, keyed in a namespace of their own
 // (periodicKey), the key range just above the scope's one-shot records.
-
-/**
- * register(tag, {minInterval}) of periodic sync for one scope, in one transaction (docs/semantics.md §7): a new tag takes
- * the next registration order, shared with one-shot tags. Resolves with the record as stored.
- */
-export function storePeriodicRegistration(
-  scope: string, tag: string, minInterval: number, now: number, periodicMinInterval: number,
-): Promise<PeriodicRecord> {
-  return write('write', async (tx) => {
-    const store = tx.objectStore(REGISTRATIONS);
-    const meta = tx.objectStore(META);
-    // getAll, not get, for the counter: as in writeBatch, a corrupt one must not break register.
-    const [stored, counter] = await Promise.all([store.get(periodicKey(scope, tag)), meta.getAll(IDBKeyRange.only('order'))]);
-    const existing = isPeriodicRecord(stored) ? stored : undefined;
-    const order = existing ? 0 : (await lastOrder(store, counter[0])) + 1;
-    const next = applyPeriodicRegister(existing, scope, tag, minInterval, now, periodicMinInterval, order);
-    if (next !== existing) await Promise.all([store.put(next), existing ? undefined : meta.put(order, 'order')]);
-    return next;
-  });
-}
 
 /** Every valid periodic record of a scope, in registration order. */
 export function listPeriodic(scope: string): Promise<PeriodicRecord[]> {

@@ -43,20 +43,20 @@ export function defineSharedGlobals(
  * unchanged. An engine's own answer is kept, and every other name goes to the engine untouched.
  */
 function grantPermissions(): void {
-  const Permissions = (self as { Permissions?: { prototype: Permissions } }).Permissions;
+  const Permissions = (self as unknown as { Permissions?: { new (): Permissions; prototype: Permissions } }).Permissions;
   const query = Permissions && Permissions.prototype.query;
   if (typeof query !== 'function') return;
-  Object.defineProperty(Permissions!.prototype, 'query', {
-    value: function query_(this: Permissions, descriptor: PermissionDescriptor): Promise<PermissionStatus> {
+  // A method of an object literal: named "query", with no prototype, as the engine's own.
+  const methods = {
+    query(this: Permissions, descriptor: PermissionDescriptor): Promise<PermissionStatus> {
       return query.apply(this, arguments as never).catch((error: unknown) => {
-        const name = descriptor && descriptor.name;
-        if (GRANTED.indexOf(name) < 0) throw error;
+        const name = String(descriptor && descriptor.name);
+        // Only the engine's TypeError for a name it does not know, on a real Permissions object.
+        if (!(error instanceof TypeError && this instanceof Permissions!) || GRANTED.indexOf(name) < 0) throw error;
         // A PermissionStatus cannot be constructed by script: an EventTarget with its attributes (it never changes).
         return Object.assign(new EventTarget(), { name, state: 'granted', onchange: null }) as unknown as PermissionStatus;
       });
     },
-    writable: true, enumerable: true, configurable: true,
-  });
-  // Named as the engine's own method.
-  Object.defineProperty(Permissions!.prototype.query, 'name', { value: 'query' });
+  };
+  Object.defineProperty(Permissions!.prototype, 'query', { value: methods.query, writable: true, enumerable: true, configurable: true });
 }

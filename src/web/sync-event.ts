@@ -21,15 +21,17 @@ interface EventState {
 
 const states = new WeakMap<object, EventState>();
 
-function stateOf(event: unknown): EventState {
+/** The state of an event of class `Class` (by default either): the brand check of its getters and waitUntil. */
+function stateOf(event: unknown, Class?: Function): EventState {
   const state = states.get(event as object);
-  if (!state) throw illegalInvocation();
+  if (!state || (Class && !(event instanceof Class))) throw illegalInvocation();
   return state;
 }
 
 /**
- * The constructor's checks, in WebIDL's order (the type, then the dictionary and its required tag). Returns the
- * converted type and the event's state.
+ * The constructor's checks, in WebIDL's order (the type, then the dictionary: SyncEventInit's `lastChance`, which a
+ * PeriodicSyncEventInit does not have, before the required `tag`, each read once). Returns the converted type and the
+ * event's state.
  */
 function construct(name: string, args: IArguments): [string, EventState] {
   const what = `Failed to construct '${name}'`;
@@ -39,9 +41,10 @@ function construct(name: string, args: IArguments): [string, EventState] {
   if (init === null || (typeof init !== 'object' && typeof init !== 'function')) {
     throw new TypeError(`${what}: the init dictionary must be an object`);
   }
-  if (init.tag === undefined) throw new TypeError(`${what}: required member tag is undefined`);
-  const tag = toDOMString(init.tag, what);
-  return [type, { tag, lastChance: !!init.lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null }];
+  const lastChance = name == 'SyncEvent' && !!init.lastChance;
+  const tag = init.tag;
+  if (tag === undefined) throw new TypeError(`${what}: required member tag is undefined`);
+  return [type, { tag: toDOMString(tag, what), lastChance, dispatching: false, pending: 0, failed: false, error: undefined, finish: null }];
 }
 
 /** Both events' waitUntil. */
@@ -79,11 +82,11 @@ export function defineSyncEvents() {
     }
 
     get tag(): string {
-      return stateOf(this).tag;
+      return stateOf(this, SyncEvent).tag;
     }
 
     get lastChance(): boolean {
-      return stateOf(this).lastChance;
+      return stateOf(this, SyncEvent).lastChance;
     }
 
     waitUntil(_f: Promise<unknown>): void {
@@ -99,7 +102,7 @@ export function defineSyncEvents() {
     }
 
     get tag(): string {
-      return stateOf(this).tag;
+      return stateOf(this, PeriodicSyncEvent).tag;
     }
 
     waitUntil(_f: Promise<unknown>): void {

@@ -253,6 +253,12 @@ describe('the classic script in a window', () => {
     expect(warnings).toEqual([]);
   });
 
+  it.each(forWindows)('%s: the interface objects keep their WebIDL names, minified too', (file) => {
+    const { g } = runInWindow(file, 'none');
+    expect((g.SyncManager as { name: string }).name).toBe('SyncManager');
+    expect((g.PeriodicSyncManager as { name: string }).name).toBe('PeriodicSyncManager');
+  });
+
   it.each(forWindows)('%s: with SyncManager but no registration.sync (not the API), it installs registration.sync', (file) => {
     const { g, calls, Registration, NativeSyncManager } = runInWindow(file, 'SyncManager only');
     expect((g.BackgroundSyncPolyfill as BackgroundSyncPolyfillGlobal).native).toBe(false);
@@ -312,6 +318,12 @@ describe('the classic script in a service worker', () => {
     vm.runInNewContext(read(file), g);
     return { g, calls, warnings };
   }
+
+  it.each([...universal, ...workerOnly])('%s: the worker\'s event classes keep their WebIDL names, minified too', (file) => {
+    const code = read(file);
+    expect(code).toMatch(/class SyncEvent extends ExtendableEvent/);
+    expect(code).toMatch(/class PeriodicSyncEvent extends ExtendableEvent/);
+  });
 
   it.each(pageOnly)('%s: in a worker it installs nothing but BackgroundSyncPolyfill, and warns naming the worker script', (file) => {
     const { g, calls, warnings } = runInWorker(file);

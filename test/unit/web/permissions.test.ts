@@ -4,8 +4,6 @@
  * Firefox and WebKit), the polyfill answers with a status whose state is "granted"; the engine's own answer is kept
  * where it has one, and every other name goes to the engine untouched (docs/semantics.md §7).
  *
- * Tests named "deviation: ..." are `it.fails`: they assert what the engine (or WebIDL) would do and the patch does not do
- * today; each passes while the deviation stands, and fails (to be turned into a plain `it`) once it is fixed.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineSharedGlobals } from '../../../src/web/globals';
@@ -278,7 +276,7 @@ describe('a this that is not a Permissions goes to the engine', () => {
 
   // The engine rejects a wrong `this` with a TypeError before it looks at the descriptor; the patch cannot tell that
   // TypeError from the one for an unknown name and answers "granted" instead of the brand check's rejection.
-  it.fails('deviation: asking for background-sync with a wrong this rejects with the engine\'s brand-check TypeError', async () => {
+  it('asking for background-sync with a wrong this rejects with the engine\'s brand-check TypeError', async () => {
     const e = install();
     const error = await rejection((e.permissions.query as Query).call({}, { name: 'background-sync' }));
     expect(error).toBe(e.errors[0]);
@@ -288,7 +286,7 @@ describe('a this that is not a Permissions goes to the engine', () => {
 describe('the name as WebIDL converts it', () => {
   // PermissionDescriptor's name is converted to a string (ToString) by the engine; the patch compares the raw value,
   // so a name that converts to one of the two is not granted.
-  it.fails('deviation: a name that converts to "periodic-background-sync" (a String object) is granted too', async () => {
+  it('a name that converts to "periodic-background-sync" (a String object) is granted too', async () => {
     const { permissions } = install();
     // eslint-disable-next-line no-new-wrappers
     const status = await permissions.query({ name: new String('periodic-background-sync') });
