@@ -12,7 +12,7 @@
  * A periodic registration is never dropped by its outcome: only unregister() removes it.
  */
 import { RetryPolicy, retryDelay, MAX_DELAY } from './policy';
-import { SyncRecord, claim, isAbandoned, isLastChance, settleOutcome } from './registration';
+import { SyncRecord, claim, isAbandoned, isCount, isFinite, isLastChance, isStoredRecord, settleOutcome, update } from './registration';
 
 export interface PeriodicRecord {
   /** Primary key: scope and tag, in the periodic namespace (periodicKey). */
@@ -55,17 +55,9 @@ export function periodicInterval(minInterval: number, periodicMinInterval: numbe
 export function isPeriodicRecord(value: unknown): value is PeriodicRecord {
   const r = value as PeriodicRecord;
   return (
-    typeof r === 'object' && r !== null && r.periodic === true &&
-    typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === periodicKey(r.scope, r.tag) &&
-    (r.state === 'waiting' || r.state === 'firing') &&
-    isWhole(r.attempts) && isWhole(r.minInterval) && r.minInterval <= Number.MAX_SAFE_INTEGER &&
-    Number.isFinite(r.notBefore) && Number.isFinite(r.since) && Number.isFinite(r.order) &&
-    typeof r.lease === 'string' && Number.isFinite(r.leaseUntil) && (r.locked === undefined || typeof r.locked === 'boolean')
+    isStoredRecord(r, periodicKey) && r.periodic === true && (r.state === 'waiting' || r.state === 'firing') &&
+    isCount(r.minInterval) && r.minInterval <= Number.MAX_SAFE_INTEGER && isFinite(r.since)
   );
-}
-
-function isWhole(n: unknown): boolean {
-  return typeof n === 'number' && n >= 0 && n % 1 === 0;
 }
 
 /**
@@ -84,7 +76,7 @@ export function applyPeriodicRegister(
     };
   }
   if (existing.minInterval === minInterval) return existing;
-  const next = { ...existing, minInterval };
+  const next = update(existing, { minInterval });
   if (existing.state === 'waiting' && existing.attempts === 0) {
     next.notBefore = existing.since + periodicInterval(minInterval, periodicMinInterval);
   }
@@ -104,7 +96,7 @@ export function claimPeriodic(
   record: PeriodicRecord, now: number, instance: string, leaseTtl: number, locked = false,
 ): PeriodicRecord | null {
   if (!isPeriodicDue(record, now)) return null;
-  return { ...record, state: 'firing', attempts: record.attempts + 1, lease: instance, leaseUntil: now + leaseTtl, ...(locked && { locked }) };
+  return update(record, { state: 'firing', attempts: record.attempts + 1, lease: instance, leaseUntil: now + leaseTtl }, locked && { locked });
 }
 
 /**
@@ -119,11 +111,11 @@ export function settlePeriodic(
 ): PeriodicRecord | undefined {
   if (record.state !== 'firing') return undefined;
   if (instance === null ? !isAbandoned(record, now, dead) : record.lease !== instance) return undefined;
-  const idle = { ...record, state: 'waiting' as const, lease: '', leaseUntil: 0, locked: undefined };
+  const idle = update(record, { state: 'waiting', lease: '', leaseUntil: 0, locked: undefined });
   if (outcome === 'failure' && !isLastChance(record.attempts, policy)) {
-    return { ...idle, notBefore: now + retryDelay(record.attempts, policy) };
+    return update(idle, { notBefore: now + retryDelay(record.attempts, policy) });
   }
-  return { ...idle, attempts: 0, since: now, notBefore: now + periodicInterval(record.minInterval, periodicMinInterval) };
+  return update(idle, { attempts: 0, since: now, notBefore: now + periodicInterval(record.minInterval, periodicMinInterval) });
 }
 
 /** A record of either namespace, as the dispatcher claims and settles them together. */

@@ -44,6 +44,14 @@ export type Leased = Pick<SyncRecord, 'lease' | 'leaseUntil' | 'locked' | 'notBe
 
 const STATES: readonly string[] = ['pending', 'waiting', 'firing'];
 
+/**
+ * A copy of `record` with `changes`: what `{ ...record, ...changes }` says, written so that the classic scripts, which
+ * are ES2017, carry one Object.assign where object spread would be lowered to nested ones (bench/size-budget.json).
+ */
+export function update<T>(record: T, ...changes: Array<Partial<T> | false | undefined>): T {
+  return Object.assign({}, record, ...changes);
+}
+
 /** Scope URLs never contain a line feed (the URL serializer escapes it), so this key is unambiguous. */
 export function recordKey(scope: string, tag: string): string {
   return scope + '\n' + tag;
@@ -52,22 +60,28 @@ export function recordKey(scope: string, tag: string): string {
 /** A record as we wrote it; anything else in our store (corrupt, foreign, older code) is not trusted. */
 export function isSyncRecord(value: unknown): value is SyncRecord {
   const r = value as SyncRecord;
+  return isStoredRecord(r, recordKey) && STATES.indexOf(r.state) >= 0 && typeof r.reregistered === 'boolean';
+}
+
+/**
+ * What one-shot and periodic records (./periodic.ts) share, as we wrote it: scope and tag, `id` as `key` makes it from
+ * them, whole attempts, finite times and order, and the lease.
+ */
+export function isStoredRecord(r: Leased & { id: string; scope: string; tag: string; attempts: number; order: number }, key: (scope: string, tag: string) => string): boolean {
   return (
     typeof r === 'object' && r !== null &&
-    typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === recordKey(r.scope, r.tag) &&
-    STATES.indexOf(r.state) >= 0 &&
+    typeof r.scope === 'string' && typeof r.tag === 'string' && r.id === key(r.scope, r.tag) &&
     isCount(r.attempts) && isFinite(r.notBefore) && isFinite(r.order) &&
-    typeof r.reregistered === 'boolean' && typeof r.lease === 'string' && isFinite(r.leaseUntil) &&
-    (r.locked === undefined || typeof r.locked === 'boolean')
+    typeof r.lease === 'string' && isFinite(r.leaseUntil) && (r.locked === undefined || typeof r.locked === 'boolean')
   );
 }
 
 /** A record that is never due nor abandoned (NaN, Infinity) would sit in getTags() forever. */
-function isFinite(n: unknown): boolean {
+export function isFinite(n: unknown): boolean {
   return typeof n === 'number' && Number.isFinite(n);
 }
 
-function isCount(n: unknown): boolean {
+export function isCount(n: unknown): boolean {
   return typeof n === 'number' && n >= 0 && n % 1 === 0;
 }
 
@@ -87,9 +101,9 @@ export function applyRegister(existing: SyncRecord | undefined, scope: string, t
       return existing;
     case 'waiting':
       // The spec: "registering with an existing tag should bypass any delays". Attempts are kept.
-      return { ...existing, state: 'pending', notBefore: 0 };
+      return update(existing, { state: 'pending', notBefore: 0 });
     case 'firing':
-      return existing.reregistered ? existing : { ...existing, reregistered: true };
+      return existing.reregistered ? existing : update(existing, { reregistered: true });
   }
 }
 
@@ -123,10 +137,9 @@ export function needsWork(record: SyncRecord, now: number, dead?: ReadonlySet<st
  */
 export function claim(record: SyncRecord, now: number, instance: string, leaseTtl: number, locked = false): SyncRecord | null {
   if (!isDue(record, now)) return null;
-  return {
-    ...record, state: 'firing', attempts: record.attempts + 1, notBefore: 0, reregistered: false,
-    lease: instance, leaseUntil: now + leaseTtl, ...(locked && { locked }),
-  };
+  return update(record, {
+    state: 'firing', attempts: record.attempts + 1, notBefore: 0, reregistered: false, lease: instance, leaseUntil: now + leaseTtl,
+  }, locked && { locked });
 }
 
 /** `lastChance` for a firing with this many attempts (docs/semantics.md §3). */
@@ -137,7 +150,7 @@ export function isLastChance(attempts: number, policy: RetryPolicy): boolean {
 /** Extend the lease of a firing held by `instance`; null if it no longer holds it. */
 export function renew(record: SyncRecord, now: number, instance: string, leaseTtl: number): SyncRecord | null {
   if (record.state !== 'firing' || record.lease !== instance) return null;
-  return { ...record, leaseUntil: now + leaseTtl };
+  return update(record, { leaseUntil: now + leaseTtl });
 }
 
 /**
@@ -151,10 +164,10 @@ export function settleOutcome(
 ): SyncRecord | null | undefined {
   if (record.state !== 'firing') return undefined;
   if (instance === null ? !isAbandoned(record, now, dead) : record.lease !== instance) return undefined;
-  const idle = { ...record, reregistered: false, lease: '', leaseUntil: 0, locked: undefined };
-  if (record.reregistered) return { ...idle, state: 'pending', attempts: 0, notBefore: 0 };
+  const idle = update(record, { reregistered: false, lease: '', leaseUntil: 0, locked: undefined });
+  if (record.reregistered) return update(idle, { state: 'pending', attempts: 0, notBefore: 0 });
   if (outcome === 'success' || isLastChance(record.attempts, policy)) return null;
-  return { ...idle, state: 'waiting', notBefore: now + retryDelay(record.attempts, policy) };
+  return update(idle, { state: 'waiting', notBefore: now + retryDelay(record.attempts, policy) });
 }
 
 /**

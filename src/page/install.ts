@@ -7,6 +7,7 @@ import { defineSharedGlobals } from '../web/globals';
 import { setSyncHost } from '../web/sync-manager';
 import { dropTags, pageHost, periodicPageHost } from './host';
 import { pageWakeups } from './wakeups';
+import { grantPermissions } from './permissions';
 
 /**
  * Installs in a window; returns what applies checked options here, or null where the page has no service workers
@@ -16,6 +17,7 @@ export function installPage(report: (error: unknown) => void): ((options: Option
   if (typeof ServiceWorkerRegistration === 'undefined' || !navigator.serviceWorker) return null;
   const wakeups = pageWakeups(report);
   defineSharedGlobals(dropTags);
+  grantPermissions();
   setSyncHost(pageHost(wakeups.registered), periodicPageHost(wakeups.registered));
   wakeups.start();
   return (options) => {

@@ -118,15 +118,15 @@ export type SyncEventClass = ReturnType<typeof defineSyncEvents>[0];
 export type PeriodicSyncEventClass = ReturnType<typeof defineSyncEvents>[1];
 
 /**
- * Dispatches an event of `Event` at `target` (a `sync`, or with `type` a `periodicsync`, without lastChance) and returns the
- * outcome once no `waitUntil` promise is pending: it fulfils when all fulfilled (or none was given) and rejects with
- * the first rejection. Listener exceptions are reported by dispatchEvent itself and do not decide the outcome
- * (docs/semantics.md §3).
+ * Dispatches an event of `Event` (a SyncEvent, or a PeriodicSyncEvent, whose constructor does not read lastChance) of
+ * `type` at `target` and returns the outcome once no `waitUntil` promise is pending: it fulfils when all fulfilled (or
+ * none was given) and rejects with the first rejection. Listener exceptions are reported by dispatchEvent itself and do
+ * not decide the outcome (docs/semantics.md §3).
  */
 export function dispatchSyncEvent(
-  Event: SyncEventClass | PeriodicSyncEventClass, target: EventTarget, tag: string, lastChance?: boolean, type = 'sync',
+  Event: SyncEventClass | PeriodicSyncEventClass, target: EventTarget, tag: string, lastChance: boolean, type = 'sync',
 ): Promise<void> {
-  const event = new Event(type, lastChance === undefined ? { tag } : { tag, lastChance });
+  const event = new Event(type, { tag, lastChance });
   const state = stateOf(event);
   state.dispatching = true;
   try {
@@ -141,11 +141,12 @@ export function dispatchSyncEvent(
 }
 
 /**
- * `self.onsync` or `self.onperiodicsync` (docs/semantics.md §1 and §7): the EventHandler attribute `'on' + type` of
- * `target` (the worker's global), kept in the listener list where it was first set. As WebIDL has an attribute of a
+ * Defines `self.onsync` or `self.onperiodicsync` (docs/semantics.md §1 and §7): the EventHandler attribute `'on' + type`
+ * of `target` (the worker's global), kept in the listener list where it was first set. ServiceWorkerGlobalScope is
+ * [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync. As WebIDL has an attribute of a
  * [Global] interface: a `this` of undefined or null is the global, any other `this` but the global is a TypeError.
  */
-export function handlerAccessor(type: string, target: EventTarget = self): PropertyDescriptor {
+export function defineHandler(type: string, target: EventTarget = self): void {
   let handler: Function | null = null;
   let listener: EventListener | null = null;
   const check = (that: unknown) => {
@@ -172,5 +173,5 @@ export function handlerAccessor(type: string, target: EventTarget = self): Prope
       }
     },
   };
-  return { ...Object.getOwnPropertyDescriptor(accessors, name), enumerable: true, configurable: true };
+  Object.defineProperty(target, name, { ...Object.getOwnPropertyDescriptor(accessors, name), enumerable: true, configurable: true });
 }

@@ -215,7 +215,7 @@ export class Dispatcher {
     const { tag, id } = record;
     const periodic = (record as { periodic?: boolean }).periodic;
     // A periodic event has no lastChance: its registration stays after its last attempt (docs/semantics.md §7).
-    const lastChance = periodic ? undefined : isLastChance(record.attempts, this.policy);
+    const lastChance = !periodic && isLastChance(record.attempts, this.policy);
     trace(`${periodic ? 'periodic ' : ''}"${tag}" firing, attempt ${record.attempts} of ${this.policy.maxAttempts}${lastChance ? ', lastChance' : ''}`);
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => resolve('failure'), this.policy.maxEventDuration);
@@ -223,9 +223,8 @@ export class Dispatcher {
         clearTimeout(timer);
         resolve(result);
       };
-      (periodic
-        ? dispatchSyncEvent(this.PeriodicSyncEvent, this.target, tag, undefined, 'periodicsync')
-        : dispatchSyncEvent(this.SyncEvent, this.target, tag, lastChance)).then(() => decide('success'), () => decide('failure'));
+      dispatchSyncEvent(periodic ? this.PeriodicSyncEvent : this.SyncEvent, this.target, tag, lastChance, periodic ? 'periodicsync' : 'sync')
+        .then(() => decide('success'), () => decide('failure'));
     });
     const done = outcome
       .then((result) => this.recordOutcome(tag, periodic, result))

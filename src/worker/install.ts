@@ -5,7 +5,7 @@
 import { Options, updatePolicy } from '../options';
 import { defineGlobal } from '../web/define';
 import { defineSharedGlobals } from '../web/globals';
-import { defineSyncEvents, handlerAccessor } from '../web/sync-event';
+import { defineSyncEvents, defineHandler } from '../web/sync-event';
 import { MAX_TAG_LENGTH, setSyncHost } from '../web/sync-manager';
 import { domError } from '../web/errors';
 import * as store from '../store/db';
@@ -22,9 +22,8 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
   defineSharedGlobals(drop);
   defineGlobal('SyncEvent', SyncEvent);
   defineGlobal('PeriodicSyncEvent', PeriodicSyncEvent);
-  // ServiceWorkerGlobalScope is [Global]: WebIDL puts its attributes on the instance, as Chromium has onsync.
-  Object.defineProperty(scope, 'onsync', handlerAccessor('sync'));
-  Object.defineProperty(scope, 'onperiodicsync', handlerAccessor('periodicsync'));
+  defineHandler('sync');
+  defineHandler('periodicsync');
   // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
   // path; a page's postMessage follows to wake a stopped worker).
   const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
@@ -104,22 +103,21 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
    */
   const answer = (message: Request): Promise<[Answer, () => Promise<void>]> => {
     const { op, tags: asked, minInterval } = message;
-    const tagsOk = Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH);
+    // Tags a register() could have passed; a periodic register() or an unregister() names one, and a periodic
+    // register() has the interval as the page converted it.
+    const wellFormed = Array.isArray(asked) && asked.every((tag) => typeof tag == 'string' && tag.length <= MAX_TAG_LENGTH) &&
+      (op == 'register' || (asked.length == 1 && (op != 'periodic' || (Number.isSafeInteger(minInterval) && minInterval! >= 0))));
     const work: Promise<string[] | void | (() => Promise<void>)> = op === 'tags' || op === 'periodicTags'
       ? tags(op !== 'tags')
       : op === 'drop'
         ? drop()
-        // A periodic register or an unregister names one tag.
-        : !tagsOk || (op !== 'register' && asked!.length !== 1)
+        : !wellFormed
           ? Promise.reject(new TypeError(`malformed ${op} request`))
           : op === 'register'
             ? register(asked!)
             : op === 'unregister'
               ? unregister(asked![0])
-              // 'periodic': one tag, and an interval as the page converted it.
-              : Number.isSafeInteger(minInterval) && minInterval! >= 0
-                ? registerPeriodic(asked![0], minInterval!)
-                : Promise.reject(new TypeError('malformed periodic request'));
+              : registerPeriodic(asked![0], minInterval!);
     const run = () => dispatcher.run();
     return work.then(
       (done) => (typeof done == 'function' ? [{}, done] : [done ? { tags: done } : {}, run]),

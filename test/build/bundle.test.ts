@@ -43,6 +43,7 @@ const REVIEWED: Record<string, string> = {
   'es.iterator.map': 'Array.prototype.map only',
   'es.iterator.some': 'Array.prototype.some only',
   'es.iterator.every': 'Array.prototype.every only (src/worker/install.ts checks a request\'s tags after Array.isArray)',
+  'es.regexp.test': "RegExp#test on a literal (src/page/permissions.ts): core-js only makes test() call an exec the regexp redefines, and a literal redefines none",
   'es.map.get-or-insert': 'Map#get only',
   'es.map.get-or-insert-computed': 'Map#get only',
   'es.weak-map.get-or-insert': 'WeakMap#get only',

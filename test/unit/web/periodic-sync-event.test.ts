@@ -15,8 +15,14 @@
  * behaviour a page can rely on); it passes while the deviation stands, and fails once it is fixed.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { PeriodicSyncEventClass, SyncEventClass, dispatchSyncEvent, handlerAccessor } from '../../../src/web/sync-event';
+import { PeriodicSyncEventClass, SyncEventClass, dispatchSyncEvent, defineHandler } from '../../../src/web/sync-event';
 import { ExtendableEvent, defineTestSyncEvents } from '../helpers';
+
+/** The accessor defineHandler() puts on `target` as `'on' + type`. */
+function handlerAccessor(type: string, target: EventTarget = self): PropertyDescriptor {
+  defineHandler(type, target);
+  return Object.getOwnPropertyDescriptor(target, 'on' + type)!;
+}
 
 let SyncEvent: SyncEventClass;
 let PeriodicSyncEvent: PeriodicSyncEventClass;
@@ -47,7 +53,7 @@ async function state(promise: Promise<unknown>): Promise<'pending' | 'fulfilled'
 }
 
 /** Dispatches a periodicsync event of `tag` at `target`, as the worker's dispatcher does. */
-const firePeriodic = (target: EventTarget, tag = 't') => dispatchSyncEvent(PeriodicSyncEvent, target, tag, undefined, 'periodicsync');
+const firePeriodic = (target: EventTarget, tag = 't') => dispatchSyncEvent(PeriodicSyncEvent, target, tag, false, 'periodicsync');
 
 /** What `f` throws (fails the test if it does not). */
 function thrown(f: () => unknown): unknown {

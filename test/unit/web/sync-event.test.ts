@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { SyncEventClass, dispatchSyncEvent, handlerAccessor } from '../../../src/web/sync-event';
+import { SyncEventClass, dispatchSyncEvent, defineHandler } from '../../../src/web/sync-event';
 import { ExtendableEvent, defineTestSyncEvent } from '../helpers';
+
+/** The accessor defineHandler() puts on `target` as `'on' + type`. */
+function handlerAccessor(type: string, target: EventTarget = self): PropertyDescriptor {
+  defineHandler(type, target);
+  return Object.getOwnPropertyDescriptor(target, 'on' + type)!;
+}
 
 let SyncEvent: SyncEventClass;
 beforeAll(() => {

@@ -1,13 +1,12 @@
 /**
- * The permissions patch of defineSharedGlobals() (src/web/globals.ts, grantPermissions()): where the engine's
+ * The permissions patch a page installs (src/page/permissions.ts, grantPermissions()): where the engine's
  * `Permissions.prototype.query()` rejects "background-sync" or "periodic-background-sync" (it does not know them, as in
  * Firefox and WebKit), the polyfill answers with a status whose state is "granted"; the engine's own answer is kept
  * where it has one, and every other name goes to the engine untouched (docs/semantics.md §7).
  *
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { defineSharedGlobals } from '../../../src/web/globals';
-import { PeriodicSyncManager, SyncManager } from '../../../src/web/sync-manager';
+import { grantPermissions } from '../../../src/page/permissions';
 
 const g = globalThis as Record<string, unknown>;
 const TOUCHED = ['Permissions', 'ServiceWorkerRegistration', 'SyncManager', 'PeriodicSyncManager'];
@@ -62,6 +61,8 @@ function engine(known: Record<string, string | Error>) {
       return Promise.resolve(status);
     }
   }
+  // A WebIDL operation: writable, enumerable, configurable (a class method is not enumerable).
+  Object.defineProperty(Permissions.prototype, 'query', { enumerable: true });
   const original = Permissions.prototype.query;
   return { Permissions, calls, errors, resolved, original };
 }
@@ -91,7 +92,7 @@ afterEach(() => {
 function install(known: Record<string, string | Error> = { geolocation: 'prompt', notifications: 'denied' }): Engine & { permissions: { query: Query } } {
   const e = engine(known);
   g.Permissions = e.Permissions;
-  defineSharedGlobals(() => Promise.resolve());
+  grantPermissions();
   return { ...e, permissions: new e.Permissions() as unknown as { query: Query } };
 }
 
@@ -304,15 +305,10 @@ describe('the name as WebIDL converts it', () => {
 });
 
 describe('installing', () => {
-  it('without a Permissions global, nothing breaks and the rest is still defined', () => {
+  it('without a Permissions global, nothing breaks and nothing is defined', () => {
     delete g.Permissions;
-    expect(() => defineSharedGlobals(() => Promise.resolve())).not.toThrow();
+    expect(() => grantPermissions()).not.toThrow();
     expect(g.Permissions).toBeUndefined();
-    expect(g.SyncManager).toBe(SyncManager);
-    expect(g.PeriodicSyncManager).toBe(PeriodicSyncManager);
-    const Registration = g.ServiceWorkerRegistration as new () => { sync: unknown; periodicSync: unknown };
-    expect(new Registration().periodicSync).toBeInstanceOf(PeriodicSyncManager);
-    expect(new Registration().sync).toBeInstanceOf(SyncManager);
   });
 
   it.each([
@@ -323,16 +319,15 @@ describe('installing', () => {
     Object.assign(Permissions.prototype, proto);
     const before = Object.getOwnPropertyDescriptor(Permissions.prototype, 'query');
     g.Permissions = Permissions;
-    expect(() => defineSharedGlobals(() => Promise.resolve())).not.toThrow();
+    expect(() => grantPermissions()).not.toThrow();
     expect(Object.getOwnPropertyDescriptor(Permissions.prototype, 'query')).toEqual(before);
-    expect(new (g.ServiceWorkerRegistration as new () => { periodicSync: unknown })().periodicSync).toBeInstanceOf(PeriodicSyncManager);
   });
 
   it('a query inherited by Permissions.prototype is wrapped on Permissions.prototype itself', async () => {
     const e = engine({ geolocation: 'prompt' });
     class Sub extends e.Permissions {}
     g.Permissions = Sub;
-    defineSharedGlobals(() => Promise.resolve());
+    grantPermissions();
     expect(Object.prototype.hasOwnProperty.call(Sub.prototype, 'query')).toBe(true);
     expect(e.Permissions.prototype.query).toBe(e.original);
     const permissions = new Sub() as unknown as { query: Query };
@@ -342,7 +337,7 @@ describe('installing', () => {
 
   it('installing twice still grants once, keeps the engine\'s answers and rejections, and is named query', async () => {
     const e = install();
-    defineSharedGlobals(() => Promise.resolve());
+    grantPermissions();
     const query = e.Permissions.prototype.query as unknown as Query;
     expect(query.name).toBe('query');
     const status = await e.permissions.query({ name: 'background-sync' });
