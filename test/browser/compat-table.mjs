@@ -33,6 +33,12 @@ const COLUMNS = [
   { key: 'tabs', title: 'several tabs', scenarios: ['two-tabs-one-event', 'several-tabs'] },
   { key: 'liveness', title: 'a killed worker retried at once; a busy one never', scenarios: ['worker-killed-recovers', 'live-worker-not-reaped', 'no-web-locks'] },
   { key: 'nopage', title: '`sync` with no page open', scenarios: ['no-page-open'] },
+  {
+    key: 'periodic',
+    title: '`periodicSync` and `periodicsync` on schedule (offline, unregister, failures)',
+    scenarios: ['periodic-api', 'periodic-cdp-dispatch', 'periodic-fires-on-schedule', 'periodic-offline-then-online', 'periodic-unregister', 'periodic-failure-next-period'],
+  },
+  { key: 'periodicLasting', title: '`periodicsync` across tabs, a browser restart and the schema upgrade', scenarios: ['periodic-several-tabs', 'periodic-persistence', 'periodic-schema-upgrade'] },
 ];
 
 // Native support: MDN browser-compat-data, api/SyncManager.json (chrome 49; edge, opera, samsunginternet_android,
@@ -158,6 +164,11 @@ export function render(results) {
     '## What the polyfill cannot do, and why',
     '',
     `- **No page open, no sync.** ${NO_PAGE_TEXT}`,
+    '- **Periodic sync keeps to the site\'s visits.** Native Chromium fires `periodicsync` only for an installed app, on its',
+    '  own schedule (12 hours at least, stretched by site engagement), with the browser running but no page needed; the',
+    '  `chromium-native` run can only check its API and fire it through DevTools. The polyfill fires it for any site at',
+    '  `max(minInterval, periodicMinInterval)`, while a page of the site is open or its worker runs, never while the',
+    '  browser is closed (docs/semantics.md §7).',
     '- **Retries follow the pages.** A retry in backoff fires at its time only while a page of the origin or the service',
     '  worker is alive to notice; otherwise it fires on the next visit. Native Chromium keeps its own schedule (5 and',
     '  15 minutes); the `chromium-native` run measures its real retries and `lastChance` with that schedule forced to',
