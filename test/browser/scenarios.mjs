@@ -500,57 +500,17 @@ export const scenarios = [
       await ctx.setOnline(false, page);
       const [first, second] = [ctx.tag('v1-first'), ctx.tag('v1-second')];
       const other = `${page.scope}elsewhere/`;
-      const made = await page.evaluate(async ({ scope, other, tags }) => {
-        const done = (request) => new Promise((resolve, reject) => {
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-          request.onblocked = () => undefined;
-        });
-        // The worker closes its connection when asked to (versionchange), so the database can go.
-        await done(indexedDB.deleteDatabase('background-sync-polyfill'));
-        const open = indexedDB.open('background-sync-polyfill', 1);
-        open.onupgradeneeded = () => {
-          open.result.createObjectStore('registrations', { keyPath: 'id' }).createIndex('scope', 'scope');
-          open.result.createObjectStore('meta');
-        };
-        const db = await done(open);
-        const record = (s, tag, order) => ({
-          id: `${s}\n${tag}`, scope: s, tag, state: 'pending', attempts: 0, notBefore: 0, order, reregistered: false, lease: '', leaseUntil: 0,
-        });
-        await new Promise((resolve, reject) => {
-          const tx = db.transaction(['registrations', 'meta'], 'readwrite');
-          // Written out of order: registration order is the record's, not the key's.
-          tx.objectStore('registrations').put(record(scope, tags[1], 2));
-          tx.objectStore('registrations').put(record(scope, tags[0], 1));
-          tx.objectStore('registrations').put(record(other, 'theirs', 3));
-          tx.objectStore('meta').put(3, 'order');
-          tx.oncomplete = resolve;
-          tx.onerror = () => reject(tx.error);
-        });
-        const version = db.version;
-        db.close();
-        return version;
-      }, { scope: page.scope, other, tags: [first, second] });
+      // Written out of order: registration order is the record's, not the key's.
+      const made = await page.evaluate(({ scope, other, tags }) => T.oldDatabase(1, [[scope, tags[1], 2], [scope, tags[0], 1], [other, 'theirs', 3]], 3),
+        { scope: page.scope, other, tags: [first, second] });
       assert.equal(made, 1, 'the page should have made a version 1 database');
       assert.deepEqual(resolved(await page.getTags(), 'getTags() once the worker reopens'), [first, second],
         "the worker should list version 1's registrations, in their order");
-      const after = await page.evaluate(async (other) => {
-        const db = await new Promise((resolve, reject) => {
-          const request = indexedDB.open('background-sync-polyfill');
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-        });
-        const tx = db.transaction('registrations');
-        const store = tx.objectStore('registrations');
-        const theirs = await new Promise((resolve) => (store.get(`${other}\ntheirs`).onsuccess = (e) => resolve(e.target.result)));
-        const result = { version: db.version, indexes: [...store.indexNames], theirs: theirs ? theirs.tag : null };
-        db.close();
-        return result;
-      }, other);
+      const after = await page.evaluate((key) => T.peekDatabase(key), `${other}\ntheirs`);
       ctx.note(`upgraded to version ${after.version}`);
       assert.ok(after.version >= 2, `the worker should have upgraded the database, found version ${after.version}`);
       assert.deepEqual(after.indexes, [], "version 2 has no scope index");
-      assert.equal(after.theirs, 'theirs', "another scope's registration should be kept");
+      assert.equal(after.tag, 'theirs', "another scope's registration should be kept");
       const added = ctx.tag('v2-added');
       resolved(await page.register(added), 'register() after the upgrade');
       assert.deepEqual(resolved(await page.getTags(), 'getTags()'), [first, second, added], 'a new tag comes after the upgraded ones');
@@ -1088,55 +1048,18 @@ export const scenarios = [
       await ctx.setOnline(false, page);
       const [first, second] = [ctx.tag('v2-first'), ctx.tag('v2-second')];
       const other = `${page.scope}elsewhere/`;
-      const made = await page.evaluate(async ({ scope, other, tags }) => {
-        const done = (request) => new Promise((resolve, reject) => {
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-          request.onblocked = () => undefined;
-        });
-        await done(indexedDB.deleteDatabase('background-sync-polyfill'));
-        const open = indexedDB.open('background-sync-polyfill', 2);
-        open.onupgradeneeded = () => {
-          open.result.createObjectStore('registrations', { keyPath: 'id' });
-          open.result.createObjectStore('meta');
-        };
-        const db = await done(open);
-        const record = (s, tag, order, extra) => ({
-          id: `${s}\n${tag}`, scope: s, tag, state: 'pending', attempts: 0, notBefore: 0, order, reregistered: false, lease: '', leaseUntil: 0, ...extra,
-        });
-        await new Promise((resolve, reject) => {
-          const tx = db.transaction(['registrations', 'meta'], 'readwrite');
-          tx.objectStore('registrations').put(record(scope, tags[1], 2, { state: 'waiting', attempts: 1, notBefore: Date.now() }));
-          tx.objectStore('registrations').put(record(scope, tags[0], 1));
-          tx.objectStore('registrations').put(record(other, 'theirs', 3));
-          tx.objectStore('meta').put(3, 'order');
-          tx.oncomplete = resolve;
-          tx.onerror = () => reject(tx.error);
-        });
-        const version = db.version;
-        db.close();
-        return version;
-      }, { scope: page.scope, other, tags: [first, second] });
+      const made = await page.evaluate(({ scope, other, tags }) => T.oldDatabase(2, [
+        [scope, tags[1], 2, { state: 'waiting', attempts: 1, notBefore: Date.now() }], [scope, tags[0], 1], [other, 'theirs', 3],
+      ], 3), { scope: page.scope, other, tags: [first, second] });
       assert.equal(made, 2, 'the page should have made a version 2 database');
       assert.deepEqual(resolved(await page.getTags(), 'getTags() once the worker reopens'), [first, second],
         "the worker should list version 2's registrations, in their order");
       const periodic = ctx.tag('v3-periodic');
       resolved(await page.evaluate((t) => T.periodicRegister(t, { minInterval: 1000 }), periodic), 'periodic register() after the upgrade');
-      const after = await page.evaluate(async (other) => {
-        const db = await new Promise((resolve, reject) => {
-          const request = indexedDB.open('background-sync-polyfill');
-          request.onsuccess = () => resolve(request.result);
-          request.onerror = () => reject(request.error);
-        });
-        const store = db.transaction('registrations').objectStore('registrations');
-        const theirs = await new Promise((resolve) => (store.get(`${other}\ntheirs`).onsuccess = (e) => resolve(e.target.result)));
-        const result = { version: db.version, theirs: theirs ? theirs.tag : null };
-        db.close();
-        return result;
-      }, other);
+      const after = await page.evaluate((key) => T.peekDatabase(key), `${other}\ntheirs`);
       ctx.note(`upgraded to version ${after.version}`);
       assert.equal(after.version, 3, 'the worker should have upgraded the database to version 3');
-      assert.equal(after.theirs, 'theirs', "another scope's registration should be kept");
+      assert.equal(after.tag, 'theirs', "another scope's registration should be kept");
       assert.deepEqual(resolved(await page.getTags(), 'one-shot getTags()'), [first, second], 'one-shot tags unchanged by a periodic one');
       assert.deepEqual(resolved(await page.evaluate(() => T.periodicGetTags()), 'periodic getTags()'), [periodic], 'the periodic tag');
       await ctx.setOnline(true, page);
