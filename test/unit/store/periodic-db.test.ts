@@ -7,9 +7,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy, retryDelay } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import { PeriodicRecord, periodicKey } from '../../../src/core/periodic';
+import { IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import {
-  REGISTRATIONS, claimDue, closeDatabase, list, listPeriodic, open, removePeriodic, removeScope, renewAll, settleFirings,
-  storePeriodicRegistration, storeRegistration,
+  REGISTRATIONS, StorageError, claimDue, closeDatabase, list, listPeriodic, open, removePeriodic, removeScope, renewAll,
+  settleFirings, storePeriodicRegistration, storeRegistration,
 } from '../../../src/store/db';
 import { OTHER_SCOPE, SCOPE, freshIndexedDB, putMeta, putRaw, rawRecord, rawRecords, record } from '../helpers';
 
@@ -145,6 +146,33 @@ describe('storePeriodicRegistration', () => {
     await storeRegistration(SCOPE, 'x');
     expect(await rawPeriodic(SCOPE, 'x')).toEqual(periodic);
     expect((await rawRecords()).size).toBe(2);
+  });
+
+  it('calls of one turn, periodic and one-shot, are one transaction, in call order; a tag twice sees its first record', async () => {
+    await open();
+    const proto = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
+    const original = proto.transaction;
+    let readwrite = 0;
+    vi.spyOn(proto, 'transaction').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (args[1] === 'readwrite') readwrite++;
+      return original.apply(this, args);
+    });
+    const [p, o, q, again] = await Promise.all([
+      storePeriodicRegistration(SCOPE, 'x', 0, NOW, FLOOR),
+      storeRegistration(SCOPE, 'x'),
+      storePeriodicRegistration(SCOPE, 'y', 0, NOW, FLOOR),
+      storePeriodicRegistration(SCOPE, 'x', 30 * HOUR, NOW + 10, FLOOR),
+    ]);
+    expect(readwrite).toBe(1);
+    expect([p.order, o.order, q.order]).toEqual([1, 2, 3]);
+    expect(o).toEqual(record({ tag: 'x', order: 2 }));
+    // The second "x" of the batch changed the first's interval, from the same period start; both calls resolve with
+    // the record as stored (as two one-shot calls of one tag in a batch do).
+    expect(again).toEqual(prec({ tag: 'x', order: 1, minInterval: 30 * HOUR, notBefore: NOW + 30 * HOUR }));
+    expect(p).toEqual(again);
+    expect(await rawPeriodic(SCOPE, 'x')).toEqual(again);
+    expect(await ptags()).toEqual(['x', 'y']);
+    expect(await otags()).toEqual(['x']);
   });
 
   it.each([
@@ -617,5 +645,35 @@ describe('removeScope', () => {
     expect(await settleFirings(SCOPE, [{ tag: 'news', outcome: 'failure', periodic: true }], NOW, policy, 'A')).toEqual([]);
     expect(await claimDue(SCOPE, NOW + FLOOR, 'A', TTL, policy)).toEqual({ claimed: [], next: Infinity, reaped: [], suspects: [] });
     expect((await rawRecords()).size).toBe(0);
+  });
+});
+
+describe('storage failures on the periodic paths', () => {
+  it('IndexedDB missing → StorageError saying so, from storePeriodicRegistration, listPeriodic and removePeriodic', async () => {
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    for (const operation of [
+      () => storePeriodicRegistration(SCOPE, 'a', 0, NOW, FLOOR),
+      () => listPeriodic(SCOPE),
+      () => removePeriodic(SCOPE, 'a'),
+    ]) {
+      const error = await operation().then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(/IndexedDB is not available/);
+    }
+  });
+
+  it('a periodic register whose put throws → StorageError; nothing stored, the order counter not consumed', async () => {
+    await storeRegistration(SCOPE, 'first');
+    const put = FakeObjectStore.prototype.put;
+    vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
+      if (this.name === REGISTRATIONS) throw new DOMException('quota', 'QuotaExceededError');
+      return put.apply(this, args as Parameters<typeof put>);
+    });
+    const error = await storePeriodicRegistration(SCOPE, 'a', 0, NOW, FLOOR).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/QuotaExceededError/);
+    vi.restoreAllMocks();
+    expect(await listPeriodic(SCOPE)).toEqual([]);
+    expect((await storePeriodicRegistration(SCOPE, 'b', 0, NOW, FLOOR)).order).toBe(2);
   });
 });
