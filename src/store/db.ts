@@ -348,7 +348,9 @@ export function claimDue(
       } else if (!ours && isLockedFiring(record)) {
         suspects.add(record.lease);
       }
-      const mine = current && claimAny(current, now, instance, leaseTtl, locked);
+      // Not while this instance still runs an event of the same key: a registration removed and registered again
+      // during its event waits for that event to end, so that one key never has two events in flight.
+      const mine = current && !running.has(record.id) && claimAny(current, now, instance, leaseTtl, locked);
       if (mine) claimed.push(mine);
       const next = mine || current;
       if (next) kept.push(next);

@@ -120,7 +120,9 @@ export class Dispatcher {
     mark(true);
     let records: SyncRecord[];
     try {
-      records = await Promise.all(tags.map((tag) => store.storeRegistration(this.scope, tag, claimant)));
+      // A tag whose event this instance still runs (its registration removed and registered again) is stored
+      // unclaimed: the pass after that event claims it, so one key never has two events in flight.
+      records = await Promise.all(tags.map((tag) => store.storeRegistration(this.scope, tag, this.firing.has(recordKey(this.scope, tag)) ? undefined : claimant)));
     } catch (e) {
       mark(false);
       throw e;

@@ -325,7 +325,7 @@ abstract class Step implements Cmd {
   abstract toString(): string;
 }
 
-/** register() of a tag: not while an event of its removed registration still runs in a live worker (see the bug below). */
+/** register() of a tag: not while an event of its removed registration still runs in a live worker (replayed below). */
 abstract class RegisterStep extends Step {
   constructor(readonly ctx: number, readonly tag: string, readonly periodic: boolean) {
     super();
@@ -713,15 +713,15 @@ describe('periodic sync over the store and the core, model-based', () => {
 });
 
 /**
- * BUG (src/store/db.ts claimDue/settleFirings, reached through src/worker/dispatcher.ts): unregister(tag) and register(tag)
- * again while the removed registration's event still runs. The new record is claimed by the same instance even though
- * its key is in `running`, and the old event's outcome (settleFirings matches by key and lease holder, not by the
- * claim) then settles the new registration's firing: the record says `waiting` while its event runs, and can be
- * claimed again, a second event of one registration in flight. See test/unit/worker/periodic-dispatcher.test.ts for the
- * same bug through the Dispatcher. Replayed here as the sequence the model excludes (RegisterStep.check).
+ * Regression (a bug this model found): unregister(tag) and register(tag) again while the removed registration's event
+ * still runs. The new record used to be claimed by the same instance although its key was in `running`, and the old
+ * event's outcome (settleFirings matches by key and lease holder, not by the claim) then settled the new registration's
+ * firing. A claim now skips a key its instance still runs, so the new registration waits for the old event to end.
+ * The model keeps excluding that sequence (RegisterStep.check); it is replayed here, and through the Dispatcher in
+ * test/unit/worker/periodic-dispatcher.test.ts.
  */
-describe('known bug: register again while the removed registration\'s event runs', () => {
-  it.fails('the old event\'s settle leaves the new registration\'s firing alone', async () => {
+describe('register again while the removed registration\'s event runs', () => {
+  it('the new registration waits for the old event, whose settle leaves it alone', async () => {
     const store = stores[0];
     store.closeDatabase();
     (globalThis as { indexedDB?: unknown }).indexedDB = new IDBFactory();
@@ -734,13 +734,15 @@ describe('known bug: register again while the removed registration\'s event runs
     const running = new Set([periodicKey(SCOPE, 'a')]);
     await store.removePeriodic(SCOPE, 'a');
     await store.storePeriodicRegistration(SCOPE, 'a', 0, t0 + 1100, p.periodicMinInterval);
-    // One interval on, A still running: W's pass claims the new registration (event B).
-    await store.renewAll(SCOPE, [periodicKey(SCOPE, 'a')], t0 + 2100, 'W', TTL);
+    // One interval on, A still running: W's pass does not claim the new registration.
     const second = await store.claimDue(SCOPE, t0 + 2100, 'W', TTL, p, running);
-    const bRunning = second.claimed.length === 1;
-    // A ends: its outcome is for the removed registration.
-    await store.settleFirings(SCOPE, [{ tag: 'a', outcome: 'success', periodic: true }], t0 + 2200, p, 'W');
-    const [r] = await store.listPeriodic(SCOPE);
-    expect(bRunning ? r.state : 'firing').toBe('firing');
+    expect(second.claimed).toEqual([]);
+    // A ends: its outcome is for the removed registration, and leaves the new one waiting as it was.
+    const settled = await store.settleFirings(SCOPE, [{ tag: 'a', outcome: 'success', periodic: true }], t0 + 2200, p, 'W');
+    expect(settled).toEqual([]);
+    expect((await store.listPeriodic(SCOPE))[0]).toMatchObject({ state: 'waiting', attempts: 0, since: t0 + 1100 });
+    // The pass after A claims it, once.
+    const third = await store.claimDue(SCOPE, t0 + 2200, 'W', TTL, p);
+    expect(third.claimed.map((r) => [r.tag, r.attempts])).toEqual([['a', 1]]);
   });
 });

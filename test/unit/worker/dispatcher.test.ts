@@ -584,6 +584,35 @@ describe('Dispatcher', () => {
       expect(fired.map((f) => f.tag)).toEqual(['a', 'a']);
     });
 
+    it('registered again after its registration was dropped mid-event, a tag waits for that event: one in flight at a time', async () => {
+      const fired: Fired[] = [];
+      let release!: () => void;
+      let inFlight = 0;
+      let most = 0;
+      const { d } = dispatcher(target(fired, (e, count) => {
+        most = Math.max(most, ++inFlight);
+        const done = count === 1 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+        e.waitUntil(done.then(() => void inFlight--));
+      }));
+      const running = (await d.register(['a']))();
+      await until(() => fired.length === 1);
+      // The registration goes (unregister() of the service worker registration drops the scope), and comes again.
+      await store.removeScope(scope);
+      const again = await d.register(['a']);
+      expect((await rawRecord(scope, 'a'))!.state).toBe('pending');
+      void again();
+      // A pass meanwhile (run() settles only once the held event ends: not awaited) claims nothing either.
+      void d.run();
+      await sleep(100);
+      expect(fired).toHaveLength(1);
+      expect((await rawRecord(scope, 'a'))!.state).toBe('pending');
+      release();
+      await running;
+      await until(() => fired.length === 2);
+      await until(async () => (await tagsOf()).length === 0);
+      expect(most).toBe(1);
+    });
+
     it('a pass running meanwhile does not take a fresh claim for an abandoned firing', async () => {
       const fired: Fired[] = [];
       const { d, report } = dispatcher(target(fired));

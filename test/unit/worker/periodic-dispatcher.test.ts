@@ -604,18 +604,12 @@ describe('Dispatcher: periodicsync events', () => {
 });
 
 /**
- * BUG (src/worker/dispatcher.ts + src/store/db.ts): unregister() and register() of a tag while its event runs, with an
- * interval shorter than the event (periodicMinInterval below maxEventDuration, e.g. configure({periodicMinInterval:
- * 60000}) with the default 3 min maxEventDuration). The new record becomes due while the old event (A) still runs, and a
- * pass claims it: claimDue's `running` set only keeps this instance's *firing* records from being reaped, it does not stop
- * a *waiting* record with a running key from being claimed. fire() then overwrites `firing.get(id)` with the new event
- * (B). When A ends, settleFirings matches by key and lease holder only (the instance, not the attempt), so A's outcome
- * settles B's firing: the store says `waiting` while B runs, and finished(id) drops B from `firing`. One interval later
- * a third event (C) of the new registration fires while B is still in flight: two events of one registration at once
- * (docs/semantics.md §3 "Never fire twice at once", §7 "exactly as for one-shot sync"), and B's own outcome is then
- * ignored (a failure of B is never retried). The same path exists for one-shot records after a 'drop' and a register().
+ * unregister() and register() of a tag while its event runs, with an interval shorter than the event (periodicMinInterval
+ * below maxEventDuration): the new registration comes due while the old event (A) still runs. It must wait for A: a
+ * pass does not claim a record whose key this instance still runs (claimDue's `running`), so A's outcome can never
+ * settle the new registration's firing, and one registration never has two events in flight (docs/semantics.md §3, §7).
  */
-describe('unregister and register again while the event runs (known bug, see above)', () => {
+describe('unregister and register again while the event runs', () => {
   async function reregisterDuringEvent() {
     const fired: Fired[] = [];
     const hold = holding();
@@ -630,28 +624,34 @@ describe('unregister and register again while the event runs (known bug, see abo
     await registerPeriodic('x');
     void d.run();
     await flush();
-    // The new registration's first event (B) comes one interval later, A still running.
+    // The new registration is due one interval later, A still running: it waits.
     await advance(INTERVAL + 10);
-    expect(fired).toHaveLength(2);
-    return { fired, hold };
+    void d.run();
+    await flush();
+    return { fired, hold, d };
   }
 
-  it.fails('the old event\'s outcome does not settle the new registration\'s running firing', async () => {
-    const { hold } = await reregisterDuringEvent();
+  it('the new registration does not fire while the old event runs, and stays waiting', async () => {
+    const { fired, hold } = await reregisterDuringEvent();
+    expect(fired).toHaveLength(1);
+    expect((await rawPeriodic('x'))!.state).toBe('waiting');
     hold.release(0);
     await flush();
-    // B (hold 1) still runs: its record must still be firing.
-    expect((await rawPeriodic('x'))!.state).toBe('firing');
   });
 
-  it.fails('the new registration never has two events in flight', async () => {
+  it('once the old event ends, its outcome leaves the new registration alone, which then fires once', async () => {
     const { fired, hold } = await reregisterDuringEvent();
     hold.release(0);
     await flush();
+    // A's settle found a waiting record, not its own firing: ignored. The pass after it claims the new registration.
+    expect(fired).toHaveLength(2);
+    expect((await rawPeriodic('x'))!).toMatchObject({ state: 'firing', attempts: 1 });
     await advance(INTERVAL + 10);
+    await flush();
     // B has not ended: no other event of "x" may have started since.
     expect(fired[1].end).toBeUndefined();
     expect(fired).toHaveLength(2);
     hold.release(1);
+    await flush();
   });
 });
