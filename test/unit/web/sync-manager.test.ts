@@ -1,188 +1,252 @@
-import { Mock, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TAG_LENGTH, SyncHost, SyncManager, setSyncHost, shapeManagers, syncGetter } from '../../../src/web/sync-manager';
-import { OTHER_SCOPE, SCOPE } from '../helpers';
-
-// happy-dom has no ServiceWorkerRegistration: a minimal one, with `sync` installed the way src/web/globals.ts does it.
-class FakeRegistration {
-  constructor(public scope: string, public active: object | null = {}) {}
-}
-type Registration = ServiceWorkerRegistration & FakeRegistration;
-
-beforeAll(() => {
-  shapeManagers(); // as install() does
-  (globalThis as Record<string, unknown>).ServiceWorkerRegistration = FakeRegistration;
-  Object.defineProperty(FakeRegistration.prototype, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-});
-
-function registration(scope = SCOPE, active: object | null = {}): Registration {
-  return new FakeRegistration(scope, active) as unknown as Registration;
-}
-
-/** Settles `promise` and returns its rejection reason; fails the test if it fulfils. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then((v) => {
-    throw new Error(`expected a rejection, got ${String(v)}`);
-  }, (e: unknown) => e);
-}
-
-const proto = SyncManager.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-
 /**
- * SyncManager only checks its arguments and hands the rest to the host (the worker's store, or a page's request to
- * the worker; those are tested in test/unit/worker/requests.test.ts, test/unit/install.worker.test.ts and
- * test/unit/page/host.test.ts). This host keeps tags per scope in memory, in registration order, as both real ones do.
+ * SyncManager and PeriodicSyncManager, and their getters `ServiceWorkerRegistration.prototype.sync` and
+ * `.periodicSync` (src/web/sync-manager.ts), where the two behave alike: one test runs over both (describe.each over
+ * MANAGER_KINDS). What is PeriodicSyncManager's own (its options, unregister(), and how it keeps apart from
+ * SyncManager) is tested in periodic-sync-manager.test.ts.
+ *
+ *   interface SyncManager {
+ *     Promise<undefined> register(DOMString tag);
+ *     Promise<sequence<DOMString>> getTags();
+ *   };
+ *   interface PeriodicSyncManager {
+ *     Promise<undefined> register(DOMString tag, optional BackgroundSyncOptions options = {});
+ *     Promise<sequence<DOMString>> getTags();
+ *     Promise<undefined> unregister(DOMString tag);
+ *   };
+ *
+ * The managers only check and convert their arguments and hand the rest to a host, mocked here (webidl-helpers.ts).
+ * The calls below give register() an interval too: SyncManager ignores it, PeriodicSyncManager hands it on.
  */
-type TestHost = SyncHost & {
-  register: Mock<(registration: ServiceWorkerRegistration, tag: string) => Promise<void>>;
-  getTags: Mock<(registration: ServiceWorkerRegistration) => Promise<string[]>>;
-};
-let host: TestHost;
-let stored: Map<string, string[]>;
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_TAG_LENGTH, shapeManagers } from '../../../src/web/sync-manager';
+import { OTHER_SCOPE, SCOPE, sleep } from '../helpers';
+import {
+  FakeRegistration, MANAGER_KINDS, expectDOMException, expectNoHostCalls, reattachDocument, registration, rejection,
+  rejectsAtOnce, rejectsNotThrows, titled, useDetachedDocument, useManagers,
+} from './webidl-helpers';
 
-function memoryHost(): TestHost {
-  return {
-    register: vi.fn(async (registration: ServiceWorkerRegistration, tag: string) => {
-      const tags = stored.get(registration.scope) || [];
-      if (tags.indexOf(tag) < 0) tags.push(tag);
-      stored.set(registration.scope, tags);
-    }),
-    getTags: vi.fn(async (registration: ServiceWorkerRegistration) => (stored.get(registration.scope) || []).slice()),
-  };
-}
+useManagers();
 
-beforeEach(() => {
-  stored = new Map();
-  host = memoryHost();
-  setSyncHost(host, {} as never); // PeriodicSyncManager: periodic-sync-manager.test.ts
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+/** The kinds, each titled by its interface's name. */
+const MANAGERS = titled(MANAGER_KINDS, (kind) => kind.name);
 
-describe('WebIDL shape', () => {
-  it('new SyncManager() throws a TypeError', () => {
-    expect(() => new (SyncManager as unknown as new () => unknown)()).toThrow(TypeError);
+describe.each(MANAGERS)('%s WebIDL shape', (_name, kind) => {
+  const { Class, of } = kind;
+
+  it(`new ${kind.name}() throws a TypeError, and so does calling it without new`, () => {
+    expect(() => new (Class as unknown as new () => unknown)()).toThrow(TypeError);
+    expect(() => new (Class as unknown as new () => unknown)()).toThrow('Illegal constructor');
+    expect(() => (Class as unknown as () => unknown)()).toThrow(TypeError);
   });
 
-  it('registration.sync is one SyncManager per registration, the same on every get', () => {
-    const a = registration();
-    const b = registration();
-    expect(a.sync).toBe(a.sync);
-    expect(a.sync).toBeInstanceOf(SyncManager);
-    expect(a.sync).not.toBe(b.sync);
-    expect(Object.getPrototypeOf(a.sync)).toBe(SyncManager.prototype);
+  it('is named as its interface, its constructor.length is 0 and its prototype inherits from Object.prototype', () => {
+    expect(Class.name).toBe(kind.name);
+    expect(Class.length).toBe(0);
+    expect(Object.getPrototypeOf(Class.prototype)).toBe(Object.prototype);
+    expect(Class.prototype.constructor).toBe(Class);
   });
 
-  it('the sync getter throws a TypeError on a wrong this', () => {
-    const get = Object.getOwnPropertyDescriptor(FakeRegistration.prototype, 'sync')!.get!;
-    for (const wrong of [{}, undefined, null, 1, SyncManager.prototype, registration().sync]) {
-      expect(() => get.call(wrong)).toThrow(TypeError);
-    }
-  });
-
-  it.each([
-    ['register', 1],
-    ['getTags', 0],
-  ])('%s is an enumerable method on the prototype with length %i and its name', (name, length) => {
-    const descriptor = Object.getOwnPropertyDescriptor(SyncManager.prototype, name)!;
+  it.each(kind.operations)('%s is an enumerable, writable, configurable method on the prototype with length %i and its name', (name, length) => {
+    const descriptor = Object.getOwnPropertyDescriptor(Class.prototype, name)!;
     expect(typeof descriptor.value).toBe('function');
     expect(descriptor.enumerable).toBe(true);
     expect(descriptor.writable).toBe(true);
     expect(descriptor.configurable).toBe(true);
     expect(descriptor.value.length).toBe(length);
     expect(descriptor.value.name).toBe(name);
-    expect(Object.prototype.hasOwnProperty.call(registration().sync, name)).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(of(registration()), name)).toBe(false);
+  });
+
+  it('the prototype has exactly its operations, the constructor and the toStringTag', () => {
+    const operations = kind.operations.map(([name]) => name);
+    const byName = (a: string | symbol, b: string | symbol) => String(a).localeCompare(String(b));
+    expect(Reflect.ownKeys(Class.prototype).sort(byName)).toEqual(['constructor', ...operations, Symbol.toStringTag].sort(byName));
+    // The operations enumerate (for...in), the constructor does not.
+    const enumerated: string[] = [];
+    for (const key in of(registration())) enumerated.push(key);
+    expect(enumerated.sort()).toEqual(operations.sort());
   });
 
   it('the manager has no own properties', () => {
-    expect(Reflect.ownKeys(registration().sync)).toEqual([]);
+    expect(Reflect.ownKeys(of(registration()))).toEqual([]);
   });
 
-  it('toStringTag is SyncManager, like a native interface (not enumerable, not writable)', () => {
-    expect(Object.prototype.toString.call(registration().sync)).toBe('[object SyncManager]');
-    expect(Object.prototype.toString.call(SyncManager.prototype)).toBe('[object SyncManager]');
-    expect(Object.getOwnPropertyDescriptor(SyncManager.prototype, Symbol.toStringTag))
-      .toEqual({ value: 'SyncManager', writable: false, enumerable: false, configurable: true });
+  it(`toStringTag is ${kind.name}, like a native interface (not enumerable, not writable)`, () => {
+    expect(Object.prototype.toString.call(of(registration()))).toBe(`[object ${kind.name}]`);
+    expect(Object.prototype.toString.call(Class.prototype)).toBe(`[object ${kind.name}]`);
+    expect(Object.getOwnPropertyDescriptor(Class.prototype, Symbol.toStringTag))
+      .toEqual({ value: kind.name, writable: false, enumerable: false, configurable: true });
   });
 
-  it.each(['register', 'getTags'])('%s on a wrong this rejects with a TypeError and never throws', async (name) => {
-    for (const wrong of [{}, undefined, null, SyncManager.prototype, Object.create(SyncManager.prototype)]) {
-      let result: Promise<unknown> | undefined;
-      expect(() => (result = proto[name].call(wrong, 'tag'))).not.toThrow();
-      expect(result).toBeInstanceOf(Promise);
-      expect(await rejection(result!)).toBeInstanceOf(TypeError);
-    }
+  it('shapeManagers() a second time changes nothing', () => {
+    const shape = () => Reflect.ownKeys(Class.prototype).map((key) => [key, Object.getOwnPropertyDescriptor(Class.prototype, key)]);
+    const before = shape();
+    shapeManagers();
+    expect(shape()).toEqual(before);
   });
 });
 
-describe('register(tag)', () => {
-  it('resolves with undefined once the host has registered the tag', async () => {
+describe.each(titled(MANAGER_KINDS, (kind) => kind.attribute))('registration.%s', (_name, kind) => {
+  const { Class, attribute, getter, of } = kind;
+
+  it(`the getter is named "get ${attribute}", takes no argument and has no prototype (not a constructor)`, () => {
+    expect(Object.getOwnPropertyDescriptor(FakeRegistration.prototype, attribute)!.get).toBe(getter);
+    expect(getter.name).toBe(`get ${attribute}`);
+    expect(getter.length).toBe(0);
+    expect(Object.prototype.hasOwnProperty.call(getter, 'prototype')).toBe(false);
+    expect(() => new (getter as unknown as new () => unknown)()).toThrow(TypeError);
+  });
+
+  it(`is one ${kind.name} per registration, the same on every get ([SameObject])`, () => {
+    const a = registration();
+    const b = registration();
+    const first = of(a);
+    expect(first).toBeInstanceOf(Class);
+    expect(Object.getPrototypeOf(first)).toBe(Class.prototype);
+    expect(of(a)).toBe(first);
+    expect(getter.call(a)).toBe(first);
+    expect(of(b)).not.toBe(first);
+    expect(of(b)).toBe(of(b));
+  });
+
+  it.each<[string, () => unknown]>([
+    ['a plain object', () => ({})],
+    ['undefined', () => undefined],
+    ['null', () => null],
+    ['a number', () => 1],
+    ['the prototype', () => Class.prototype],
+    ['a SyncManager', () => registration().sync],
+    ['a PeriodicSyncManager', () => registration().periodicSync],
+  ])('the getter throws a TypeError "Illegal invocation" on %s', (_name, wrong) => {
+    expect(() => getter.call(wrong() as ServiceWorkerRegistration)).toThrow(new TypeError('Illegal invocation'));
+  });
+
+  it('a throwing get leaves no manager behind: the registration still gets one, once', () => {
+    expect(() => getter.call({} as ServiceWorkerRegistration)).toThrow(TypeError);
+    const reg = registration();
+    expect(of(reg)).toBe(of(reg));
+  });
+});
+
+describe.each(MANAGERS)('%s brand checks: methods called on the wrong object reject with a TypeError and never throw', (_name, kind) => {
+  const { Class, proto, of, other } = kind;
+  const wrongs: Array<[string, () => unknown]> = [
+    ['a plain object', () => ({})],
+    ['undefined', () => undefined],
+    ['null', () => null],
+    ['the prototype', () => Class.prototype],
+    ['an object made from the prototype', () => Object.create(Class.prototype)],
+    ['a registration', () => registration()],
+    ['the registration\'s other manager', () => other(registration())],
+  ];
+
+  describe.each(kind.operations.map(([name]) => name))(`${kind.name}.prototype.%s`, (name) => {
+    it.each(wrongs)('on %s', async (_what, wrong) => {
+      const error = await rejectsNotThrows(() => proto[name].call(wrong(), 'tag', { minInterval: 1 }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe('Illegal invocation');
+      expectNoHostCalls();
+    });
+  });
+
+  it('the brand check comes before the argument checks (no argument: "Illegal invocation", not "1 argument required")', async () => {
+    for (const name of kind.tagOperations) {
+      const error = await rejectsNotThrows(() => proto[name].call({}));
+      expect((error as TypeError).message).toBe('Illegal invocation');
+    }
+  });
+
+  it('the brand check comes before converting the arguments (a tag\'s toString is never called)', async () => {
+    const toString = vi.fn(() => 'tag');
+    const valueOf = vi.fn(() => 5);
+    for (const name of kind.tagOperations) {
+      await rejectsNotThrows(() => proto[name].call({}, { toString }, { minInterval: { valueOf } }));
+    }
+    expect(toString).not.toHaveBeenCalled();
+    expect(valueOf).not.toHaveBeenCalled();
+  });
+
+  it('a manager\'s own methods still work after being called on the wrong object', async () => {
+    const reg = registration();
+    await rejection(proto.register.call(other(reg), 'x'));
+    await expect(of(reg).register('x')).resolves.toBeUndefined();
+    expect(kind.host().register).toHaveBeenCalledWith(reg, ...kind.hostArgs('x'));
+  });
+});
+
+describe.each(MANAGERS)('%s register(tag)', (_name, kind) => {
+  const { of, host, hostArgs } = kind;
+
+  it('resolves with undefined once the host has registered, and hands it the registration and the tag', async () => {
     const reg = registration();
     let finish!: () => void;
-    host.register.mockImplementationOnce(() => new Promise<void>((resolve) => (finish = resolve)));
+    host().register.mockImplementationOnce(() => new Promise<void>((resolve) => (finish = resolve)));
     let settled = false;
-    const result = reg.sync.register('outbox').finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 5));
+    const result = of(reg).register('outbox', { minInterval: 86_400_000 }).finally(() => (settled = true));
+    await sleep(5);
     expect(settled).toBe(false); // waits for the host
     finish();
     await expect(result).resolves.toBeUndefined();
-    expect(host.register).toHaveBeenCalledTimes(1);
-    expect(host.register).toHaveBeenCalledWith(reg, 'outbox');
+    expect(host().register).toHaveBeenCalledTimes(1);
+    expect(host().register).toHaveBeenCalledWith(reg, ...hostArgs('outbox', 86_400_000));
+    expect(host().register.mock.calls[0][0]).toBe(reg);
+    expect(kind.otherHost().register).not.toHaveBeenCalled();
   });
 
   it('hands the host the registration it was called on, and nothing else', async () => {
     const a = registration(SCOPE);
     const b = registration(OTHER_SCOPE);
-    await a.sync.register('one');
-    await b.sync.register('two');
-    expect(host.register.mock.calls).toEqual([[a, 'one'], [b, 'two']]);
-    expect(host.getTags).not.toHaveBeenCalled();
+    await of(a).register('one', { minInterval: 1 });
+    await of(b).register('two', { minInterval: 2 });
+    expect(host().register.mock.calls).toEqual([[a, ...hostArgs('one', 1)], [b, ...hostArgs('two', 2)]]);
+    expect(host().register.mock.calls[0][0]).toBe(a);
+    expect(host().register.mock.calls[1][0]).toBe(b);
+    expect(host().getTags).not.toHaveBeenCalled();
+    expect(await of(a).getTags()).toEqual(['one']);
+    expect(await of(b).getTags()).toEqual(['two']);
   });
 
   // A page's register() calls of one turn travel as one request (src/page/host.ts): that needs the host called in
   // the same turn, before any await.
   it('calls the host synchronously, before returning its promise', () => {
     const reg = registration();
-    void reg.sync.register('a');
-    void reg.sync.register('b');
-    expect(host.register.mock.calls.map((call) => call[1])).toEqual(['a', 'b']);
+    void of(reg).register('a');
+    void of(reg).register('b', { minInterval: 3 });
+    expect(host().register.mock.calls.map((call) => call.slice(1))).toEqual([hostArgs('a'), hostArgs('b', 3)]);
   });
 
   it('rejects with the host\'s error itself (the DOMException the worker raised)', async () => {
     const error = new DOMException('Background Sync storage failed: quota', 'UnknownError');
-    host.register.mockRejectedValueOnce(error);
-    expect(await rejection(registration().sync.register('outbox'))).toBe(error);
+    host().register.mockRejectedValueOnce(error);
+    expect(await rejection(of(registration()).register('outbox'))).toBe(error);
   });
 
   it('a host that throws synchronously still gives a rejection, never a throw', async () => {
     const error = new DOMException('x', 'InvalidAccessError');
-    host.register.mockImplementationOnce(() => {
+    host().register.mockImplementationOnce(() => {
       throw error;
     });
-    let result: Promise<void> | undefined;
-    expect(() => (result = registration().sync.register('outbox'))).not.toThrow();
-    expect(await rejection(result!)).toBe(error);
+    expect(await rejectsNotThrows(() => of(registration()).register('outbox'))).toBe(error);
   });
 
-  it('a missing argument rejects with a TypeError (not a synchronous throw)', async () => {
-    const sync = registration().sync as unknown as { register(...args: unknown[]): Promise<void> };
-    let result: Promise<void> | undefined;
-    expect(() => (result = sync.register())).not.toThrow();
-    expect(await rejection(result!)).toBeInstanceOf(TypeError);
-    expect(host.register).not.toHaveBeenCalled();
+  it('no argument at all rejects with a TypeError saying 1 argument is required (not a synchronous throw)', async () => {
+    const error = await rejectsNotThrows(() => of(registration()).register());
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe(`Failed to execute 'register' on '${kind.name}': 1 argument required`);
+    expect(host().register).not.toHaveBeenCalled();
   });
 
   it('a Symbol rejects with a TypeError', async () => {
-    const sync = registration().sync as unknown as { register(tag: unknown): Promise<void> };
-    expect(await rejection(sync.register(Symbol('tag')))).toBeInstanceOf(TypeError);
-    expect(host.register).not.toHaveBeenCalled();
+    const error = await rejectsNotThrows(() => of(registration()).register(Symbol('tag')));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toMatch(/Symbol/);
+    expect(host().register).not.toHaveBeenCalled();
   });
 
   it('an object whose toString throws rejects with that same error', async () => {
     const error = new Error('from toString');
-    const sync = registration().sync as unknown as { register(tag: unknown): Promise<void> };
-    expect(await rejection(sync.register({ toString() { throw error; } }))).toBe(error);
-    expect(host.register).not.toHaveBeenCalled();
+    expect(await rejection(of(registration()).register({ toString() { throw error; } }))).toBe(error);
+    expect(host().register).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -190,145 +254,169 @@ describe('register(tag)', () => {
     ['a number', 42, '42'],
     ['null', null, 'null'],
     ['an explicit undefined', undefined, 'undefined'],
+    ['a boolean', true, 'true'],
     ['an object', { toString: () => 'custom' }, 'custom'],
+    ['an array', ['a', 'b'], 'a,b'],
     ['a lone surrogate', '\uD800', '\uD800'],
-  ])('converts %s like a DOMString', async (_name, value, tag) => {
+  ])('converts %s like a DOMString (String())', async (_name, value, tag) => {
     const reg = registration();
-    await (reg.sync as unknown as { register(tag: unknown): Promise<void> }).register(value);
-    expect(host.register).toHaveBeenCalledWith(reg, tag);
-    expect(typeof host.register.mock.calls[0][1]).toBe('string');
-    expect(await reg.sync.getTags()).toEqual([tag]);
+    await of(reg).register(value);
+    expect(host().register).toHaveBeenCalledWith(reg, ...hostArgs(tag));
+    expect(typeof host().register.mock.calls[0][1]).toBe('string');
+    expect(await of(reg).getTags()).toEqual([tag]);
   });
 
-  it('no active worker → InvalidStateError, before the tag length check', async () => {
+  it('the tag is converted once', async () => {
+    const toString = vi.fn(() => 'once');
+    await of(registration()).register({ toString });
+    expect(toString).toHaveBeenCalledTimes(1);
+  });
+
+  it('no active worker → InvalidStateError, before the tag length check, the host never asked', async () => {
     const reg = registration(SCOPE, null);
     for (const tag of ['outbox', 'x'.repeat(MAX_TAG_LENGTH + 1)]) {
-      const error = await rejection(reg.sync.register(tag));
-      expect(error).toBeInstanceOf(DOMException);
-      expect((error as DOMException).name).toBe('InvalidStateError');
+      const error = await rejectsNotThrows(() => of(reg).register(tag, { minInterval: 1000 }));
+      expectDOMException(error, 'InvalidStateError');
       expect((error as DOMException).message).toBe('Registration failed - no active Service Worker');
     }
-    expect(host.register).not.toHaveBeenCalled();
+    expect(host().register).not.toHaveBeenCalled();
   });
 
   it('argument conversion comes before the active worker check', async () => {
-    const sync = registration(SCOPE, null).sync as unknown as { register(tag: unknown): Promise<void> };
-    expect(await rejection(sync.register(Symbol()))).toBeInstanceOf(TypeError);
+    expect(await rejection(of(registration(SCOPE, null)).register(Symbol()))).toBeInstanceOf(TypeError);
   });
 
   it('a tag of 10241 characters → InvalidAccessError, the host never asked; 10240 is fine (Chromium\'s limit)', async () => {
     expect(MAX_TAG_LENGTH).toBe(10240);
     const reg = registration();
-    const error = await rejection(reg.sync.register('x'.repeat(10241)));
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('InvalidAccessError');
+    const error = await rejectsNotThrows(() => of(reg).register('x'.repeat(10241)));
+    expectDOMException(error, 'InvalidAccessError');
     expect((error as DOMException).message).toBe('Registration failed - the tag is longer than 10240 characters');
-    expect(host.register).not.toHaveBeenCalled();
-    await expect(reg.sync.register('y'.repeat(10240))).resolves.toBeUndefined();
-    expect(host.register).toHaveBeenCalledWith(reg, 'y'.repeat(10240));
-    expect(await reg.sync.getTags()).toEqual(['y'.repeat(10240)]);
+    expect(host().register).not.toHaveBeenCalled();
+    await expect(of(reg).register('y'.repeat(10240), { minInterval: 5 })).resolves.toBeUndefined();
+    expect(host().register).toHaveBeenCalledWith(reg, ...hostArgs('y'.repeat(10240), 5));
+    expect(await of(reg).getTags()).toEqual(['y'.repeat(10240)]);
   });
 
-  it('the length counts UTF-16 code units: 5120 emoji are 10240 and pass, one more character does not', async () => {
+  it('the length is that of the converted tag, in UTF-16 code units: 5120 emoji are 10240 and pass, one more does not', async () => {
     const reg = registration();
-    await expect(reg.sync.register('😀'.repeat(5120))).resolves.toBeUndefined();
-    expect((await rejection(reg.sync.register('😀'.repeat(5120) + 'x')) as DOMException).name).toBe('InvalidAccessError');
-    expect(host.register).toHaveBeenCalledTimes(1);
+    const long = { toString: () => 'z'.repeat(10241) };
+    expectDOMException(await rejection(of(reg).register(long)), 'InvalidAccessError');
+    await expect(of(reg).register('😀'.repeat(5120))).resolves.toBeUndefined();
+    expectDOMException(await rejection(of(reg).register('😀'.repeat(5120) + 'x')), 'InvalidAccessError');
+    expect(host().register).toHaveBeenCalledTimes(1);
   });
 });
 
-describe('getTags()', () => {
-  it('resolves with what the host lists for the registration', async () => {
+describe.each(MANAGERS)('%s getTags()', (_name, kind) => {
+  const { of, other, host } = kind;
+
+  it('resolves with what its own host lists for the registration', async () => {
     const reg = registration();
-    host.getTags.mockResolvedValueOnce(['b', 'a']);
-    expect(await reg.sync.getTags()).toEqual(['b', 'a']);
-    expect(host.getTags).toHaveBeenCalledWith(reg);
+    host().getTags.mockResolvedValueOnce(['b', 'a']);
+    expect(await of(reg).getTags()).toEqual(['b', 'a']);
+    expect(host().getTags).toHaveBeenCalledTimes(1);
+    expect(host().getTags).toHaveBeenCalledWith(reg);
+    expect(host().getTags.mock.calls[0][0]).toBe(reg);
+    expect(kind.otherHost().getTags).not.toHaveBeenCalled();
   });
 
-  it('is empty at first', async () => {
-    await expect(registration().sync.getTags()).resolves.toEqual([]);
+  it('a host that answers synchronously (an array) is fine too', async () => {
+    host().getTags.mockImplementationOnce((() => ['sync-answer']) as never);
+    const result = of(registration()).getTags();
+    expect(result).toBeInstanceOf(Promise);
+    expect(await result).toEqual(['sync-answer']);
   });
 
-  it('lists tags in registration order, coalescing repeats, per registration scope', async () => {
+  it('is empty at first, then lists tags in registration order, coalescing repeats, per registration scope', async () => {
     const a = registration(SCOPE);
     const b = registration(OTHER_SCOPE);
-    await a.sync.register('one');
-    await b.sync.register('other');
-    await a.sync.register('two');
-    await a.sync.register('one');
-    await a.sync.register('three');
-    expect(await a.sync.getTags()).toEqual(['one', 'two', 'three']);
-    expect(await b.sync.getTags()).toEqual(['other']);
+    expect(await of(a).getTags()).toEqual([]);
+    await of(a).register('one');
+    await of(b).register('other');
+    await of(a).register('two');
+    await of(a).register('one');
+    await of(a).register('three');
+    expect(await of(a).getTags()).toEqual(['one', 'two', 'three']);
+    expect(await of(b).getTags()).toEqual(['other']);
+    // The other manager of the same registration has its own host.
+    expect(await other(a).getTags()).toEqual([]);
   });
 
   it('two registration objects for the same scope see the same tags', async () => {
-    await registration(SCOPE).sync.register('shared');
-    expect(await registration(SCOPE).sync.getTags()).toEqual(['shared']);
+    await of(registration(SCOPE)).register('shared');
+    expect(await of(registration(SCOPE)).getTags()).toEqual(['shared']);
   });
 
   it('rejects with the host\'s error itself', async () => {
     const error = new DOMException('Background Sync storage failed: gone', 'UnknownError');
-    host.getTags.mockRejectedValueOnce(error);
-    expect(await rejection(registration().sync.getTags())).toBe(error);
+    host().getTags.mockRejectedValueOnce(error);
+    expect(await rejectsNotThrows(() => of(registration()).getTags())).toBe(error);
+  });
+
+  it('a host that throws synchronously still gives a rejection', async () => {
+    const error = new Error('sync throw');
+    host().getTags.mockImplementationOnce(() => {
+      throw error;
+    });
+    expect(await rejectsNotThrows(() => of(registration()).getTags())).toBe(error);
   });
 
   it('takes no arguments: extra ones are ignored', async () => {
     const reg = registration();
-    await (reg.sync.getTags as (...args: unknown[]) => Promise<string[]>)('x', 1);
-    expect(host.getTags.mock.calls).toEqual([[reg]]);
+    await of(reg).getTags('x', 1);
+    expect(host().getTags.mock.calls).toEqual([[reg]]);
+  });
+
+  it('needs no active worker (getTags() has no such step)', async () => {
+    const reg = registration(SCOPE, null);
+    host().getTags.mockResolvedValueOnce(['still']);
+    expect(await of(reg).getTags()).toEqual(['still']);
   });
 });
 
-describe('in a document that is no longer fully active (a removed iframe\'s)', () => {
-  // A removed iframe's document has no browsing context: defaultView is null. Its realm may never run the rest of
-  // an async operation (Firefox drops that realm's promise jobs), so both operations reject before they await.
-  beforeEach(() => {
-    Object.defineProperty(document, 'defaultView', { value: null, configurable: true });
-  });
-  afterEach(() => {
-    vi.unstubAllGlobals();
-    delete (document as unknown as Record<string, unknown>).defaultView;
-  });
+describe.each(MANAGERS)('%s in a document that is no longer fully active (a removed iframe\'s)', (_name, kind) => {
+  const { proto, of, host } = kind;
+  useDetachedDocument();
 
-  /** Resolves with the reason once `promise` has rejected within two microtasks: before any await of the operation. */
-  async function rejectsAtOnce(promise: Promise<unknown>): Promise<unknown> {
-    let outcome: { reason: unknown } | null = null;
-    promise.then(() => {}, (reason: unknown) => (outcome = { reason }));
-    await Promise.resolve();
-    await Promise.resolve();
-    if (!outcome) throw new Error('still pending: the operation awaited before it rejected');
-    return (outcome as { reason: unknown }).reason;
-  }
-
-  it('register() rejects with an InvalidStateError at once and never reaches the host', async () => {
-    const sync = registration().sync;
-    const error = await rejectsAtOnce(sync.register('gone'));
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('InvalidStateError');
+  it.each(kind.operations.map(([name]) => name))('%s() rejects with an InvalidStateError at once and never reaches the host', async (name) => {
+    const reg = registration();
+    const error = await rejectsAtOnce(of(reg)[name as 'register']('gone', { minInterval: 5 }));
+    expectDOMException(error, 'InvalidStateError');
     expect((error as DOMException).message).toBe('The document is not fully active');
-    await new Promise((r) => setTimeout(r, 10));
-    expect(host.register).not.toHaveBeenCalled();
-    delete (document as unknown as Record<string, unknown>).defaultView;
-    expect(await sync.getTags()).toEqual([]);
+    await sleep(10);
+    expectNoHostCalls();
+    reattachDocument();
+    expect(await of(reg).getTags()).toEqual([]);
   });
 
-  it('getTags() rejects with an InvalidStateError at once and never reaches the host', async () => {
-    const error = await rejectsAtOnce(registration().sync.getTags());
-    expect((error as DOMException).name).toBe('InvalidStateError');
-    expect(host.getTags).not.toHaveBeenCalled();
+  it('the document check comes before the active worker check', async () => {
+    const error = await rejectsAtOnce(of(registration(SCOPE, null)).register('t'));
+    expect((error as DOMException).message).toBe('The document is not fully active');
   });
 
   it('the brand check and the argument conversion come first (WebIDL)', async () => {
-    expect(await rejectsAtOnce(proto.register.call({}, 'tag'))).toBeInstanceOf(TypeError);
-    expect(await rejectsAtOnce(proto.getTags.call({}))).toBeInstanceOf(TypeError);
-    expect(await rejectsAtOnce(proto.register.call(registration().sync))).toBeInstanceOf(TypeError);
+    for (const [name] of kind.operations) expect(await rejectsAtOnce(proto[name].call({}, 't'))).toBeInstanceOf(TypeError);
+    const m = of(registration());
+    for (const name of kind.tagOperations) {
+      expect(await rejectsAtOnce(m[name as 'register']())).toBeInstanceOf(TypeError);
+      expect(await rejectsAtOnce(proto[name].call(m))).toBeInstanceOf(TypeError);
+    }
+  });
+
+  it('once the document is back (defaultView again), the same manager works', async () => {
+    const reg = registration();
+    await rejection(of(reg).register('t'));
+    reattachDocument();
+    await expect(of(reg).register('t')).resolves.toBeUndefined();
+    expect(host().register).toHaveBeenCalledTimes(1);
   });
 
   it('a global without a document (the service worker) is not affected', async () => {
     vi.stubGlobal('document', undefined);
-    const sync = registration().sync;
-    await expect(sync.register('worker-side')).resolves.toBeUndefined();
-    expect(await sync.getTags()).toEqual(['worker-side']);
-    expect(host.register).toHaveBeenCalledTimes(1);
+    const reg = registration();
+    await expect(of(reg).register('worker-side', { minInterval: 1 })).resolves.toBeUndefined();
+    expect(await of(reg).getTags()).toEqual(['worker-side']);
+    expect(host().register).toHaveBeenCalledTimes(1);
   });
 });
