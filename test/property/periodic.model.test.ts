@@ -25,8 +25,8 @@ import fc from 'fast-check';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_DELAY, RetryPolicy, retryDelay } from '../../src/core/policy';
-import { Outcome, recordKey } from '../../src/core/registration';
-import { periodicKey } from '../../src/core/periodic';
+import { Outcome, SyncRecord, recordKey } from '../../src/core/registration';
+import { PeriodicRecord, periodicKey } from '../../src/core/periodic';
 import { modelRuns, outcomeArb } from './common';
 
 const SCOPE = 'https://example.com/periodic-model/';
@@ -52,29 +52,14 @@ afterAll(() => {
 });
 
 // --- The model -------------------------------------------------------------------------------------------------
+// Its records have the stored records' fields (the types of src/core), less the key and scope (one scope here), with
+// `locked` always set; what happens to them (the functions below) is the model's own, written from the semantics.
 
-interface Lease {
-  lease: string;
-  leaseUntil: number;
+interface Lease extends Pick<PeriodicRecord, 'lease' | 'leaseUntil'> {
   locked: boolean;
 }
-interface PModel extends Lease {
-  tag: string;
-  minInterval: number;
-  state: 'waiting' | 'firing';
-  attempts: number;
-  notBefore: number;
-  since: number;
-  order: number;
-}
-interface OModel extends Lease {
-  tag: string;
-  state: 'pending' | 'waiting' | 'firing';
-  attempts: number;
-  notBefore: number;
-  reregistered: boolean;
-  order: number;
-}
+interface PModel extends Lease, Pick<PeriodicRecord, 'tag' | 'minInterval' | 'state' | 'attempts' | 'notBefore' | 'since' | 'order'> {}
+interface OModel extends Lease, Pick<SyncRecord, 'tag' | 'state' | 'attempts' | 'notBefore' | 'reregistered' | 'order'> {}
 /** The store as the model has it: records by key. */
 interface Model {
   periodic: Record<string, PModel>;
@@ -315,7 +300,10 @@ function observe(w: World, next: { id: string; tag: string; attempts: number; pe
 // --- Commands ----------------------------------------------------------------------------------------------------
 
 abstract class Step implements Cmd {
-  abstract check(w: Readonly<World>): boolean;
+  /** Whether the step may run now: always, unless a step says otherwise. */
+  check(_w: Readonly<World>): boolean {
+    return true;
+  }
   abstract exec(w: World): Promise<void>;
   async run(w: World): Promise<void> {
     w.steps.push(this.toString());
@@ -326,12 +314,38 @@ abstract class Step implements Cmd {
 }
 
 /** register() of a tag: not while an event of its removed registration still runs in a live worker (replayed below). */
+function registrable(w: Readonly<World>, tag: string, periodic: boolean): boolean {
+  return !liveOpen(w as World, keyOf(tag, periodic)).some((f) => f.orphan);
+}
+
+/**
+ * register(tag, {minInterval}) in context `ctx`: the model's, the period it starts (or the new interval of the current
+ * one, from its start), and the store's call.
+ */
+function periodicRegister(w: World, ctx: number, tag: string, minInterval: number): Promise<PeriodicRecord> {
+  const key = keyOf(tag, true);
+  const before = w.model.periodic[tag] && { ...w.model.periodic[tag] };
+  registerPeriodic(w.model, tag, minInterval, w.now, w.policy);
+  if (!before) {
+    w.periods.set(key, { start: w.now, interval: interval(minInterval, w.policy), claims: 0 });
+  } else if (before.minInterval !== minInterval && before.state === 'waiting' && before.attempts === 0) {
+    w.periods.get(key)!.interval = interval(minInterval, w.policy);
+  }
+  return w.ctxs[ctx].store.storePeriodicRegistration(SCOPE, tag, minInterval, w.now, w.policy.periodicMinInterval);
+}
+
+/** register(tag) in context `ctx`: the model's and the store's. */
+function oneShotRegister(w: World, ctx: number, tag: string): Promise<unknown> {
+  registerOneShot(w.model, tag);
+  return w.ctxs[ctx].store.storeRegistration(SCOPE, tag);
+}
+
 abstract class RegisterStep extends Step {
   constructor(readonly ctx: number, readonly tag: string, readonly periodic: boolean) {
     super();
   }
   check(w: Readonly<World>): boolean {
-    return !liveOpen(w as World, keyOf(this.tag, this.periodic)).some((f) => f.orphan);
+    return registrable(w, this.tag, this.periodic);
   }
 }
 
@@ -340,18 +354,8 @@ class RegisterPeriodic extends RegisterStep {
     super(ctx, tag, true);
   }
   async exec(w: World): Promise<void> {
-    const key = keyOf(this.tag, true);
-    const existed = !!w.model.periodic[this.tag];
-    const before = w.model.periodic[this.tag] && { ...w.model.periodic[this.tag] };
-    registerPeriodic(w.model, this.tag, this.minInterval, w.now, w.policy);
-    const r = await w.ctxs[this.ctx].store.storePeriodicRegistration(SCOPE, this.tag, this.minInterval, w.now, w.policy.periodicMinInterval);
-    expect(r.id).toBe(key);
-    if (!existed) {
-      w.periods.set(key, { start: w.now, interval: interval(this.minInterval, w.policy), claims: 0 });
-    } else if (before!.minInterval !== this.minInterval && before!.state === 'waiting' && before!.attempts === 0) {
-      // A new interval for the current period, from its start.
-      w.periods.get(key)!.interval = interval(this.minInterval, w.policy);
-    }
+    const r = await periodicRegister(w, this.ctx, this.tag, this.minInterval);
+    expect(r.id).toBe(keyOf(this.tag, true));
   }
   toString(): string {
     return `registerPeriodic(ctx ${this.ctx}, ${this.tag}, ${this.minInterval})`;
@@ -363,8 +367,7 @@ class RegisterOneShot extends RegisterStep {
     super(ctx, tag, false);
   }
   async exec(w: World): Promise<void> {
-    registerOneShot(w.model, this.tag);
-    await w.ctxs[this.ctx].store.storeRegistration(SCOPE, this.tag);
+    await oneShotRegister(w, this.ctx, this.tag);
   }
   toString(): string {
     return `register(ctx ${this.ctx}, ${this.tag})`;
@@ -380,26 +383,12 @@ class RegisterBatch extends Step {
     super();
   }
   check(w: Readonly<World>): boolean {
-    return this.items.every(([tag, minInterval]) => !liveOpen(w as World, keyOf(tag, minInterval !== null)).some((f) => f.orphan));
+    return this.items.every(([tag, minInterval]) => registrable(w, tag, minInterval !== null));
   }
   async exec(w: World): Promise<void> {
-    const calls: Array<Promise<unknown>> = [];
-    for (const [tag, minInterval] of this.items) {
-      if (minInterval === null) {
-        registerOneShot(w.model, tag);
-        calls.push(w.ctxs[this.ctx].store.storeRegistration(SCOPE, tag));
-        continue;
-      }
-      const key = keyOf(tag, true);
-      const before = w.model.periodic[tag] && { ...w.model.periodic[tag] };
-      registerPeriodic(w.model, tag, minInterval, w.now, w.policy);
-      calls.push(w.ctxs[this.ctx].store.storePeriodicRegistration(SCOPE, tag, minInterval, w.now, w.policy.periodicMinInterval));
-      if (!before) w.periods.set(key, { start: w.now, interval: interval(minInterval, w.policy), claims: 0 });
-      else if (before.minInterval !== minInterval && before.state === 'waiting' && before.attempts === 0) {
-        w.periods.get(key)!.interval = interval(minInterval, w.policy);
-      }
-    }
-    await Promise.all(calls);
+    // Every call made before any is awaited: one turn.
+    await Promise.all(this.items.map(([tag, minInterval]) =>
+      minInterval === null ? oneShotRegister(w, this.ctx, tag) : periodicRegister(w, this.ctx, tag, minInterval)));
   }
   toString(): string {
     return `registerBatch(ctx ${this.ctx}, ${this.items.map(([t, i]) => (i === null ? t : `${t}@${i}`)).join(' ')})`;
@@ -512,9 +501,6 @@ class Unregister extends Step {
   constructor(readonly ctx: number, readonly tag: string) {
     super();
   }
-  check(): boolean {
-    return true;
-  }
   async exec(w: World): Promise<void> {
     await w.ctxs[this.ctx].store.removePeriodic(SCOPE, this.tag);
     delete w.model.periodic[this.tag];
@@ -528,9 +514,6 @@ class Unregister extends Step {
 
 /** The service worker registration is gone: both namespaces of the scope go, and no other scope's records. */
 class RemoveScope extends Step {
-  check(): boolean {
-    return true;
-  }
   async exec(w: World): Promise<void> {
     await w.ctxs[0].store.removeScope(SCOPE);
     w.model.periodic = {};
@@ -551,9 +534,6 @@ function orphan(w: World, which: (f: Firing) => boolean): void {
 class SetFloor extends Step {
   constructor(readonly floor: number) {
     super();
-  }
-  check(): boolean {
-    return true;
   }
   async exec(w: World): Promise<void> {
     w.policy = { ...w.policy, periodicMinInterval: this.floor };
@@ -604,9 +584,6 @@ class Restart extends Step {
 class Advance extends Step {
   constructor(readonly ms: number) {
     super();
-  }
-  check(): boolean {
-    return true;
   }
   async exec(w: World): Promise<void> {
     const target = w.now + this.ms;

@@ -223,3 +223,219 @@ export function fakeLocks() {
 export function useLocks(locks: unknown): void {
   Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
 }
+
+// --- The worker half of a test file, pages' requests to it, and periodic records ----------------------------------
+// (test/unit/worker/requests.test.ts, periodic-requests.test.ts, periodic-dispatcher.test.ts, store/periodic-db.test.ts)
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
+import { Answer, PROTOCOL_KEY, PROTOCOL_VERSION } from '../../src/protocol';
+import { DEFAULT_POLICY } from '../../src/core/policy';
+import { PeriodicRecord, periodicKey } from '../../src/core/periodic';
+import { Dispatcher } from '../../src/worker/dispatcher';
+
+/** What a file's worker half (useWorkerHalf) holds; the fields are set afresh, or cleared, before each test. */
+export interface WorkerHalf {
+  registration: SyncWorkerRegistration;
+  /** What clients.matchAll() resolves with: one top-level window unless the test says otherwise. */
+  windows: Array<{ frameType: string }>;
+  /** The app's sync events. */
+  fired: Array<{ tag: string; lastChance: boolean }>;
+  /** The app's periodicsync events: each one's tag, whether it is a PeriodicSyncEvent, and whether it has lastChance. */
+  periodicFired: Array<{ tag: string; periodic: boolean; hasLastChance: boolean }>;
+  /** The messages the app's script received (a page's request to the polyfill must never be among them). */
+  appMessages: unknown[];
+  /** console.warn, silenced. */
+  warn: MockInstance<typeof console.warn>;
+  /** A spy on Dispatcher.prototype.run, new for each test. */
+  runs: MockInstance<Dispatcher['run']>;
+}
+
+/**
+ * Installs the worker half once for the file (installWorkerHalf in the service worker of `scope`; the app's script also
+ * records its periodicsync events), and gives each test a fresh start: an empty database, one top-level window, the
+ * worker "installed" (only the active worker fires: most tests keep it so, so that what they store stays put) with an
+ * active version, `reset()` (a policy, say), 5 ms for the last test's work to end, then every record cleared and `runs`
+ * spied on afresh. Call at the top level of a test file.
+ */
+export function useWorkerHalf(scope: string, reset: () => void = () => undefined): WorkerHalf {
+  const half = { windows: [], fired: [], periodicFired: [], appMessages: [] } as unknown as WorkerHalf;
+  beforeAll(async () => {
+    const app = { windows: () => half.windows, fired: half.fired, handler: () => () => undefined, messages: half.appMessages };
+    ({ registration: half.registration, warn: half.warn } = await installWorkerHalf(scope, app));
+    const PeriodicSyncEvent = (globalThis as unknown as { PeriodicSyncEvent: new () => PeriodicSyncEvent }).PeriodicSyncEvent;
+    addEventListener('periodicsync', (e) => {
+      const event = e as PeriodicSyncEvent;
+      half.periodicFired.push({ tag: event.tag, periodic: e instanceof PeriodicSyncEvent, hasLastChance: 'lastChance' in event });
+    });
+  });
+  afterAll(() => half.warn.mockRestore());
+  beforeEach(async () => {
+    freshIndexedDB();
+    half.windows = [{ frameType: 'top-level' }];
+    workerState('installed');
+    half.registration.active = {};
+    reset();
+    await sleep(5);
+    half.fired.length = 0;
+    half.periodicFired.length = 0;
+    half.appMessages.length = 0;
+    half.warn.mockClear();
+    half.runs?.mockRestore();
+    half.runs = vi.spyOn(Dispatcher.prototype, 'run');
+  });
+  return half;
+}
+
+/** A port as the engine hands it over: what the worker posts on it is recorded. */
+export function fakePort() {
+  return { postMessage: vi.fn<(answer: Answer) => void>() };
+}
+
+/**
+ * Posts `data` to the worker (this global scope) as a page's request with a port; resolves once the promise the worker
+ * handed to the event's waitUntil has settled (it must fulfil), with the event and the port.
+ */
+export async function sendRequest(data: unknown) {
+  const port = fakePort();
+  const event = extendable('message', data, [port]);
+  dispatchEvent(event);
+  expect(event.waitUntil).toHaveBeenCalledTimes(1);
+  await expect(event.waitUntil.mock.calls[0][0]).resolves.toBeUndefined();
+  return { event, port };
+}
+
+/** The one answer posted on `port`. */
+export function answerOn(port: ReturnType<typeof fakePort>): Answer {
+  expect(port.postMessage).toHaveBeenCalledTimes(1);
+  return port.postMessage.mock.calls[0][0];
+}
+
+/** A request as src/protocol.ts builds it, with the fields as given (malformed ones included). */
+export function rawRequest(op: string, fields: Record<string, unknown> = {}) {
+  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, op, ...fields };
+}
+
+/** Sends `data` as a page's request (sendRequest) and resolves with the one answer posted on its port. */
+export async function ask(data: unknown): Promise<Answer> {
+  return answerOn((await sendRequest(data)).port);
+}
+
+/** Storage broken: the connection closed and IndexedDB gone, as in a context without it. */
+export function breakStorage(): void {
+  closeDatabase();
+  delete (globalThis as { indexedDB?: unknown }).indexedDB;
+}
+
+/** What each of `calls` (promises, or values) rejects with; null for one that fulfils. */
+export function rejections(calls: ReadonlyArray<unknown>): Promise<unknown[]> {
+  return Promise.all(calls.map((call) => Promise.resolve(call).then(() => null, (e: unknown) => e)));
+}
+
+/** What the message of a storage failure with IndexedDB missing says. */
+const STORAGE_FAILED = /^Background Sync storage failed: .*IndexedDB is not available/;
+
+/** `error` is the DOMException a storage failure with IndexedDB missing rejects with: UnknownError, saying why. */
+export function expectStorageFailure(error: unknown): void {
+  expect(error).toBeInstanceOf(DOMException);
+  expect((error as DOMException).name).toBe('UnknownError');
+  expect((error as DOMException).message).toMatch(STORAGE_FAILED);
+}
+
+/** The worker's answer to a request when storage fails with IndexedDB missing: no tags, UnknownError saying why. */
+export function expectStorageFailureAnswer(answer: Answer): void {
+  expect(answer.tags).toBeUndefined();
+  expect(answer.error![0]).toBe('UnknownError');
+  expect(answer.error![1]).toMatch(STORAGE_FAILED);
+}
+
+/**
+ * A register() in the worker with `windows` open and none of them a top-level window rejects with InvalidAccessError
+ * and `message`, and 20 ms on, the dispatcher has not been woken.
+ */
+export async function expectRefusedWithoutWindow(
+  half: WorkerHalf, windows: Array<{ frameType: string }>, register: () => Promise<unknown>, message: string,
+): Promise<void> {
+  half.windows = windows;
+  const [error] = await rejections([register()]);
+  expect(error).toBeInstanceOf(DOMException);
+  expect((error as DOMException).name).toBe('InvalidAccessError');
+  expect((error as DOMException).message).toBe(message);
+  await sleep(20);
+  expect(half.runs).not.toHaveBeenCalled();
+}
+
+/**
+ * A register() in the worker asks for the window clients, uncontrolled ones included, and one top-level window among
+ * nested frames is enough: it resolves.
+ */
+export async function expectOneTopLevelWindowEnough(half: WorkerHalf, register: () => Promise<unknown>): Promise<void> {
+  half.windows = [{ frameType: 'nested' }, { frameType: 'top-level' }];
+  const matchAll = (globalThis as unknown as { clients: { matchAll: Mock } }).clients.matchAll;
+  matchAll.mockClear();
+  await expect(register()).resolves.toBeUndefined();
+  expect(matchAll).toHaveBeenCalledWith({ type: 'window', includeUncontrolled: true });
+}
+
+/** The ports handed over in each test, closed after it (an open port keeps Node's event loop alive). Call in a describe. */
+export function portsClosedAfterEach(): MessagePort[] {
+  const ports: MessagePort[] = [];
+  afterEach(() => {
+    for (const port of ports.splice(0)) port.close();
+  });
+  return ports;
+}
+
+/** The page's view of the worker of this global scope: its postMessage delivers here, cloned, with its ports (kept in `ports`). */
+export function workerSeenByPage(ports: MessagePort[]): ServiceWorker {
+  return {
+    postMessage(message: unknown, transfer: MessagePort[]) {
+      ports.push(...transfer);
+      dispatchEvent(extendable('message', structuredClone(message), transfer));
+    },
+  } as unknown as ServiceWorker;
+}
+
+/** A time for records to be at (ms since the epoch). */
+export const FIXED_NOW = 1_700_000_000_000;
+
+/** A valid periodic record, waiting one default periodicMinInterval (12 h) from FIXED_NOW; `overrides` change the rest. */
+export function periodicRecord(overrides: Partial<PeriodicRecord> = {}): PeriodicRecord {
+  const tag = overrides.tag ?? 'news';
+  const scope = overrides.scope ?? SCOPE;
+  return {
+    id: periodicKey(scope, tag), scope, tag, periodic: true, minInterval: 0, state: 'waiting', attempts: 0,
+    notBefore: FIXED_NOW + DEFAULT_POLICY.periodicMinInterval, since: FIXED_NOW, order: 1, lease: '', leaseUntil: 0,
+    ...overrides,
+  };
+}
+
+/** What is stored under the periodic key of (scope, tag), as-is. */
+export async function rawPeriodicRecord(scope: string, tag: string): Promise<PeriodicRecord | undefined> {
+  const db = await open();
+  return (await db.get(REGISTRATIONS, periodicKey(scope, tag))) as PeriodicRecord | undefined;
+}
+
+/** Counts the readwrite transactions opened from now on (until vi.restoreAllMocks()): the returned function says how many. */
+export function countReadwrite(): () => number {
+  const db = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
+  const original = db.transaction;
+  let n = 0;
+  vi.spyOn(db, 'transaction').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    if (args[1] === 'readwrite') n++;
+    return original.apply(this, args);
+  });
+  return () => n;
+}
+
+/**
+ * Makes the registrations store's put() throw QuotaExceededError on the calls `fails` picks (counting them from 1),
+ * until vi.restoreAllMocks().
+ */
+export function failPuts(fails: (call: number) => boolean = () => true): void {
+  const put = FakeObjectStore.prototype.put;
+  let calls = 0;
+  vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
+    if (this.name === REGISTRATIONS && fails(++calls)) throw new DOMException('quota', 'QuotaExceededError');
+    return put.apply(this, args as Parameters<typeof put>);
+  });
+}

@@ -7,14 +7,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy, retryDelay } from '../../../src/core/policy';
 import { SyncRecord, recordKey } from '../../../src/core/registration';
 import { PeriodicRecord, periodicKey } from '../../../src/core/periodic';
-import { IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import {
-  REGISTRATIONS, StorageError, claimDue, closeDatabase, list, listPeriodic, open, removePeriodic, removeScope, renewAll,
-  settleFirings, storePeriodicRegistration, storeRegistration,
+  StorageError, claimDue, closeDatabase, list, listPeriodic, open, removePeriodic, removeScope, renewAll, settleFirings,
+  storePeriodicRegistration, storeRegistration,
 } from '../../../src/store/db';
-import { OTHER_SCOPE, SCOPE, freshIndexedDB, putMeta, putRaw, rawRecord, rawRecords, record } from '../helpers';
+import {
+  FIXED_NOW as NOW, OTHER_SCOPE, SCOPE, countReadwrite, failPuts, freshIndexedDB, periodicRecord as prec, putMeta,
+  putRaw, rawPeriodicRecord as rawPeriodic, rawRecord, rawRecords, record,
+} from '../helpers';
 
-const NOW = 1_700_000_000_000;
 const TTL = 30000;
 const HOUR = 3_600_000;
 /** The default periodicMinInterval: 12 hours. */
@@ -29,29 +30,16 @@ afterEach(() => {
   closeDatabase();
 });
 
-/** A valid periodic record, waiting one FLOOR from NOW; `overrides` change the fields a test is about. */
-function prec(overrides: Partial<PeriodicRecord> = {}): PeriodicRecord {
-  const tag = overrides.tag ?? 'news';
-  const scope = overrides.scope ?? SCOPE;
-  return {
-    id: periodicKey(scope, tag), scope, tag, periodic: true, minInterval: 0, state: 'waiting', attempts: 0,
-    notBefore: NOW + FLOOR, since: NOW, order: 1, lease: '', leaseUntil: 0, ...overrides,
-  };
-}
-
-/** A periodic record firing under `lease` (attempt 1 unless overridden). */
+/**
+ * A periodic record firing under lease 'A' (attempt 1 unless overridden). prec() (helpers' periodicRecord) is a valid
+ * one of tag "news", waiting one FLOOR from NOW.
+ */
 const pfiring = (overrides: Partial<PeriodicRecord> = {}) =>
   prec({ state: 'firing', attempts: 1, notBefore: NOW, lease: 'A', leaseUntil: NOW + TTL, ...overrides });
 
 /** A one-shot record firing under `lease` 'A'. */
 const ofiring = (overrides: Partial<SyncRecord> = {}) =>
   record({ state: 'firing', attempts: 1, lease: 'A', leaseUntil: NOW + TTL, ...overrides });
-
-/** What is stored under the periodic key of (scope, tag), as-is. */
-async function rawPeriodic(scope: string, tag: string): Promise<PeriodicRecord | undefined> {
-  const db = await open();
-  return (await db.get(REGISTRATIONS, periodicKey(scope, tag))) as PeriodicRecord | undefined;
-}
 
 /** The stored periodic record of `tag` with the fields toEqual ignores anyway dropped (locked: undefined). */
 async function periodicOf(tag: string, scope = SCOPE): Promise<PeriodicRecord | undefined> {
@@ -150,20 +138,14 @@ describe('storePeriodicRegistration', () => {
 
   it('calls of one turn, periodic and one-shot, are one transaction, in call order; a tag twice sees its first record', async () => {
     await open();
-    const proto = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
-    const original = proto.transaction;
-    let readwrite = 0;
-    vi.spyOn(proto, 'transaction').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      if (args[1] === 'readwrite') readwrite++;
-      return original.apply(this, args);
-    });
+    const readwrite = countReadwrite();
     const [p, o, q, again] = await Promise.all([
       storePeriodicRegistration(SCOPE, 'x', 0, NOW, FLOOR),
       storeRegistration(SCOPE, 'x'),
       storePeriodicRegistration(SCOPE, 'y', 0, NOW, FLOOR),
       storePeriodicRegistration(SCOPE, 'x', 30 * HOUR, NOW + 10, FLOOR),
     ]);
-    expect(readwrite).toBe(1);
+    expect(readwrite()).toBe(1);
     expect([p.order, o.order, q.order]).toEqual([1, 2, 3]);
     expect(o).toEqual(record({ tag: 'x', order: 2 }));
     // The second "x" of the batch changed the first's interval, from the same period start; both calls resolve with
@@ -664,11 +646,7 @@ describe('storage failures on the periodic paths', () => {
 
   it('a periodic register whose put throws → StorageError; nothing stored, the order counter not consumed', async () => {
     await storeRegistration(SCOPE, 'first');
-    const put = FakeObjectStore.prototype.put;
-    vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
-      if (this.name === REGISTRATIONS) throw new DOMException('quota', 'QuotaExceededError');
-      return put.apply(this, args as Parameters<typeof put>);
-    });
+    failPuts();
     const error = await storePeriodicRegistration(SCOPE, 'a', 0, NOW, FLOOR).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toMatch(/QuotaExceededError/);

@@ -7,14 +7,12 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY, RetryPolicy } from '../../../src/core/policy';
 import { recordKey } from '../../../src/core/registration';
-import { PeriodicRecord, periodicKey } from '../../../src/core/periodic';
+import { periodicKey } from '../../../src/core/periodic';
 import * as store from '../../../src/store/db';
-import {
-  REGISTRATIONS, closeDatabase, listPeriodic, open, removePeriodic, storePeriodicRegistration, storeRegistration,
-} from '../../../src/store/db';
+import { closeDatabase, listPeriodic, removePeriodic, storePeriodicRegistration, storeRegistration } from '../../../src/store/db';
 import { PeriodicSyncEventClass, SyncEventClass } from '../../../src/web/sync-event';
 import { Dispatcher, LEASE_TTL } from '../../../src/worker/dispatcher';
-import { defineTestSyncEvents, freshIndexedDB, putRaw, rawRecord, useLocks } from '../helpers';
+import { defineTestSyncEvents, freshIndexedDB, periodicRecord, putRaw, rawPeriodicRecord, rawRecord, useLocks } from '../helpers';
 
 let SyncEvent: SyncEventClass;
 let PeriodicSyncEvent: PeriodicSyncEventClass;
@@ -123,14 +121,26 @@ function holding() {
 
 const rejecting: Handler = (event) => event.waitUntil(Promise.reject(new Error('upload failed')));
 
-async function rawPeriodic(tag: string): Promise<PeriodicRecord | undefined> {
-  const db = await open();
-  return (await db.get(REGISTRATIONS, periodicKey(scope, tag))) as PeriodicRecord | undefined;
-}
+const rawPeriodic = (tag: string) => rawPeriodicRecord(scope, tag);
 
 /** Registers a periodic tag now, as the worker host does (with the policy's floor). */
 function registerPeriodic(tag: string, minInterval = 0, floor = POLICY.periodicMinInterval) {
   return storePeriodicRegistration(scope, tag, minInterval, Date.now(), floor);
+}
+
+/**
+ * A dispatcher whose periodicsync handler holds each event (holding()), and `tag` registered now and fired one interval
+ * on: its first event is running. `running` is the run() that fired it.
+ */
+async function firstEventHeld(tag = 'news', options: Parameters<typeof dispatcher>[1] = {}) {
+  const fired: Fired[] = [];
+  const hold = holding();
+  const { d, report } = dispatcher(target(fired, { periodicsync: hold.handler }), options);
+  await registerPeriodic(tag);
+  await advance(INTERVAL);
+  const running = d.run();
+  await flush();
+  return { fired, hold, d, report, running };
 }
 
 /** Two events overlapping in time (start of one before the end of the other), per tag and type. */
@@ -200,13 +210,7 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('a success: the registration stays, waiting one interval from the settle, with 0 attempts', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }));
-    await registerPeriodic('news');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
+    const { fired, hold, d } = await firstEventHeld();
     expect(fired).toHaveLength(1);
     expect(await rawPeriodic('news')).toMatchObject({ state: 'firing', attempts: 1, lease: d.instance });
     await advance(5000);
@@ -219,13 +223,7 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('the next event comes one interval after the previous one settled, not after it started, period after period', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }));
-    await registerPeriodic('news');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
+    const { fired, hold, d } = await firstEventHeld();
     for (let period = 1; period <= 3; period++) {
       expect(fired).toHaveLength(period);
       // The handler takes 20 s.
@@ -345,13 +343,7 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('renews the lease of a long periodic event (by its record key), so no other instance reaps it', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }), { policy: { maxEventDuration: 10 * LEASE_TTL } });
-    await registerPeriodic('news');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
+    const { fired, d } = await firstEventHeld('news', { policy: { maxEventDuration: 10 * LEASE_TTL } });
     const claimedAt = Date.now();
     expect((await rawPeriodic('news'))!.leaseUntil).toBe(claimedAt + LEASE_TTL);
     for (let i = 0; i < 6; i++) await advance(LEASE_TTL / 3);
@@ -369,10 +361,9 @@ describe('Dispatcher: periodicsync events', () => {
     const fired: Fired[] = [];
     const { d } = dispatcher(target(fired), { policy: { initialRetryDelay: 0 } });
     const now = Date.now();
-    await putRaw({
-      id: periodicKey(scope, 'news'), scope, tag: 'news', periodic: true, minInterval: 0, state: 'firing', attempts: 1,
-      notBefore: now - 10, since: now - INTERVAL - 10, order: 1, lease: 'dead-instance', leaseUntil: now - 1,
-    } satisfies PeriodicRecord);
+    await putRaw(periodicRecord({
+      scope, state: 'firing', attempts: 1, notBefore: now - 10, since: now - INTERVAL - 10, lease: 'dead-instance', leaseUntil: now - 1,
+    }));
     void d.run();
     await flush();
     expect(fired.map((f) => [f.type, f.tag])).toEqual([['periodicsync', 'news']]);
@@ -381,14 +372,9 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('unregister while its event runs: the event finishes, the record is gone, and nothing fires after', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d, report } = dispatcher(target(fired, { periodicsync: hold.handler }));
-    await registerPeriodic('news');
-    await advance(INTERVAL);
+    const { fired, hold, d, report, running } = await firstEventHeld();
     let done = false;
-    const running = d.run().then(() => (done = true));
-    await flush();
+    void running.then(() => (done = true));
     expect(fired).toHaveLength(1);
     await removePeriodic(scope, 'news');
     await flush();
@@ -410,13 +396,7 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('unregister while its event runs, then the event fails: no retry follows either', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }), { policy: { initialRetryDelay: 0 } });
-    await registerPeriodic('news');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
+    const { fired, hold, d } = await firstEventHeld('news', { policy: { initialRetryDelay: 0 } });
     await removePeriodic(scope, 'news');
     hold.reject();
     await flush();
@@ -582,14 +562,8 @@ describe('Dispatcher: periodicsync events', () => {
   });
 
   it('claimDue is handed record keys as the running set: a periodic "x" running keeps a one-shot "x" fireable', async () => {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }));
+    const { fired, hold, d } = await firstEventHeld('x');
     const claims = vi.spyOn(store, 'claimDue');
-    await registerPeriodic('x');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
     await storeRegistration(scope, 'x');
     void d.run();
     await flush();
@@ -611,13 +585,7 @@ describe('Dispatcher: periodicsync events', () => {
  */
 describe('unregister and register again while the event runs', () => {
   async function reregisterDuringEvent() {
-    const fired: Fired[] = [];
-    const hold = holding();
-    const { d } = dispatcher(target(fired, { periodicsync: hold.handler }), { policy: { maxEventDuration: 10 * LEASE_TTL } });
-    await registerPeriodic('x');
-    await advance(INTERVAL);
-    void d.run();
-    await flush();
+    const { fired, hold, d } = await firstEventHeld('x', { policy: { maxEventDuration: 10 * LEASE_TTL } });
     expect(fired).toHaveLength(1);
     // A runs; the app unregisters the tag and registers it again.
     await removePeriodic(scope, 'x');

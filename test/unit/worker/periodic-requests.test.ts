@@ -6,17 +6,16 @@
  * worker and end to end over the worker's listener. Its own file: the worker half adds listeners to `self` that cannot
  * be removed.
  */
-import { MockInstance, afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Answer, PROTOCOL_KEY, PROTOCOL_VERSION, Request, request } from '../../../src/protocol';
 import { periodicKey } from '../../../src/core/periodic';
 import { DEFAULT_POLICY } from '../../../src/core/policy';
-import {
-  closeDatabase, list, listPeriodic, storePeriodicRegistration, storeRegistration,
-} from '../../../src/store/db';
-import { Dispatcher } from '../../../src/worker/dispatcher';
+import { list, listPeriodic, storePeriodicRegistration, storeRegistration } from '../../../src/store/db';
 import { periodicPageHost } from '../../../src/page/host';
 import {
-  ExtendableEvent, SyncWorkerRegistration, extendable, freshIndexedDB, installWorkerHalf, sleep, until, workerState,
+  ExtendableEvent, answerOn, ask, breakStorage, expectOneTopLevelWindowEnough, expectRefusedWithoutWindow,
+  expectStorageFailure, expectStorageFailureAnswer, extendable, fakePort, portsClosedAfterEach, rawRequest as raw,
+  rejections, sleep, until, useWorkerHalf, workerSeenByPage, workerState,
 } from '../helpers';
 
 const SCOPE = 'https://example.com/periodic-requests/';
@@ -24,72 +23,15 @@ const OTHER = 'https://example.com/periodic-requests-other/';
 const FLOOR = DEFAULT_POLICY.periodicMinInterval;
 const g = globalThis as Record<string, unknown>;
 
-let registration: SyncWorkerRegistration;
-let windows: Array<{ frameType: string }> = [];
-const fired: Array<{ tag: string; lastChance: boolean }> = [];
-const appMessages: unknown[] = [];
-/** The app's periodicsync listener records here: each event's tag, and whether it is a PeriodicSyncEvent. */
-const periodicFired: Array<{ tag: string; periodic: boolean; hasLastChance: boolean }> = [];
-let warn: MockInstance<typeof console.warn>;
-let runs: MockInstance<Dispatcher['run']>;
+const half = useWorkerHalf(SCOPE, () => {
+  BackgroundSyncPolyfill.configure({ periodicMinInterval: FLOOR, maxAttempts: 3, initialRetryDelay: 300000 });
+});
+/** The app's listeners record here: its sync events, its periodicsync events, its messages. */
+const { fired, periodicFired, appMessages } = half;
 
-const periodicSync = () => (registration as unknown as { periodicSync: PeriodicSyncManager }).periodicSync;
+const periodicSync = () => (half.registration as unknown as { periodicSync: PeriodicSyncManager }).periodicSync;
 const periodicTags = async (scope = SCOPE) => (await listPeriodic(scope)).map((r) => r.tag);
 const oneShotTags = async (scope = SCOPE) => (await list(scope)).map((r) => r.tag);
-
-/** A port as the engine hands it over: what the worker posts on it is recorded. */
-function fakePort() {
-  return { postMessage: vi.fn<(answer: Answer) => void>() };
-}
-
-/** Posts `data` to the worker as a page's request with a port; resolves once the worker's waitUntil promise fulfils. */
-async function send(data: unknown) {
-  const port = fakePort();
-  const event = extendable('message', data, [port]);
-  dispatchEvent(event);
-  expect(event.waitUntil).toHaveBeenCalledTimes(1);
-  await expect(event.waitUntil.mock.calls[0][0]).resolves.toBeUndefined();
-  return { event, port };
-}
-
-/** The one answer posted on `port`. */
-function answerOn(port: ReturnType<typeof fakePort>): Answer {
-  expect(port.postMessage).toHaveBeenCalledTimes(1);
-  return port.postMessage.mock.calls[0][0];
-}
-
-const ask = async (data: unknown) => answerOn((await send(data)).port);
-
-/** A request as src/protocol.ts builds it, with fields set as-is (malformed ones included). */
-function raw(op: string, fields: Record<string, unknown> = {}) {
-  return { [PROTOCOL_KEY]: PROTOCOL_VERSION, op, ...fields };
-}
-
-beforeAll(async () => {
-  const app = { windows: () => windows, fired, handler: () => () => undefined, messages: appMessages };
-  ({ registration, warn } = await installWorkerHalf(SCOPE, app));
-  addEventListener('periodicsync', (e) => {
-    const event = e as PeriodicSyncEvent;
-    periodicFired.push({ tag: event.tag, periodic: e instanceof (g.PeriodicSyncEvent as typeof PeriodicSyncEvent), hasLastChance: 'lastChance' in event });
-  });
-});
-afterAll(() => warn.mockRestore());
-
-beforeEach(async () => {
-  freshIndexedDB();
-  windows = [{ frameType: 'top-level' }];
-  // Only the active worker fires: most tests keep it "installed" so that what they store stays put.
-  workerState('installed');
-  registration.active = {};
-  BackgroundSyncPolyfill.configure({ periodicMinInterval: FLOOR, maxAttempts: 3, initialRetryDelay: 300000 });
-  await sleep(5);
-  fired.length = 0;
-  periodicFired.length = 0;
-  appMessages.length = 0;
-  warn.mockClear();
-  runs?.mockRestore();
-  runs = vi.spyOn(Dispatcher.prototype, 'run');
-});
 
 describe('a page\'s periodic requests (src/protocol.ts), answered on its port', () => {
   it('"periodic" stores the tag with its minInterval, waiting one interval, and answers {}; the app never sees it', async () => {
@@ -149,7 +91,7 @@ describe('a page\'s periodic requests (src/protocol.ts), answered on its port', 
   it('"periodic" answers first, then wakes the dispatcher under the event\'s waitUntil', async () => {
     const port = fakePort();
     let answeredWhenWoken: boolean | undefined;
-    runs.mockImplementation(() => {
+    half.runs.mockImplementation(() => {
       answeredWhenWoken ??= port.postMessage.mock.calls.length === 1;
       return Promise.resolve();
     });
@@ -157,7 +99,7 @@ describe('a page\'s periodic requests (src/protocol.ts), answered on its port', 
     dispatchEvent(event);
     await event.waitUntil.mock.calls[0][0];
     expect(answerOn(port)).toEqual({});
-    expect(runs).toHaveBeenCalledTimes(1);
+    expect(half.runs).toHaveBeenCalledTimes(1);
     expect(answeredWhenWoken).toBe(true);
   });
 
@@ -248,20 +190,14 @@ describe('a page\'s periodic requests (src/protocol.ts), answered on its port', 
   });
 
   describe('with storage broken (IndexedDB missing)', () => {
-    beforeEach(() => {
-      closeDatabase();
-      delete g.indexedDB;
-    });
+    beforeEach(breakStorage);
 
     it.each([
       ['periodic', request('periodic', ['a'], 0)],
       ['periodicTags', request('periodicTags')],
       ['unregister', request('unregister', ['a'])],
     ])('"%s" is answered with the UnknownError name and a message that says why', async (_op, data) => {
-      const answer = await ask(data);
-      expect(answer.tags).toBeUndefined();
-      expect(answer.error![0]).toBe('UnknownError');
-      expect(answer.error![1]).toMatch(/^Background Sync storage failed: .*IndexedDB is not available/);
+      expectStorageFailureAnswer(await ask(data));
     });
   });
 });
@@ -271,22 +207,15 @@ describe('registration.periodicSync in the worker (the worker host)', () => {
     ['no window', []],
     ['only nested frames', [{ frameType: 'nested' }]],
   ])('register() with %s open → InvalidAccessError, nothing stored, the dispatcher not woken', async (_name, clients) => {
-    windows = clients;
-    const error = await periodicSync().register('news', { minInterval: 1000 }).then(() => null, (e: unknown) => e);
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('InvalidAccessError');
-    expect((error as DOMException).message).toBe('Attempted to register a periodic sync without a window or registration tag too long.');
-    await sleep(20);
-    expect(runs).not.toHaveBeenCalled();
+    await expectRefusedWithoutWindow(
+      half, clients, () => periodicSync().register('news', { minInterval: 1000 }),
+      'Attempted to register a periodic sync without a window or registration tag too long.',
+    );
     expect(await listPeriodic(SCOPE)).toEqual([]);
   });
 
   it('asks for the window clients, uncontrolled ones included; one top-level window among nested frames is enough', async () => {
-    windows = [{ frameType: 'nested' }, { frameType: 'top-level' }];
-    const matchAll = (g.clients as { matchAll: ReturnType<typeof vi.fn> }).matchAll;
-    matchAll.mockClear();
-    await expect(periodicSync().register('news', { minInterval: 1000 })).resolves.toBeUndefined();
-    expect(matchAll).toHaveBeenCalledWith({ type: 'window', includeUncontrolled: true });
+    await expectOneTopLevelWindowEnough(half, () => periodicSync().register('news', { minInterval: 1000 }));
     expect(await listPeriodic(SCOPE)).toEqual([expect.objectContaining({ tag: 'news', minInterval: 1000, state: 'waiting' })]);
   });
 
@@ -298,30 +227,25 @@ describe('registration.periodicSync in the worker (the worker host)', () => {
     expect(withInterval.notBefore - withInterval.since).toBe(25 * 3600000);
     expect(without).toMatchObject({ tag: 'without', minInterval: 0 });
     expect(without.notBefore - without.since).toBe(FLOOR);
-    await until(() => runs.mock.calls.length >= 2);
+    await until(() => half.runs.mock.calls.length >= 2);
   });
 
   it('getTags() lists the periodic tags only, in order; unregister() removes one, leaving the one-shot tag of its name', async () => {
-    await registration.sync.register('x');
+    await half.registration.sync.register('x');
     await periodicSync().register('x');
     await periodicSync().register('y');
     expect(await periodicSync().getTags()).toEqual(['x', 'y']);
-    expect(await registration.sync.getTags()).toEqual(['x']);
+    expect(await half.registration.sync.getTags()).toEqual(['x']);
     await expect(periodicSync().unregister('x')).resolves.toBeUndefined();
     expect(await periodicSync().getTags()).toEqual(['y']);
-    expect(await registration.sync.getTags()).toEqual(['x']);
+    expect(await half.registration.sync.getTags()).toEqual(['x']);
     await expect(periodicSync().unregister('missing')).resolves.toBeUndefined();
   });
 
   it('storage failure → UnknownError from register(), getTags() and unregister()', async () => {
-    closeDatabase();
-    delete g.indexedDB;
+    breakStorage();
     const calls = [periodicSync().register('a'), periodicSync().getTags(), periodicSync().unregister('a')];
-    for (const error of await Promise.all(calls.map((p) => (p as Promise<unknown>).then(() => null, (e: unknown) => e)))) {
-      expect(error).toBeInstanceOf(DOMException);
-      expect((error as DOMException).name).toBe('UnknownError');
-      expect((error as DOMException).message).toMatch(/^Background Sync storage failed: .*IndexedDB is not available/);
-    }
+    for (const error of await rejections(calls)) expectStorageFailure(error);
   });
 });
 
@@ -376,11 +300,8 @@ describe('PeriodicSyncEvent and self.onperiodicsync', () => {
 });
 
 describe('periodicPageHost (src/page/host.ts): the page side', () => {
-  /** Every port handed over; closed after each test (an open port keeps Node's event loop alive). */
-  const ports: MessagePort[] = [];
-  afterEach(() => {
-    for (const port of ports.splice(0)) port.close();
-  });
+  /** Every port handed over; closed after each test. */
+  const ports = portsClosedAfterEach();
 
   /** A service worker as the page sees it: records each request (cloned) and answers with `reply`. */
   function recordingWorker(reply: (r: Request) => Answer = () => ({})) {
@@ -440,7 +361,7 @@ describe('periodicPageHost (src/page/host.ts): the page side', () => {
     const host = periodicPageHost(registered);
     const reg = pageRegistration(recordingWorker(() => ({ error: ['UnknownError', 'Background Sync storage failed: gone'] })));
     const call = method === 'register' ? host.register(reg, 'a', 0) : method === 'getTags' ? host.getTags(reg) : host.unregister(reg, 'a');
-    const error = await Promise.resolve(call).then(() => null, (e: unknown) => e);
+    const [error] = await rejections([call]);
     expect(error).toBeInstanceOf(DOMException);
     expect((error as DOMException).name).toBe('UnknownError');
     expect((error as DOMException).message).toBe('Background Sync storage failed: gone');
@@ -448,13 +369,7 @@ describe('periodicPageHost (src/page/host.ts): the page side', () => {
   });
 
   describe('end to end, over the worker\'s listener', () => {
-    /** The page's view of this worker: its postMessage delivers at the worker's global scope, cloned, with its ports. */
-    const worker = {
-      postMessage(message: unknown, transfer: MessagePort[]) {
-        ports.push(...transfer);
-        dispatchEvent(extendable('message', structuredClone(message), transfer));
-      },
-    };
+    const worker = workerSeenByPage(ports);
 
     it('register(), getTags() and unregister() from a page reach the worker\'s store', async () => {
       const host = periodicPageHost(() => undefined);
@@ -471,7 +386,7 @@ describe('periodicPageHost (src/page/host.ts): the page side', () => {
     });
 
     it('a tag the worker refuses (over the limit, as a forged page might send) rejects register() with its TypeError', async () => {
-      const error = await periodicPageHost(() => undefined).register(pageRegistration(worker), 'x'.repeat(10241), 0).then(() => null, (e: unknown) => e);
+      const [error] = await rejections([periodicPageHost(() => undefined).register(pageRegistration(worker), 'x'.repeat(10241), 0)]);
       expect(error).toBeInstanceOf(DOMException);
       expect((error as DOMException).name).toBe('TypeError');
       expect((error as DOMException).message).toBe('malformed periodic request');
@@ -479,14 +394,11 @@ describe('periodicPageHost (src/page/host.ts): the page side', () => {
     });
 
     it('the worker\'s storage failure reaches the page as the same UnknownError', async () => {
-      closeDatabase();
-      delete g.indexedDB;
+      breakStorage();
       const host = periodicPageHost(() => undefined);
       const reg = pageRegistration(worker);
-      const calls = [host.register(reg, 'a', 0), Promise.resolve(host.getTags(reg)), host.unregister(reg, 'a')];
-      for (const error of await Promise.all(calls.map((p) => (p as Promise<unknown>).then(() => null, (e: unknown) => e)))) {
-        expect((error as DOMException).name).toBe('UnknownError');
-        expect((error as DOMException).message).toMatch(/^Background Sync storage failed: .*IndexedDB is not available/);
+      for (const error of await rejections([host.register(reg, 'a', 0), host.getTags(reg), host.unregister(reg, 'a')])) {
+        expectStorageFailure(error);
       }
     });
   });
