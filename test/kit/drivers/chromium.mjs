@@ -80,6 +80,7 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
 
   const registrations = new Map(); // scopeURL -> registrationId, from the CDP ServiceWorker domain
   let cdp = null;
+  let cdpPage = null;
   let closed = null;
 
   /**
@@ -87,7 +88,10 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
    * updates on a session of `page` kept for the browser's life.
    */
   async function registrationAt(page, scope) {
-    if (!cdp) {
+    // A session of the page at hand: one of a page an earlier scenario closed hears nothing more.
+    if (!cdp || cdpPage !== page) {
+      if (cdp) await cdp.detach().catch(() => {});
+      cdpPage = page;
       cdp = await driver.cdp(page);
       cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
         for (const r of list) registrations.set(r.scopeURL, r.registrationId);

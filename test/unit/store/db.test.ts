@@ -8,7 +8,7 @@ import {
 } from '../../../src/store/db';
 import { periodicKey } from '../../../src/core/periodic';
 import {
-  OTHER_SCOPE, SCOPE, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record,
+  OTHER_SCOPE, SCOPE, countReadwrite, failPuts, freshIndexedDB, putMeta, putRaw, rawOpen, rawRecord, rawRecords, record,
 } from '../helpers';
 
 const NOW = 1_700_000_000_000;
@@ -104,17 +104,6 @@ describe('storeRegistration', () => {
 });
 
 describe('storeRegistration: calls made in one go share one transaction', () => {
-  function countReadwrite() {
-    const db = IDBDatabase.prototype as unknown as { transaction: (...args: unknown[]) => unknown };
-    const original = db.transaction;
-    let n = 0;
-    vi.spyOn(db, 'transaction').mockImplementation(function (this: unknown, ...args: unknown[]) {
-      if (args[1] === 'readwrite') n++;
-      return original.apply(this, args);
-    });
-    return () => n;
-  }
-
   it('200 concurrent calls are one readwrite transaction, in call order, each resolving its own record', async () => {
     await open();
     const readwrite = countReadwrite();
@@ -148,12 +137,7 @@ describe('storeRegistration: calls made in one go share one transaction', () => 
 
   it('a batch fails together and writes nothing; the next call works', async () => {
     await storeRegistration(SCOPE, 'first');
-    const put = FakeObjectStore.prototype.put;
-    let calls = 0;
-    vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
-      if (this.name === REGISTRATIONS && ++calls === 2) throw new DOMException('quota', 'QuotaExceededError');
-      return put.apply(this, args as Parameters<typeof put>);
-    });
+    failPuts((call) => call === 2);
     const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((tag) => storeRegistration(SCOPE, tag)));
     vi.restoreAllMocks();
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
@@ -679,12 +663,7 @@ describe('a failed write changes nothing', () => {
 
   /** Makes the n-th put of the registrations store throw (as a DataCloneError or a quota check would). */
   function throwingPut(n: number) {
-    const put = FakeObjectStore.prototype.put;
-    let calls = 0;
-    return vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args) {
-      if (this.name === REGISTRATIONS && ++calls === n) throw new DOMException('quota', 'QuotaExceededError');
-      return put.apply(this, args as Parameters<typeof put>);
-    });
+    failPuts((call) => call === n);
   }
 
   it('storeRegistration: an aborted transaction → StorageError; no record, order counter unchanged', async () => {
