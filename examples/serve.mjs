@@ -2,6 +2,8 @@
 // with a tiny endpoint that stores the messages the service worker delivers:
 //   POST /api/messages  {id, text}  -> 201, stored in memory (and printed)
 //   GET  /api/messages              -> every message received so far
+//   GET  /api/time                  -> {time, served}: the server's clock and how many times it was asked, fetched by
+//                                      the worker's periodic `refresh` (Periodic Background Sync)
 // Also a module: the end-to-end test (test/e2e/) starts this very server with startDemoServer().
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -15,11 +17,13 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const MAX_BODY = 16 * 1024;
 
 /**
- * Starts the demo server. Returns { origin, received, setReachable(bool), close() }.
+ * Starts the demo server. Returns { origin, received, timeRequests, setReachable(bool), close() }, where
+ * `timeRequests` holds the time of each GET /api/time it answered.
  * `setReachable(false)` makes it drop every connection, as if the network were gone (used by the test).
  */
 export async function startDemoServer({ port = 8080, host = '127.0.0.1', log = () => {} } = {}) {
   const received = [];
+  const timeRequests = [];
   let reachable = true;
   const sockets = new Set();
 
@@ -38,6 +42,13 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', log = (
 
   async function handle(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/api/time') {
+      if (req.method !== 'GET') return json(res, 405, { error: 'GET only' });
+      const time = Date.now();
+      timeRequests.push(time);
+      log(`refresh #${timeRequests.length}`);
+      return json(res, 200, { time, served: timeRequests.length });
+    }
     if (url.pathname === '/api/messages') {
       if (req.method === 'GET') return json(res, 200, received);
       if (req.method !== 'POST') return json(res, 405, { error: 'GET or POST' });
@@ -79,6 +90,7 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', log = (
   return {
     origin,
     received,
+    timeRequests,
     setReachable(value) {
       reachable = value;
       if (!reachable) for (const socket of sockets) socket.destroy();
