@@ -1,11 +1,14 @@
 // The end-to-end suite: `node test/e2e/run.mjs` (npm run test:e2e). Needs `npm run build` first.
 //   demo     the outbox demo (examples/outbox/) in Chromium (native, and with ?force) and Firefox
+//   refresh  the demo's periodic refresh (Periodic Background Sync) runs on schedule with the polyfill (Chromium
+//            with ?force, Firefox) and shows it live; native Chromium refuses it (not an installed app) and the
+//            demo says so
 //   workbox  workbox-background-sync on top of the polyfill: Chromium with the API deleted, Firefox (and
 //            native Chromium as the control)
 //   bundler  the packed package imported by name and bundled by Rollup: Chromium with the API deleted, Firefox
 // Like test/browser/run.mjs it runs inside the kit's private network namespace (`unshare -n`), so that offline is
 // real for Firefox and nothing leaves the machine, with the kit's drivers, server and results. Options:
-//   --only=demo,workbox,bundler   a subset of the tests
+//   --only=demo,refresh,workbox,bundler   a subset of the tests
 //   --browser=chromium-native,chromium-deleted,firefox   a subset of the browsers
 //   --update-screenshot           copy the Firefox demo screenshot to examples/outbox/screenshot.png
 // Screenshots and results.json go to $BSP_E2E_OUT (default: <tmpdir>/bsp-e2e).
@@ -27,6 +30,7 @@ try {
     import('../kit/util.mjs'),
     import('./build-fixtures.mjs'),
     import('./tests/demo.mjs'),
+    import('./tests/refresh.mjs'),
     import('./tests/workbox.mjs'),
     import('./tests/bundler.mjs'),
   ]);
@@ -35,9 +39,11 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { workbox }, { bundler }] = modules;
+const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { refresh }, { workbox }, { bundler }] = modules;
 
-const TESTS = [demo, workbox, bundler];
+const TESTS = [demo, refresh, workbox, bundler];
+/** The tests of examples/ (its own server): no fixtures to build. */
+const DEMO_TESTS = [demo, refresh];
 const BROWSERS = { 'chromium-native': launchers['chromium-native'], 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox };
 const CASE_TIMEOUT = 120000;
 const RUN_LIMIT_MS = 9 * 60 * 1000;
@@ -84,15 +90,15 @@ if (!cases.length) {
 }
 
 let www = null;
-if (cases.some(({ test }) => test !== demo)) {
+if (cases.some(({ test }) => !DEMO_TESTS.includes(test))) {
   const start = Date.now();
   try {
     www = await withTimeout(() => buildFixtures(), 120000, 'build the fixtures');
     console.log(`fixtures bundled from the packed package in ${Date.now() - start} ms: ${www}`);
   } catch (error) {
     console.log(`could not build the fixtures: ${error.stack || error.message}`);
-    for (const c of cases.filter(({ test }) => test !== demo)) record(c, { status: 'fail', ms: 0, error: `fixture build failed: ${error.message}` });
-    cases.splice(0, cases.length, ...cases.filter(({ test }) => test === demo));
+    for (const c of cases.filter(({ test }) => !DEMO_TESTS.includes(test))) record(c, { status: 'fail', ms: 0, error: `fixture build failed: ${error.message}` });
+    cases.splice(0, cases.length, ...cases.filter(({ test }) => DEMO_TESTS.includes(test)));
   }
 }
 
