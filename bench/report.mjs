@@ -47,7 +47,7 @@ export function writeReport(results, { base = 'results' } = {}) {
   writeFileSync(file('json'), `${JSON.stringify(results, (key, value) => (value === Infinity ? 'Infinity' : value), 2)}\n`);
   const svg = renderSvg(results);
   if (svg) writeFileSync(file('svg'), svg);
-  writeFileSync(file('md'), renderMarkdown(results, svg ? `${base}.svg` : null));
+  writeFileSync(file('md'), renderMarkdown(results, svg ? `${base}.svg` : null, base));
   console.log(`\n${renderConsole(results)}`);
   return [file('json'), file('md'), ...(svg ? [file('svg')] : [])];
 }
@@ -204,7 +204,33 @@ export function targets(r) {
       verdict: 'reported',
     });
   }
+  // Appended last: whatBoundsIt reads the rows above by index.
+  for (const [id, v] of Object.entries(s.periodic ?? {})) {
+    if (!v) continue;
+    rows.push({
+      what: `Periodic Background Sync, ${fmtBytes(v.count)} registrations: ${LABELS[id] ?? id}`,
+      how: `periodic against the polyfill's own one-shot path at the same count, alternating in one run (\`configure({ periodicMinInterval: 0 })\`)`,
+      target: 'no native baseline (Chromium fires `periodicsync` only for installed apps, 12 h apart at the least; Workbox has no periodic support): reported as periodic / one-shot',
+      measured: periodicSummary(v),
+      verdict: 'reported',
+    });
+  }
   return rows;
+}
+
+/** One line of the periodic suite's ratios for a subject: periodic vs one-shot, **ratio**. */
+function periodicSummary(v) {
+  const reg = v.register;
+  const d = v.dispatch;
+  const vs = (a, b, x) => `${ms(a)} vs ${ms(b)} → **${fmtRatio(x)}**`;
+  return [
+    `sequential register() p50 ${vs(reg.sequential.periodic.latency.p50, reg.sequential.oneshot.latency.p50, v.ratios.sequentialP50)} (${fmtBytes(v.count)} in ${ms(reg.sequential.periodic.totalMs)} vs ${ms(reg.sequential.oneshot.totalMs)})`,
+    `${fmtBytes(v.count)} concurrent in ${vs(reg.concurrent.periodic.totalMs, reg.concurrent.oneshot.totalMs, v.ratios.concurrentTotal)}`,
+    `getTags() p50 ${vs(d.periodic.getTags.p50, d.oneshot.getTags.p50, v.ratios.getTagsP50)}`,
+    `dispatch of ${fmtBytes(v.count)} due, network back → last settle ${vs(d.periodic.lastSettleMs, d.oneshot.lastSettleMs, v.ratios.dispatch)} (first handler → last settle ${vs(d.periodic.spreadMs, d.oneshot.spreadMs, v.ratios.dispatchSpread)})`,
+    `due by the clock, online: last due → last settle ${ms(v.due.lastDueToLastSettleMs)} (each event's lag behind its due time p50 ${ms(v.due.lagP50)}, p95 ${ms(v.due.lagP95)})`,
+    `sequential calls slow from the first tenth to the last ×${fmtRatio(v.growth.periodic)} online (one-shot ×${fmtRatio(v.growth.oneshot)})${v.growth.offline ? `, ×${fmtRatio(v.growth.offline.periodic)} offline (one-shot ×${fmtRatio(v.growth.offline.oneshot)})` : ''}`,
+  ].join('; ');
 }
 
 function policyText(policy) {
@@ -238,16 +264,16 @@ function table(head, rows) {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
-function renderMarkdown(r, svgFile) {
+function renderMarkdown(r, svgFile, base = 'results') {
   const s = r.suites;
   const m = r.machine;
   const out = [];
   out.push('# Benchmarks', '');
-  out.push(`Measured by \`npm run bench\` (\`bench/run.mjs\`) on ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' — **quick run: small counts, not for the record**' : r.partial ? ' — **partial run**' : ''}.`);
+  out.push(`Measured by ${r.partial && r.command ? `\`${r.command}\`` : '`npm run bench` (`bench/run.mjs`)'} on ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' — **quick run: small counts, not for the record**' : r.partial ? ' — **partial run**' : ''}.`);
   if (r.source?.commit) {
     out.push(`Source: commit \`${r.source.commit}\` (${r.source.subject})${r.source.sourceChanged?.length ? `, with uncommitted changes in ${r.source.sourceChanged.map((l) => `\`${l.slice(3)}\``).join(', ')}` : ''}; the script measured has sha256 \`${(r.polyfillSha256 ?? '').slice(0, 12)}…\`.`);
   }
-  out.push('Every number below comes from that one run; `bench/results.json` has them all, with every repetition.', '');
+  out.push(`Every number below comes from that one run; \`bench/${base}.json\` has them all, with every repetition.`, '');
   out.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB; ${m.os}; node ${m.node}.`);
   const quiet = m.quietWait;
   out.push(`- Load average (1, 5, 15 min) at the start ${m.loadavgStart.map((v) => v.toFixed(2)).join(', ')}, at the end ${m.loadavgEnd?.map((v) => v.toFixed(2)).join(', ') ?? '–'}.` +
@@ -336,6 +362,7 @@ function renderMarkdown(r, svgFile) {
     const incomplete = Object.entries(s.drain).flatMap(([id, series]) => Object.values(series).flatMap((v) => v.runs.filter((x) => x.error).map((x) => `- ${LABELS[id] ?? id}, ${fmtBytes(x.count)} tags: ${x.error}`)));
     if (incomplete.length) out.push(...incomplete, '');
   }
+  if (s.periodic) out.push(...periodicDetails(s.periodic));
   if (s.idb) {
     out.push('### What a register() is made of: raw IndexedDB', '');
     out.push('Sequential readwrite transactions (one get, one put), in a page of the polyfill\'s site, with each durability, and a page\'s message round trip to its active worker (a port, answered at once). The worker, which owns the store, writes with `durability: \'relaxed\'` (docs/semantics.md §5); a page\'s register() is one round trip plus one such transaction of the worker\'s. *Worker floor*: exactly that, bare (a message with a port, one raw relaxed transaction in the worker, the answer once committed); *with outcome*: the same, with a second transaction after each answer (a get and a delete), as each fired event\'s outcome is written. *Claim 1,000*: one raw relaxed transaction of the worker\'s that reads 1,000 records shaped like the polyfill\'s with one getAll and writes each back, as the claim before a drain does.', '');
@@ -356,6 +383,93 @@ function renderMarkdown(r, svgFile) {
     '',
   );
   return out.join('\n');
+}
+
+// ---------------------------------------------------------------- periodic sync
+
+function periodicDetails(periodic) {
+  const out = ['### Periodic Background Sync against one-shot', ''];
+  const entries = Object.entries(periodic).filter(([, v]) => v);
+  const count = fmtBytes(entries[0]?.[1].count ?? 1000);
+  out.push(
+    `**No native baseline.** Chromium ships \`periodicSync\`, but fires \`periodicsync\` only for an installed web app with site engagement, on its own schedule (12 h apart at the least), and Workbox has no periodic support; Firefox and WebKit have neither API. So the ratios here are the polyfill's periodic path against its own one-shot path at the same count (${count}), in the same engine and run, the two kinds alternating repetition by repetition, each in a fresh scope. The worker runs \`BackgroundSyncPolyfill.configure({ periodicMinInterval: 0 })\` (the interval is the app's \`minInterval\`), and both handlers let their event settle at once.`,
+    '',
+    `- *register*: ${count} calls from the page, online, one after another, then ${count} started together, then one after another offline, each from a fresh scope: ms per call and in all. Online, a one-shot tag fires as it comes (settled between measurements, not timed) and a periodic one (\`minInterval\` 1 h) waits: what an app sees of each. Offline nothing fires, and the worker's pass after each call returns before reading the store.`,
+    `- *getTags()*: with ${count} tags of its kind registered (offline, so none has fired), sequential calls.`,
+    `- *dispatch*: offline, ${count} tags registered, 100 in flight (periodic: \`minInterval\` 2 s, waited out so every one is due), then the network back: from that call to the last handler's settle. The one-shot side is the drain suite's measurement.`,
+    '- *due by the clock* (periodic only; one-shot has nothing due by time but retries): online, a page open, the tags registered 100 in flight with a `minInterval` long enough that all are stored before the first is due; from the moment the last one is due (its stored `notBefore`, read from the polyfill\'s database) to the last handler\'s settle, and each event\'s lag behind its own `notBefore` (both the worker\'s `Date.now()`).',
+    '',
+  );
+  const rows = [];
+  for (const [id, v] of entries) {
+    const reg = v.register;
+    const d = v.dispatch;
+    const row = (what, a, b, x) => [LABELS[id] ?? id, what, a, b, `**${fmtRatio(x)}**`];
+    rows.push(row('sequential register() p50 / p95', `${ms(reg.sequential.periodic.latency.p50)} / ${ms(reg.sequential.periodic.latency.p95)}`, `${ms(reg.sequential.oneshot.latency.p50)} / ${ms(reg.sequential.oneshot.latency.p95)}`, v.ratios.sequentialP50));
+    rows.push(row(`${count} sequential, in all`, ms(reg.sequential.periodic.totalMs), ms(reg.sequential.oneshot.totalMs), v.ratios.sequentialTotal));
+    if (reg.sequentialOffline) {
+      rows.push(row('sequential register() offline p50 / p95', `${ms(reg.sequentialOffline.periodic.latency.p50)} / ${ms(reg.sequentialOffline.periodic.latency.p95)}`, `${ms(reg.sequentialOffline.oneshot.latency.p50)} / ${ms(reg.sequentialOffline.oneshot.latency.p95)}`, v.ratios.sequentialOfflineP50));
+      rows.push(row(`${count} sequential offline, in all`, ms(reg.sequentialOffline.periodic.totalMs), ms(reg.sequentialOffline.oneshot.totalMs), v.ratios.sequentialOfflineTotal));
+    }
+    rows.push(row('concurrent register() p50 / p95, each from its call', `${ms(reg.concurrent.periodic.latency.p50)} / ${ms(reg.concurrent.periodic.latency.p95)}`, `${ms(reg.concurrent.oneshot.latency.p50)} / ${ms(reg.concurrent.oneshot.latency.p95)}`, v.ratios.concurrentP50));
+    rows.push(row(`${count} concurrent, in all`, ms(reg.concurrent.periodic.totalMs), ms(reg.concurrent.oneshot.totalMs), v.ratios.concurrentTotal));
+    rows.push(row(`${count} registered offline, 100 in flight, in all`, ms(d.periodic.registerManyMs), ms(d.oneshot.registerManyMs), v.ratios.registerMany));
+    rows.push(row(`getTags() with ${count} registered, p50 / p95`, `${ms(d.periodic.getTags.p50)} / ${ms(d.periodic.getTags.p95)}`, `${ms(d.oneshot.getTags.p50)} / ${ms(d.oneshot.getTags.p95)}`, v.ratios.getTagsP50));
+    rows.push(row(`dispatch ${count} due: network back → first handler / last settle (complete runs)`, `${ms(d.periodic.firstEnterMs)} / ${ms(d.periodic.lastSettleMs)} (${d.periodic.complete}/${d.periodic.reps})`, `${ms(d.oneshot.firstEnterMs)} / ${ms(d.oneshot.lastSettleMs)} (${d.oneshot.complete}/${d.oneshot.reps})`, v.ratios.dispatch));
+    rows.push(row(`dispatch ${count} due: first handler → last settle`, ms(d.periodic.spreadMs), ms(d.oneshot.spreadMs), v.ratios.dispatchSpread));
+  }
+  out.push(table(['', 'measure', 'periodic', 'one-shot', 'periodic / one-shot'], rows), '');
+  out.push(`Sequential register(), p50 (ms) of each tenth of the ${count} calls, pooled over the repetitions (flat: a call does not slow as tags accumulate in the scope):`, '');
+  const tenthRows = [];
+  for (const [id, v] of entries) {
+    for (const how of ['sequential', 'sequentialOffline']) {
+      if (!v.register[how]) continue;
+      for (const kind of ['periodic', 'oneshot']) {
+        const t = v.register[how][kind].tenthsP50;
+        const growth = how === 'sequential' ? v.growth[kind] : v.growth.offline?.[kind];
+        tenthRows.push([LABELS[id] ?? id, `${kind === 'periodic' ? 'periodic' : 'one-shot'}, ${how === 'sequential' ? 'online' : 'offline'}`, ...t.map((x) => fmtMs(x)), `×${fmtRatio(growth)}`]);
+      }
+    }
+  }
+  out.push(table(['', '', ...Array.from({ length: 10 }, (_, i) => `${i + 1}/10`), 'last / first'], tenthRows), '');
+  out.push(`${count} concurrent register() calls, ms each tenth of them took to resolve (from the completion of the tenth before; the first from the start), median of the repetitions (flat after the first: linear):`, '');
+  const completionRows = [];
+  for (const [id, v] of entries) {
+    for (const kind of ['periodic', 'oneshot']) {
+      const t = v.register.concurrent[kind].completionTenths;
+      if (t) completionRows.push([LABELS[id] ?? id, kind === 'periodic' ? 'periodic' : 'one-shot', ...t.map((x) => fmtMs(x)), `×${fmtRatio(v.growth.concurrent?.[kind])}`]);
+    }
+  }
+  out.push(table(['', '', ...Array.from({ length: 10 }, (_, i) => `${i + 1}/10`), 'last / second'], completionRows), '');
+  out.push('Periodic tags due by the clock, online, a page open:', '');
+  out.push(table(['', 'minInterval', 'complete', 'registered in (100 in flight)', 'due times spread over', 'first due → first handler', 'last due → last settle', 'lag behind its due time p50 / p95 / max'], entries.map(([id, v]) => [
+    LABELS[id] ?? id, ms(v.due.interval), `${v.due.complete}/${v.due.reps}${v.due.complete && v.due.storedBeforeFirstDue < v.due.complete ? ` (in ${v.due.complete - v.due.storedBeforeFirstDue}, some were due before all were stored)` : ''}`,
+    ms(v.due.registerManyMs), ms(v.due.dueSpreadMs), ms(v.due.firstDueToFirstEnterMs), ms(v.due.lastDueToLastSettleMs), `${ms(v.due.lagP50)} / ${ms(v.due.lagP95)} / ${ms(v.due.lagMax)}`,
+  ])), '');
+  out.push(...periodicReading(entries, count));
+  const failures = entries.flatMap(([id, v]) => [...v.dispatch.periodic.runs, ...v.dispatch.oneshot.runs, ...v.due.runs].filter((x) => x.error).map((x) => `- ${LABELS[id] ?? id}, ${x.kind ?? 'periodic, due by the clock'}: ${x.error}`));
+  if (failures.length) out.push('Failed repetitions:', '', ...failures, '');
+  const unsettled = entries.filter(([, v]) => v.register.sequential.oneshot.unsettled || v.register.concurrent.oneshot.unsettled);
+  if (unsettled.length) out.push(`One-shot tags that did not settle after the register measurement: ${unsettled.map(([id, v]) => `${LABELS[id] ?? id} ${v.register.sequential.oneshot.unsettled + v.register.concurrent.oneshot.unsettled}`).join(', ')}.`, '');
+  return out;
+}
+
+/**
+ * What the numbers say, where the data says it: each sentence is printed only when its condition holds in this run.
+ * The causes named are the code's (src/worker/install.ts, src/worker/dispatcher.ts, src/store/db.ts, src/page/host.ts).
+ */
+function periodicReading(entries, count) {
+  const out = [];
+  const grows = entries.filter(([, v]) => v.growth.periodic > 1.5 && v.growth.offline && v.growth.offline.periodic < 1.5 * Math.max(1, v.growth.offline.oneshot ?? 1));
+  if (grows.length) {
+    const each = grows.map(([id, v]) => `${LABELS[id] ?? id} ×${fmtRatio(v.growth.periodic)} online, ×${fmtRatio(v.growth.offline.periodic)} offline (one-shot ×${fmtRatio(v.growth.oneshot)} and ×${fmtRatio(v.growth.offline.oneshot)})`).join('; ');
+    out.push(`**A periodic register() slows as periodic tags accumulate, online only.** The p50 of the last tenth of the ${count} sequential calls over the first tenth's: ${each}. Online, a call costs more the more tags are stored, so ${count} calls cost more than linearly in all. After answering a periodic register() the worker runs a pass (src/worker/install.ts), and a pass (\`claimDue\`, src/store/db.ts) is one readwrite transaction that reads every record of the scope with one \`getAll\`: O(n) for n tags stored, and the next register()'s own transaction waits behind it. Offline the pass returns before it reads the store. One-shot tags pass too, after each event settles, but a fired tag leaves the store, so their passes read next to nothing.`, '');
+  }
+  const unbatched = entries.filter(([, v]) => v.ratios.concurrentTotal > 3);
+  if (unbatched.length) {
+    out.push(`**${count} periodic register() calls started together take ${unbatched.map(([id, v]) => `${fmtRatio(v.ratios.concurrentTotal)}×`).join(' / ')} as long as one-shot ones** (${unbatched.map(([id]) => LABELS[id] ?? id).join(' / ')}): a page sends each periodic register() as a request of its own (\`periodicPageHost\`, src/page/host.ts), answered after a transaction of its own, where the one-shot calls of one turn travel as one request and share one transaction. The same holds with 100 in flight (${unbatched.map(([, v]) => `${fmtRatio(v.ratios.registerMany)}×`).join(' / ')}).`, '');
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- what bounds it
@@ -484,7 +598,7 @@ function whatBoundsIt(r) {
     out.push('');
     out.push(`Both sides wait the same retry delay (${ms(delay)}) after the killed attempt counts as failed. Native Chromium counts it failed when its browser process sees the worker stop, so its recovery (p50 ${ms(kn.recovery.p50)}) is that delay plus the worker's restart. The polyfill's p50 of ${ms(kp.recovery.p50WithMisses)} is ${ms(kp.recovery.p50WithMisses - delay)} beyond the delay: the time the polyfill takes to learn that the worker holding the firing died (the page and a new worker instance are not told of a stop; the polyfill has to find out), then to wake a worker for the retry. What bounds it is how that death is detected (src/worker/dispatcher.ts).`, '');
   }
-  if (out.length === 2) out.push('Every target with a number was met in this run.', '');
+  if (out.length === 2) out.push(rows.slice(0, 8).every((row) => row.verdict === NOT_RUN) ? 'No target with a number was measured in this run.' : 'Every target with a number was met in this run.', '');
   return out;
 }
 

@@ -6,7 +6,7 @@
 //
 // Options:
 //   --quick                 small counts, for development (results are written to bench/results.quick.*)
-//   --only=a,b              suites: size, load, register, reconnect, drain, scale, idb, kill, profile (default: all)
+//   --only=a,b              suites: size, load, register, reconnect, drain, scale, idb, kill, profile, periodic (default: all)
 //   --engines=a,b           chromium, firefox, webkit
 //   --reps=N                reconnect repetitions (default 30)
 //   --loads=N               page loads per variant of the load suite (default 30)
@@ -15,6 +15,7 @@
 //   --sizes=a,b             scale sizes (default 100,1000,10000)
 //   --no-wait               do not wait for a quiet machine (1-minute load < 1.0) before starting
 //   --no-profile            skip the profiling pass (CDP Profiler on page and worker, IndexedDB timed; bench/profiles/)
+//   --out=NAME              write bench/NAME.{json,md,svg} instead (e.g. --only=periodic --out=results.periodic)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ import { cpus, loadavg, totalmem, release } from 'node:os';
 import { ensureNetns } from '../test/kit/netns.mjs';
 import { killChildren } from '../test/kit/processes.mjs';
 
-// A full run takes some 25 min; the limit leaves room for a kill suite whose misses wait out --kill-wait.
+// A full run takes some 30 min (the periodic suite some 5 of them); the limit leaves room for a kill suite whose misses wait out --kill-wait.
 const RUN_LIMIT_MS = 90 * 60 * 1000;
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -30,6 +31,12 @@ const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('='
 const quick = flag('quick');
 // Only a full run (no option that narrows it) writes bench/results.*; others write bench/results.partial.* or .quick.*.
 const partial = ['only', 'engines', 'reps', 'sizes', 'kill-reps', 'kill-wait'].some((name) => option(name) !== undefined);
+/** The periodic suite in the engines other than Chromium: fewer repetitions, as for their drain, to keep the run short. */
+const OTHER_ENGINE_PERIODIC = quick ? {} : { registerReps: 1, dispatchReps: 2, dueReps: 1 };
+if (option('out') !== undefined && !/^[\w.-]+$/.test(option('out'))) {
+  console.error(`--out=${option('out')}: a file name under bench/ without its extension (letters, digits, . _ -)`);
+  process.exit(1);
+}
 
 if (!existsSync(fileURLToPath(new URL('../dist/background-sync-polyfill.min.js', import.meta.url)))) {
   console.error('dist/background-sync-polyfill.min.js is missing: run `npm run build` first (`npm run bench` does).');
@@ -44,17 +51,18 @@ const { setupLinks, setLinkOnline } = await import('../test/kit/netns.mjs');
 const { startServer } = await import('./routes.mjs');
 const { launchChromium, launchFirefox, launchWebKit } = await import('../test/kit/drivers/index.mjs');
 const suites = await import('./suites.mjs');
+const { periodicSuite } = await import('./periodic.mjs');
 const { measureAll, measureComposition, checkBudget, readBudget } = await import('./size.mjs');
 const { writeReport } = await import('./report.mjs');
 
-const ALL_SUITES = ['size', 'load', 'register', 'reconnect', 'drain', 'scale', 'idb', 'kill', 'profile'];
+const ALL_SUITES = ['size', 'load', 'register', 'reconnect', 'drain', 'scale', 'idb', 'kill', 'profile', 'periodic'];
 const only = option('only')?.split(',') ?? ALL_SUITES.filter((suite) => suite !== 'profile' || !flag('no-profile'));
 const engines = option('engines')?.split(',') ?? ['chromium', 'firefox', 'webkit'];
 const want = (suite) => only.includes(suite);
 
 const COUNTS = quick
-  ? { loads: 15, warmup: 2, sequential: 40, concurrent: 40, block: 20, reconnect: 3, drainReps: 1, drain: 100, scale: [20, 100, 400], scaleReps: { 20: 1, 100: 1, 400: 1 }, idb: 30, kill: 3 }
-  : { loads: 30, warmup: 3, sequential: 500, concurrent: 500, block: 100, reconnect: 30, drainReps: 5, drain: 1000, scale: [100, 1000, 10000], scaleReps: { 100: 5, 1000: 5, 10000: 1 }, idb: 200, kill: 20 };
+  ? { loads: 15, warmup: 2, sequential: 40, concurrent: 40, block: 20, reconnect: 3, drainReps: 1, drain: 100, scale: [20, 100, 400], scaleReps: { 20: 1, 100: 1, 400: 1 }, idb: 30, kill: 3, periodic: { count: 100, registerReps: 1, dispatchReps: 1, dueReps: 1, getTagsReps: 5 } }
+  : { loads: 30, warmup: 3, sequential: 500, concurrent: 500, block: 100, reconnect: 30, drainReps: 5, drain: 1000, scale: [100, 1000, 10000], scaleReps: { 100: 5, 1000: 5, 10000: 1 }, idb: 200, kill: 20, periodic: { count: 1000, registerReps: 2, dispatchReps: 3, dueReps: 2, getTagsReps: 20 } };
 if (option('reps')) COUNTS.reconnect = Number(option('reps'));
 if (option('loads')) COUNTS.loads = Number(option('loads'));
 if (option('kill-reps')) COUNTS.kill = Number(option('kill-reps'));
@@ -88,6 +96,8 @@ const results = {
   partial,
   machine: machineInfo(),
   source: sourceInfo(),
+  /** What was run: a partial run's report says how to repeat it. */
+  command: ['node', 'bench/run.mjs', ...argv].join(' '),
   counts: COUNTS,
   browsers: {},
   suites: {},
@@ -125,7 +135,7 @@ try {
     });
   }
 
-  if (engines.includes('chromium') && ['load', 'register', 'reconnect', 'drain', 'scale', 'idb', 'profile'].some(want)) {
+  if (engines.includes('chromium') && ['load', 'register', 'reconnect', 'drain', 'scale', 'idb', 'profile', 'periodic'].some(want)) {
     await withDriver('chromium', () => launchChromium('chromium', { deletedOrigin: server.otherOrigin, debuggingPort: want('profile') }), async (driver) => {
       const pair = chromiumPair(driver);
       const [native, polyfill] = pair;
@@ -151,6 +161,11 @@ try {
         log(`chromium: drain and scale (${sizes.join(', ')} tags)`);
         Object.assign((results.suites.drain ??= {}), await guarded('drain chromium', () => suites.drainScale(pair, { sizes, reps, log })));
       }
+      if (want('periodic')) {
+        // No native subject: Chromium fires periodicsync only for installed apps on its own schedule (bench/periodic.mjs).
+        log(`chromium: periodic sync against one-shot, ${COUNTS.periodic.count} registrations (API deleted)`);
+        Object.assign((results.suites.periodic ??= {}), await guarded('periodic chromium', () => periodicSuite([polyfill], { ...COUNTS.periodic, log })));
+      }
       if (want('profile')) {
         log('chromium: profiling pass');
         const { profile } = await import('./profile.mjs');
@@ -165,7 +180,7 @@ try {
     ['webkit', () => launchWebKit('webkit', { scriptTimeout: 300000, oneWindow: true })],
   ];
   for (const [engine, launch] of others) {
-    if (!engines.includes(engine) || !['register', 'reconnect', 'drain', 'idb'].some(want)) continue;
+    if (!engines.includes(engine) || !['register', 'reconnect', 'drain', 'idb', 'periodic'].some(want)) continue;
     await withDriver(engine, launch, async (driver) => {
       const subject = { id: `${engine}-polyfill`, engine, label: `${driver.version} (polyfill)`, native: false, driver, origin: server.origin, swMode: 'polyfill' };
       if (want('idb')) {
@@ -183,6 +198,10 @@ try {
       if (want('drain')) {
         log(`${engine}: drain ${COUNTS.drain} tags`);
         Object.assign((results.suites.drain ??= {}), await guarded(`drain ${engine}`, () => suites.drainScale([subject], { sizes: [COUNTS.drain], reps: { [COUNTS.drain]: OTHER_ENGINE_DRAIN_REPS }, log })));
+      }
+      if (want('periodic')) {
+        log(`${engine}: periodic sync against one-shot, ${COUNTS.periodic.count} registrations`);
+        Object.assign((results.suites.periodic ??= {}), await guarded(`periodic ${engine}`, () => periodicSuite([subject], { ...COUNTS.periodic, ...OTHER_ENGINE_PERIODIC, log })));
       }
     });
   }
@@ -228,7 +247,7 @@ try {
 
 results.finishedAt = new Date().toISOString();
 results.machine.loadavgEnd = loadavg();
-const files = writeReport(results, { base: quick ? 'results.quick' : partial ? 'results.partial' : 'results' });
+const files = writeReport(results, { base: option('out') ?? (quick ? 'results.quick' : partial ? 'results.partial' : 'results') });
 log(`wrote ${files.join(', ')}`);
 clearTimeout(watchdog);
 killChildren();
