@@ -6,7 +6,7 @@
  */
 import * as store from '../store/db';
 import { DEFAULT_POLICY, MAX_DELAY, RetryPolicy } from '../core/policy';
-import { Outcome, SyncRecord, isLastChance, nextWake, recordKey } from '../core/registration';
+import { Leased, Outcome, SyncRecord, isLastChance, nextWake, recordKey } from '../core/registration';
 import { AnyRecord } from '../core/periodic';
 import { PeriodicSyncEventClass, SyncEventClass, dispatchSyncEvent } from '../web/sync-event';
 import { describe, trace } from '../debug';
@@ -136,11 +136,29 @@ export class Dispatcher {
       for (const record of claimed) this.fire(record, !!claimant && claimant.locked);
       // Without Web Locks, the leases' expiry is a time to look again, here and in the pages (a killed worker's
       // firing is reaped then), as after a pass.
-      const next = nextWake(claimed);
-      if (next < this.next) this.wakeAt(this.next = next);
-      if (this.notify) this.notify(this.next, claimant && claimant.locked ? [this.instance, ...this.suspects] : this.suspects);
+      this.scheduled(claimed, !!claimant && claimant.locked);
       return this.idle();
     };
+  }
+
+  /**
+   * periodicSync.register() for this worker's PeriodicSyncManager or a page's request (docs/semantics.md §7): stores
+   * the tag, then arms the wake-up for its first event and tells the pages, without a pass: a pass reads every record
+   * of the scope, which made 1,000 register() calls cost a thousand such reads (docs/performance.md).
+   */
+  async registerPeriodic(tag: string, minInterval: number): Promise<void> {
+    const record = await store.storePeriodicRegistration(this.scope, tag, minInterval, Date.now(), this.policy.periodicMinInterval);
+    this.scheduled([record], !!this.firing.size && await this.locked);
+  }
+
+  /**
+   * Makes the wake-up (here, and in the pages through notify) no later than the earliest time `records` need: `locked`,
+   * this instance has firings under its lock, whose lease the pages may watch.
+   */
+  private scheduled(records: readonly Leased[], locked: boolean): void {
+    const next = nextWake(records);
+    if (next < this.next) this.wakeAt(this.next = next);
+    if (this.notify) this.notify(this.next, locked ? [this.instance, ...this.suspects] : this.suspects);
   }
 
   /** Settles when no pass is queued and nothing is firing, including what a settle fires again. */

@@ -61,12 +61,12 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
     .then((records: Array<{ tag: string }>) => records.map((record) => record.tag), storageFailed);
 
   /**
-   * Stores a periodic tag (docs/semantics.md §7), or rejects with the spec's UnknownError; then a pass arms the wake-up
-   * for its first event and tells the pages when that is.
+   * Stores a periodic tag (docs/semantics.md §7), or rejects with the spec's UnknownError; the dispatcher arms the
+   * wake-up for its first event and tells the pages when that is.
    */
-  const registerPeriodic = (tag: string, minInterval: number) => store
-    .storePeriodicRegistration(scopeUrl, tag, minInterval, Date.now(), dispatcher.policy.periodicMinInterval)
-    .then(() => undefined, storageFailed);
+  const registerPeriodic = (tag: string, minInterval: number) => dispatcher.registerPeriodic(tag, minInterval)
+    // Nothing to run after the answer: the wake-up is armed (Dispatcher.registerPeriodic).
+    .then(() => () => Promise.resolve(), storageFailed);
 
   /** Unregisters a periodic tag: a running event finishes, and nothing fires after it. */
   const unregister = (tag: string) => store.removePeriodic(scopeUrl, tag).catch(storageFailed);
@@ -91,7 +91,6 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
     async register(_registration, tag, minInterval) {
       await checkWindow('periodic sync');
       await registerPeriodic(tag, minInterval);
-      void dispatcher.run();
     },
     getTags: () => tags(true),
     unregister: (_registration, tag) => unregister(tag),
