@@ -1,7 +1,7 @@
 // Hand-made logs for the fault suite's invariants: each figure that must be 0 is shown to be able to fail.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module without types
-import { checkInvariants, violations } from './invariants.mjs';
+import { PERIODIC_MUST_BE_ZERO, PERIODIC_SLACK, checkInvariants, checkPeriodic, covered, violations } from './invariants.mjs';
 
 type Entry = Record<string, unknown>;
 const sync = (tag: string, t: number, instance = 'w1', lastChance = false): Entry => ({ type: 'sync', via: 'listener', tag, t, instance, lastChance });
@@ -167,5 +167,187 @@ describe('fault invariants', () => {
     const log = [sync('a', 100), sync('a', 2700), end('a', 2800)];
     expect(violations(run(log, [reg('a', 50)], { maxEventDuration: 2000 }).figures)).toEqual([]);
     expect(run(log, [reg('a', 50)]).figures.concurrent).toBe(1);
+  });
+});
+
+// Periodic sync (docs/semantics.md §7): the same log, its `periodicsync` and `periodicEnd` entries.
+const psync = (tag: string, t: number, instance = 'w1'): Entry => ({ type: 'periodicsync', tag, t, instance });
+const pend = (tag: string, t: number, result = 'fulfilled', instance = 'w1'): Entry => ({ type: 'periodicEnd', tag, t, instance, result });
+const preg = (tag: string, t: number, minInterval: number, tDone = t) => ({ tag, t, tDone, minInterval, from: 'page' });
+/** Two attempts a period, the first retry 500 ms after a failure, the interval the app's minInterval. */
+const POLICY = { maxAttempts: 2, initialRetryDelay: 500, retryDelayFactor: 2, periodicMinInterval: 0 };
+type PReg = ReturnType<typeof preg>;
+const prun = (log: Entry[], registrations: PReg[], extra: Record<string, unknown> = {}) =>
+  checkPeriodic({ log, registrations, policy: POLICY, maxEventDuration: 60000, until: 10000, ...extra });
+/** A periodic history the checker must find no problem in; its figures. */
+const pclean = (log: Entry[], registrations: PReg[], extra: Record<string, unknown> = {}) => {
+  const { figures, problems } = prun(log, registrations, extra);
+  expect(problems).toEqual([]);
+  return figures;
+};
+/** "a" every 3000 ms: registered at 0, fires at 3000 and succeeds. */
+const periodicStart = [psync('a', 3000), pend('a', 3010)];
+
+describe('fault invariants: periodic sync', () => {
+  it('a clean schedule: a period after each success, a retry after a failure, a period after the last attempt', () => {
+    const figures = pclean(
+      [
+        psync('a', 1000), pend('a', 1010),
+        psync('a', 2010), pend('a', 2020), // one interval after the end
+        psync('a', 3020), pend('a', 3030, 'rejected'), // attempt 1 fails: retried after 500 ms
+        psync('a', 3530), pend('a', 3540, 'rejected'), // attempt 2 of 2 fails: the next period
+        psync('a', 4540), pend('a', 4550),
+      ],
+      [preg('a', 0, 1000)],
+      { until: 5000 },
+    );
+    expect(figures).toMatchObject({ pTags: 1, pFired: 5, pFailed: 2 });
+    expect(violations(figures)).toEqual([]);
+  });
+
+  it('the interval is max(minInterval, periodicMinInterval)', () => {
+    const log = [psync('a', 1000), pend('a', 1010), psync('a', 2010), pend('a', 2020)];
+    expect(pclean(log, [preg('a', 0, 1000)], { until: 2500 }).pTooSoon).toBe(0);
+    const floored = prun(log, [preg('a', 0, 1000)], { until: 2500, policy: { ...POLICY, periodicMinInterval: 2000 } });
+    expect(floored.figures.pTooSoon).toBe(2);
+  });
+
+  it('pTooSoon: a first firing before one interval, a period early after a success, a retry instead of the next period', () => {
+    expect(prun([psync('a', 2000), pend('a', 2010)], [preg('a', 0, 3000)], { until: 4000 }).figures.pTooSoon).toBe(1);
+    expect(prun([...periodicStart, psync('a', 5000), pend('a', 5010)], [preg('a', 0, 3000)], { until: 7000 }).figures.pTooSoon).toBe(1);
+    const { figures, problems } = prun(
+      [...periodicStart.slice(0, 1), pend('a', 3010, 'rejected'), psync('a', 3510), pend('a', 3520, 'rejected'), psync('a', 4520), pend('a', 4530)],
+      [preg('a', 0, 3000)],
+      { until: 5000 },
+    );
+    expect(figures.pTooSoon).toBe(1);
+    expect(problems.join('\n')).toMatch(/attempt 2 of 2 failed/);
+  });
+
+  it('registering the same tag again keeps the schedule of the first register()', () => {
+    const log = [psync('a', 3000), pend('a', 3010)];
+    expect(pclean(log, [preg('a', 0, 3000), preg('a', 2000, 3000)], { until: 4000 }).pTags).toBe(1);
+  });
+
+  it('a killed firing is a failed attempt: with two attempts, the retry after it is the last, then a period', () => {
+    const log = [
+      psync('a', 3000, 'w1'), // held; its worker killed at 4000
+      psync('a', 4500, 'w2'), pend('a', 4510, 'rejected', 'w2'), // attempt 2 of 2
+    ];
+    const kills = [{ t: 4000, instance: 'w1' }];
+    expect(pclean([...log, psync('a', 7520, 'w2'), pend('a', 7530, 'fulfilled', 'w2')], [preg('a', 0, 3000)], { kills, until: 8000 }).pFailed).toBe(2);
+    // Had the kill not counted, attempt 2 would have been retried 1000 ms later.
+    const { figures, problems } = prun([...log, psync('a', 5520, 'w2'), pend('a', 5530, 'fulfilled', 'w2')], [preg('a', 0, 3000)], { kills, until: 8000 });
+    expect(figures.pTooSoon).toBe(1);
+    expect(problems.join('\n')).toMatch(/before 3000 ms \(attempt 2 of 2 failed\)/);
+  });
+
+  it('a kill\'s time may be up to PERIODIC_SLACK.killed after the death the polyfill noticed', () => {
+    // Attempt 1 fails, attempt 2 of 2 is killed at 4000: the next period comes one interval after the death.
+    const kills = [{ t: 4000, instance: 'w1' }];
+    const after = (t: number) => [psync('a', 3000, 'w1'), pend('a', 3010, 'rejected', 'w1'), psync('a', 3510, 'w1'), psync('a', t, 'w2'), pend('a', t + 10, 'fulfilled', 'w2')];
+    expect(pclean(after(4000 + 3000 - PERIODIC_SLACK.killed + 10), [preg('a', 0, 3000)], { kills, until: 8000 }).pTooSoon).toBe(0);
+    expect(prun(after(4000 + 3000 - PERIODIC_SLACK.killed - 10), [preg('a', 0, 3000)], { kills, until: 8000 }).figures.pTooSoon).toBe(1);
+  });
+
+  it('a success whose worker died right after may have been written as a failure: its retry is no problem', () => {
+    const log = [psync('a', 3000, 'w1'), pend('a', 3010, 'fulfilled', 'w1'), psync('a', 3600, 'w2'), pend('a', 3610, 'fulfilled', 'w2')];
+    expect(prun(log, [preg('a', 0, 3000)], { until: 4000 }).figures.pTooSoon).toBe(1);
+    expect(pclean(log, [preg('a', 0, 3000)], { until: 4000, kills: [{ t: 3100, instance: 'w1' }] }).pTooSoon).toBe(0);
+    // A kill long after the end changes nothing.
+    expect(prun(log, [preg('a', 0, 3000)], { until: 9000, kills: [{ t: 8000, instance: 'w1' }] }).figures.pTooSoon).toBe(1);
+  });
+
+  it('a kill between two firings may have taken an attempt the log cannot see: any count is possible after it', () => {
+    const log = [
+      psync('a', 3000), pend('a', 3010, 'rejected'), // attempt 1
+      psync('a', 3510), pend('a', 3520, 'rejected'), // attempt 2 of 2, or 1 if an unseen attempt came first
+      psync('a', 4100), pend('a', 4110),
+    ];
+    expect(prun(log, [preg('a', 0, 3000)], { until: 5000 }).figures.pTooSoon).toBe(1);
+    expect(pclean(log, [preg('a', 0, 3000)], { until: 5000, kills: [{ t: 3300, instance: 'w9' }] }).pTooSoon).toBe(0);
+  });
+
+  it('pConcurrent: a second firing while the first still runs, in another worker; a kill closes the first', () => {
+    const log = [psync('a', 3000, 'w1'), psync('a', 4000, 'w2'), pend('a', 4010, 'fulfilled', 'w2'), pend('a', 4100, 'fulfilled', 'w1')];
+    expect(prun(log, [preg('a', 0, 1000)], { until: 4500 }).figures.pConcurrent).toBe(1);
+    const killed = [psync('a', 3000, 'w1'), psync('a', 4000, 'w2'), pend('a', 4010, 'fulfilled', 'w2')];
+    expect(pclean(killed, [preg('a', 0, 1000)], { until: 4500, kills: [{ t: 3400, instance: 'w1' }] }).pConcurrent).toBe(0);
+    expect(prun(killed, [preg('a', 0, 1000)], { until: 4500, maxEventDuration: undefined }).figures.pConcurrent).toBe(1);
+  });
+
+  it('a periodic "x" and a one-shot "x" are judged apart: overlapping events of the two are no problem', () => {
+    const log = [
+      sync('x', 100), psync('x', 1000), pend('x', 1050), end('x', 1400),
+      sync('y', 100), end('y', 150),
+    ];
+    const { figures, problems } = checkInvariants({
+      log, registrations: [reg('x', 50), reg('y', 50)], maxAttempts: 3,
+      periodic: { registrations: [preg('x', 0, 1000)], policy: POLICY, until: 1500 },
+    });
+    expect(problems).toEqual([]);
+    expect(figures).toMatchObject({ tags: 2, firings: 2, succeeded: 2, pTags: 1, pFired: 1 });
+    // A periodic event of a tag registered only as one-shot, and a one-shot event of a periodic-only tag.
+    const crossed = checkInvariants({
+      log: [sync('p', 1000), end('p', 1010), psync('y', 1000), pend('y', 1010)], registrations: [reg('y', 50)], maxAttempts: 3,
+      periodic: { registrations: [preg('p', 0, 1000)], policy: POLICY, until: 1500 },
+    });
+    expect(crossed.figures).toMatchObject({ unregistered: 1, pUnregistered: 1, lost: 1, pLost: 0 });
+    expect(violations(crossed.figures)).toEqual(expect.arrayContaining(['unregistered=1', 'pUnregistered=1', 'lost=1']));
+  });
+
+  it('pUnregistered: a tag never registered, a firing before register(), one after unregister() resolved', () => {
+    expect(prun([psync('b', 1000), pend('b', 1010)], [preg('a', 0, 1000)], { until: 1500 }).figures.pUnregistered).toBe(1);
+    expect(prun([psync('a', 1000), pend('a', 1010)], [preg('a', 2000, 500)], { until: 2500 }).figures.pUnregistered).toBe(1);
+    const unregistrations = [{ tag: 'a', t: 6000, tDone: 6100 }];
+    // Claimed just before the unregister() landed: it still starts, and ends.
+    expect(pclean([...periodicStart, psync('a', 6150), pend('a', 6160)], [preg('a', 0, 3000)], { unregistrations, until: 8000 }).pUnregistered).toBe(0);
+    const late = prun([...periodicStart, psync('a', 6400), pend('a', 6410)], [preg('a', 0, 3000)], { unregistrations, until: 8000 });
+    expect(late.figures.pUnregistered).toBe(1);
+    expect(late.problems.join('\n')).toMatch(/after its unregister\(\) resolved at 6100/);
+  });
+
+  it('register() after unregister() starts a new schedule, one interval from it', () => {
+    const unregistrations = [{ tag: 'a', t: 3500, tDone: 3600 }];
+    const log = [...periodicStart, psync('a', 7000), pend('a', 7010)];
+    expect(pclean(log, [preg('a', 0, 3000), preg('a', 4000, 3000)], { unregistrations, until: 8000 }).pFired).toBe(2);
+    expect(prun(log, [preg('a', 0, 3000), preg('a', 5000, 3000)], { unregistrations, until: 9000 }).figures.pTooSoon).toBe(1);
+  });
+
+  it('pLate: a next firing long after it was due; the pauses (browser down, offline) and a kill excuse some', () => {
+    const log = [...periodicStart, psync('a', 30000), pend('a', 30010)];
+    const { figures, problems } = prun(log, [preg('a', 0, 3000)], { until: 31000 });
+    expect(figures.pLate).toBe(1);
+    expect(problems.join('\n')).toMatch(/due 3000 ms after it/);
+    expect(pclean(log, [preg('a', 0, 3000)], { until: 31000, pauses: [{ from: 5000, to: 15000 }] }).pLate).toBe(0);
+    expect(pclean(log, [preg('a', 0, 3000)], { until: 31000, maxLate: 25000 }).pLate).toBe(0);
+    const killed = [psync('a', 3000, 'w1'), psync('a', 33000, 'w2'), pend('a', 33010, 'fulfilled', 'w2')];
+    expect(pclean(killed, [preg('a', 0, 3000)], { until: 34000, kills: [{ t: 3500, instance: 'w1' }] }).pLate).toBe(0);
+    expect(prun(killed, [preg('a', 0, 3000)], { until: 34000, kills: [{ t: 3500, instance: 'w1' }], maxLateAfterKill: 20000 }).figures.pLate).toBe(1);
+  });
+
+  it('pLost: never fired, stopped firing before the end, a firing still running at the end', () => {
+    expect(prun([], [preg('a', 0, 3000)], { until: 30000 }).figures.pLost).toBe(1);
+    // Registered too late in the observation to judge.
+    expect(pclean([], [preg('a', 0, 3000)], { until: 20000 }).pLost).toBe(0);
+    const stopped = prun(periodicStart, [preg('a', 0, 3000)], { until: 30000 });
+    expect(stopped.figures.pLost).toBe(1);
+    expect(stopped.problems.join('\n')).toMatch(/stopped firing/);
+    // Unregistered: the schedule is over at the unregister().
+    expect(pclean(periodicStart, [preg('a', 0, 3000)], { until: 30000, unregistrations: [{ tag: 'a', t: 4000 }] }).pLost).toBe(0);
+    const running = prun([psync('a', 3000)], [preg('a', 0, 3000)], { until: 30000 });
+    expect(running.figures.pLost).toBe(1);
+    expect(running.problems.join('\n')).toMatch(/had not ended/);
+    // One that started just before the end is still running, not lost.
+    expect(pclean([...periodicStart, psync('a', 6010)], [preg('a', 0, 3000)], { until: 7000 }).pLost).toBe(0);
+  });
+
+  it('covered() counts overlapping windows once', () => {
+    expect(covered([{ from: 0, to: 100 }, { from: 50, to: 150 }, { from: 300, to: 400 }], 20, 350)).toBe(130 + 50);
+  });
+
+  it('violations() names the periodic figures too', () => {
+    expect(violations({ lost: 0, pLate: 2, pTooSoon: 0 })).toEqual(['pLate=2']);
+    expect(PERIODIC_MUST_BE_ZERO).toEqual(['pTooSoon', 'pConcurrent', 'pLate', 'pLost', 'pUnregistered']);
   });
 });

@@ -1,9 +1,10 @@
 // The real-browser fault suite: `node test/faults/run.mjs`.
 // Kills workers, closes pages, SIGKILLs browsers, flaps the network and deploys a new worker mid-event, in Chromium
 // (the API deleted), Firefox ESR and WebKitGTK, inside a private network namespace (test/kit/netns.mjs), then
-// checks the invariants (invariants.mjs) over everything that fired and prints them as figures.
-// Options: --mode=chromium-deleted,firefox,webkit  --only=worker-killed,page-closed,browser-killed,storm,worker-update
-//          --seed=<n> (the storm's random handler failures; printed). Writes test/faults/results.json.
+// checks the invariants (invariants.mjs) over everything that fired and prints them as figures; periodic sync too.
+// Options: --mode=chromium-deleted,firefox,webkit  --only=worker-killed,page-closed,browser-killed,storm,worker-update,
+//          periodic-worker-killed,periodic-browser-restart,periodic-storm
+//          --seed=<n> (the storms' random handler failures; printed). Writes test/faults/results.json.
 // Exit 1 if a scenario fails or a figure that must be 0 is not.
 // The runner code shared with test/browser and test/security is the kit's (test/kit/README.md).
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,7 @@ const { createRecorder } = await import('./recorder.mjs');
 const { violations } = await import('./invariants.mjs');
 
 const MODES = { 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox, webkit: launchers.webkit };
-const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'flapsSeen', 'killToRefire', 'duration'];
+const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'periodic', 'pTooSoon', 'pConcurrent', 'pLate', 'pLost', 'pUnregistered', 'flapsSeen', 'killToRefire', 'duration'];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const modes = selectModes(MODES);
@@ -65,16 +66,18 @@ async function runScenario(where, driver, scenario) {
   } catch (e) {
     error = describeError(e);
   } finally {
+    // Periodic schedules are judged up to here: the pages close next, and with them what wakes the worker.
+    rec.endObservation();
     await cleanUp(async () => {
       await ctx.cleanup();
       for (const browser of owned) await browser.close().catch(() => {});
     });
   }
   const ms = Date.now() - start;
-  const { figures, problems } = rec.check(scenario.policy);
+  const { figures, problems } = rec.check(scenario.policy, scenario.judge);
   const bad = violations(figures);
-  if (!error && figures.tags === 0) error = 'nothing was registered: the scenario checked nothing';
-  if (!error && figures.firings === 0) error = 'nothing fired: the scenario checked nothing';
+  if (!error && figures.tags + figures.pTags === 0) error = 'nothing was registered: the scenario checked nothing';
+  if (!error && figures.firings + figures.pFired === 0) error = 'nothing fired: the scenario checked nothing';
   if (!error && bad.length) error = `invariants violated: ${bad.join(', ')}`;
   // Errors the pages and workers reported (they carry no tag, so the recorder's log has none of them).
   const errors = unexpectedErrors(server, `/${driver.mode}-${scenario.name}/`, scenario.expectedErrors);
@@ -105,11 +108,12 @@ function record({ mode }, name, result) {
 function tagHistories(rec, problems) {
   const named = [...new Set(problems.map((p) => /"([^"]+)"/.exec(p)?.[1]).filter(Boolean))].slice(0, 10);
   return Object.fromEntries(named.map((tag) => {
-    const registrations = rec.registrations.filter((r) => r.tag === tag);
+    const registrations = [...rec.registrations, ...rec.periodicRegistrations].filter((r) => r.tag === tag).sort((a, b) => a.t - b.t);
     const t0 = registrations[0]?.t ?? 0;
     return [tag.split(':').pop(), {
       t0,
-      registrations: registrations.map(({ t, tDone, from }) => `register +${t - t0}..+${tDone - t0}ms from ${from}`),
+      registrations: registrations.map(({ t, tDone, from, minInterval }) =>
+        `${minInterval === undefined ? 'register' : `periodic register(minInterval ${minInterval})`} +${t - t0}..+${tDone - t0}ms from ${from}`),
       log: rec.log().filter((e) => e.tag === tag && e.type !== 'beat').map(({ type, t, receivedAt, instance, lastChance, result, behaviour }) =>
         [`+${t - t0}ms`, type, lastChance === undefined ? '' : `lastChance=${lastChance}`, result ?? '', behaviour ?? '', `worker=${instance}`, `received +${receivedAt - t0}ms`].filter(Boolean).join(' ')),
     }];
@@ -134,13 +138,19 @@ function flapsCell(flaps) {
   return flaps ? `${flaps.seenOffline}/${flaps.planned}${flaps.seenOffline === 0 ? ' (no flaps)' : ''}` : '-';
 }
 
+/** Periodic sync's tags/events/failed events, or '-' where a scenario has none. */
+function periodicCell(f) {
+  return f.pTags || f.pFired ? `${f.pTags}/${f.pFired}/${f.pFailed}` : '-';
+}
+
 function table() {
   const rows = [];
   for (const [mode, modeResult] of Object.entries(results.modes)) {
     for (const [name, r] of Object.entries(modeResult.scenarios)) {
       const f = r.figures;
       const cells = f
-        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered, flapsCell(r.flaps), r.killRecovery ? `${r.killRecovery.ms} ms` : '-', `${Math.round(r.ms / 1000)} s`]
+        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered,
+          periodicCell(f), f.pTooSoon, f.pConcurrent, f.pLate, f.pLost, f.pUnregistered, flapsCell(r.flaps), r.killRecovery ? `${r.killRecovery.ms} ms` : '-', `${Math.round(r.ms / 1000)} s`]
         : COLUMNS.map((c) => (c === 'duration' ? '-' : r.status === 'skip' ? 'skip' : '-'));
       rows.push([mode, name, r.status.toUpperCase(), ...cells.map(String)]);
     }

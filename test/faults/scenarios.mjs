@@ -78,15 +78,16 @@ async function expectRefire(ctx, rec, page, tag, killed, timeout = LEASE_WAIT) {
  * SIGKILLed while the worker holds an event. The beats stopping prove the worker was in it; B re-fires the tag.
  * WebKitWebDriver deletes its session when a page crashes, so this runs in a MiniBrowser of its own and page B is
  * driven through the test server (page.js ?rc=<id>), which outlives the session.
+ * Returns page B and `kill()`, which SIGKILLs A's process and returns when it did, once the process is gone.
  */
-async function killWebKitWorker(ctx, rec) {
+async function webKitKillSetup(ctx, policy, name) {
   const browser = await launchWebKit(ctx.mode);
   ctx.own(browser);
   const before = new Set(webKitWebProcesses());
-  await ctx.open({ browser, sw: KILL_POLICY });
+  await ctx.open({ browser, sw: policy });
   const processA = webKitWebProcesses().filter((pid) => !before.has(pid));
   const beforeB = new Set(webKitWebProcesses());
-  const remote = ctx.server.remote(`${ctx.mode}-worker-killed-${Math.random().toString(36).slice(2, 8)}`);
+  const remote = ctx.server.remote(`${ctx.mode}-${name}-${Math.random().toString(36).slice(2, 8)}`);
   const rawB = await browser.newPage();
   await rawB.goto(`${ctx.scopeUrl()}page.html?rc=${remote.id}`);
   await remote.waitForHello(1, 15000);
@@ -95,26 +96,85 @@ async function killWebKitWorker(ctx, rec) {
     evaluate: (fn, arg, timeout) => remote.evaluate(fn, arg, timeout),
     registerMany: (tags) => remote.evaluate((list) => T.registerMany(list), tags),
     getTags: () => remote.evaluate(() => T.getTags()),
+    call: (cmd, args = {}) => remote.evaluate(({ cmd: c, args: a }) => T.call(c, a), { cmd, args }),
   };
   await waitFor(() => pageB.evaluate(() => T.attach()), { timeout: 15000, interval: 250, label: 'page B attached to the registration' });
   const processB = webKitWebProcesses().filter((pid) => !beforeB.has(pid));
   assert.equal(processA.length, 1, `page A should have a web process of its own, found ${processA.length} new`);
   assert.equal(processB.length, 1, `page B should have a web process of its own, found ${processB.length} new`);
+  return {
+    pageB,
+    async kill() {
+      process.kill(processA[0], 'SIGKILL');
+      const killedAt = Date.now();
+      await waitFor(() => processGone(processA[0]), { timeout: 5000, label: 'page A\'s web process gone' });
+      return killedAt;
+    },
+    pageBAlive: () => !processGone(processB[0]),
+  };
+}
+
+async function killWebKitWorker(ctx, rec) {
+  const { pageB, kill, pageBAlive } = await webKitKillSetup(ctx, KILL_POLICY, 'worker-killed');
   const { tag, first } = await holdFiring(ctx, rec, pageB);
   await sleep(1000);
   // Only the held first firing holds: the next attempt, which comes about the retry delay after the kill (before the
   // beats' silence is even sure), must end.
   ctx.server.setBehaviour(tag, 'ok');
-  process.kill(processA[0], 'SIGKILL');
-  const killedAt = Date.now();
-  await waitFor(() => processGone(processA[0]), { timeout: 5000, label: 'page A\'s web process gone' });
+  const killedAt = await kill();
   await rec.waitForDeathByBeats(tag, first.instance, 10000);
-  assert.ok(!processGone(processB[0]), 'page B\'s process should live on');
+  assert.ok(pageBAlive(), 'page B\'s process should live on');
   const notes = [`SIGKILL to the web process of the page that registered the worker; the worker died with it`];
   // Time 0 is the SIGKILL; the recorder keeps the death its beats show, for the invariants.
   ctx.killRecovery = { ms: await noteRefire(ctx, rec, pageB, tag, first, killedAt, notes), from: 'the SIGKILL' };
   return settle(rec, pageB, notes);
 }
+
+// ---- Periodic Background Sync (docs/semantics.md §7) ----
+
+/**
+ * The kill scenarios' policy with no interval floor: each tag's interval is its own minInterval (1 to 3 s). A killed
+ * periodic event is a failed attempt: retried 500 ms after the polyfill notices the death, as attempt 2 of 2, and
+ * after that the next period.
+ */
+const PERIODIC_KILL_POLICY = { ...KILL_POLICY, periodicMinInterval: 0 };
+const PERIODIC_STORM_POLICY = { ...STORM_POLICY, periodicMinInterval: 0 };
+/**
+ * The periodic storm's flaps: fewer than the storm's (STORM_FLAPS, the same per flap) so that it stays near a minute.
+ * `lagMs`: how long after the link is back the worker may still see itself offline (WebKit reports a link change 3 to
+ * 5 s late), added to each flap's window in which nothing can fire (the invariants' pauses).
+ */
+const PERIODIC_STORM_FLAPS = {
+  chromium: { count: 30, offlineMs: 250, onlineMs: 350, minSeen: 24, lagMs: 1000 },
+  firefox: { count: 5, offlineMs: 3000, onlineMs: 3000, minSeen: 4, lagMs: 2000 },
+  webkit: { count: 4, offlineMs: 6000, onlineMs: 6000, minSeen: 3, lagMs: 6000 },
+};
+/**
+ * The fault suite runs the polyfill modes only; were chromium-native added, these would skip there: native periodic sync
+ * fires on the browser's own schedule and no fault here could wait for it.
+ */
+const NATIVE_PERIODIC_SKIP = "native periodic sync fires only on Chromium's own schedule (12 h at least, scaled by site engagement, for installed apps), not at an interval a fault scenario can wait for; test/browser's periodic-cdp-dispatch covers native dispatch";
+
+const periodicScenario = (name, policy, timeout, run, extra = {}) => ({
+  name, policy, timeout, run, skip: (ctx) => (ctx.native ? NATIVE_PERIODIC_SKIP : null), ...extra,
+});
+
+/** The periodic events (the listener's) of `tag` that started after `after`, in order, once there are `count`. */
+function periodicEvents(rec, tag, count, timeout, after = -Infinity) {
+  return waitFor(() => {
+    const list = rec.periodicSyncs(tag).filter((e) => e.t > after).sort((a, b) => a.t - b.t);
+    return list.length >= count ? list : null;
+  }, { timeout, interval: 100, label: `${count} periodicsync event(s) of ${short(tag)}${after > -Infinity ? ' after the fault' : ''}` });
+}
+
+/** The periodicEnd of the event of `tag` that `event` started (same worker instance, after it). */
+function periodicEndOf(rec, tag, event, timeout) {
+  return waitFor(() => rec.periodicEnds(tag).find((e) => e.instance === event.instance && e.t >= event.t), {
+    timeout, interval: 100, label: `the end of ${short(tag)}'s periodic event of ${event.t}`,
+  });
+}
+
+const shortList = (tags) => tags.map(short);
 
 export const scenarios = [
   // Notes and records (ctx.killRecovery, the figures table's killToRefire) the time from the kill to the start of the
@@ -387,4 +447,215 @@ export const scenarios = [
     await ctx.waitForSyncs(page, after, 1, 15000);
     return settle(rec, page, notes);
   }),
+
+  // A periodic event's worker killed mid-event (as worker-killed kills it, per engine): the killed attempt counts as a
+  // failed one, so the retry after it is attempt 2 of 2; it fails too, and the next event must wait a whole period
+  // (a retry would come 1 s after it). A second tag goes on beside it; both stay registered; never two at once.
+  periodicScenario('periodic-worker-killed', PERIODIC_KILL_POLICY, 150000, async (ctx, rec) => {
+    const notes = [];
+    const engine = ctx.driver.engine;
+    let browser = ctx.driver;
+    if (engine === 'firefox') {
+      browser = await ctx.driver.launchWithPrefs(FIREFOX_SHORT_LIFETIME);
+      ctx.own(browser);
+    }
+    const webkit = engine === 'webkit' ? await webKitKillSetup(ctx, PERIODIC_KILL_POLICY, 'periodic-worker-killed') : null;
+    const page = webkit ? webkit.pageB : await ctx.open({ browser, sw: PERIODIC_KILL_POLICY });
+    const held = ctx.tag('held');
+    const steady = ctx.tag('steady');
+    ctx.server.setBehaviour(held, 'holdBeat');
+    await rec.periodicRegister(page, held, 3000);
+    // Firefox: the pages' pokes on the steady tag's schedule (messages, every 1.5 s) would keep the worker alive past
+    // idle_extended_timeout, so there the steady tag comes after the death.
+    if (engine !== 'firefox') await rec.periodicRegister(page, steady, 1500);
+    const [first] = await periodicEvents(rec, held, 1, 15000);
+    // The next attempt, in a new worker, fails: the period's attempts are spent only if the killed one counted.
+    ctx.server.setBehaviour(held, 'fail');
+    let killedAt;
+    let from;
+    if (engine === 'chromium') {
+      await sleep(1000);
+      await ctx.driver.stopAllWorkers(page.page);
+      killedAt = Date.now();
+      rec.kill(killedAt, first.instance, 'CDP ServiceWorker.stopAllWorkers');
+      await sleep(2500);
+      assert.equal(rec.periodicEnds(held).filter((e) => e.instance === first.instance).length, 0, 'the held periodic event must not have ended: the worker was stopped mid-event');
+      const beats = rec.periodicBeats(held, first.instance);
+      assert.ok(beats.length > 0 && beats[beats.length - 1].t < killedAt + 600, 'the killed worker should stop beating');
+      notes.push('CDP ServiceWorker.stopAllWorkers mid-event');
+      from = 'the CDP call returned';
+    } else if (engine === 'firefox') {
+      // Firefox terminates a worker whose event outlives dom.serviceWorkers.idle_extended_timeout, waitUntil or not.
+      killedAt = await rec.waitForDeathByBeats(held, first.instance, 20000, { periodic: true });
+      notes.push(`Firefox killed the worker ${Math.round((killedAt - first.t) / 100) / 10} s into the event (idle_extended_timeout 3 s)`);
+      from = 'the death, from the beats (the last one + 500 ms)';
+      await rec.periodicRegister(page, steady, 1500);
+    } else {
+      await sleep(1000);
+      killedAt = await webkit.kill();
+      await rec.waitForDeathByBeats(held, first.instance, 10000, { periodic: true });
+      assert.ok(webkit.pageBAlive(), 'page B\'s process should live on');
+      notes.push('SIGKILL to the web process of the page that registered the worker; the worker died with it');
+      from = 'the SIGKILL';
+    }
+    assert.deepEqual(await rec.periodicTags(page), [held, steady], 'both registrations stay listed after the kill');
+    const [, retry] = await periodicEvents(rec, held, 2, LEASE_WAIT);
+    assert.notEqual(retry.instance, first.instance, 'the next attempt should run in a new worker instance');
+    ctx.killRecovery = { ms: retry.t - killedAt, from };
+    notes.push(`next attempt ${retry.t - killedAt} ms after the kill`);
+    const retryEnd = await periodicEndOf(rec, held, retry, 15000);
+    assert.equal(retryEnd.result, 'rejected', 'the attempt after the kill should have failed, as told');
+    ctx.server.setBehaviour(held, 'ok');
+    const after = await periodicEvents(rec, held, 4, 30000);
+    const gap = after[2].t - retryEnd.t;
+    notes.push(`after it failed (attempt 2 of 2), the next period ${gap} ms later`);
+    assert.ok(gap >= 3000 - 50, `the killed attempt should count: after the failed attempt 2 of 2 the next event waits one interval (3000 ms), it came after ${gap} ms (a retry would come after 1000)`);
+    const beside = await periodicEvents(rec, steady, 3, 20000, killedAt);
+    notes.push(`${short(steady)} fired ${beside.length}× after the kill`);
+    assert.deepEqual(await rec.periodicTags(page), [held, steady], 'both registrations stay listed');
+    rec.endObservation();
+    await rec.periodicUnregister(page, [held, steady]);
+    assert.deepEqual(await rec.periodicTags(page), [], 'unregister() removes them');
+    return notes;
+  }),
+
+  // The browser SIGKILLed with four periodic registrations of three intervals, one of them mid-event: relaunched on
+  // its profile, a page visits; every registration is listed, each fires again (the held one as a failed attempt's
+  // retry), an overdue one once and then on its interval, never two at once.
+  periodicScenario('periodic-browser-restart', PERIODIC_KILL_POLICY, 180000, async (ctx, rec) => {
+    const notes = [];
+    const first = await ctx.launchPersistent();
+    const page = await ctx.open({ browser: first, sw: PERIODIC_KILL_POLICY });
+    const held = ctx.tag('held');
+    const schedule = [[ctx.tag('fast'), 1000], [ctx.tag('mid'), 2000], [ctx.tag('slow'), 3000], [held, 2000]];
+    const tags = schedule.map(([tag]) => tag);
+    ctx.server.setBehaviour(held, 'holdBeat');
+    for (const [tag, minInterval] of schedule) await rec.periodicRegister(page, tag, minInterval);
+    const [firing] = await periodicEvents(rec, held, 1, 15000);
+    await periodicEvents(rec, tags[0], 2, 15000);
+    await sleep(1000);
+    ctx.server.setBehaviour(held, 'ok');
+    assert.deepEqual(await rec.periodicTags(page), tags, 'every periodic registration listed before the kill');
+    const { pids } = first.kill();
+    const killedAt = Date.now();
+    rec.kill(killedAt, '*', 'SIGKILL');
+    await waitFor(() => pids.every(processGone), { timeout: 10000, label: `the killed browser's ${pids.length} processes gone` });
+    assert.equal(rec.periodicEnds(held).length, 0, 'the held periodic event must not have ended before the kill');
+    const before = Object.fromEntries(tags.map((tag) => [short(tag), rec.periodicSyncs(tag).length]));
+    notes.push(`SIGKILL to ${pids.length} processes, ${short(held)} mid-event; fired before: ${JSON.stringify(before)}`);
+    // Down longer than every interval: each is overdue at the visit, and must fire once, not once per missed period.
+    await sleep(3500);
+    const second = await ctx.relaunch(first);
+    const page2 = await ctx.open({ browser: second, sw: PERIODIC_KILL_POLICY }); // the app registers its worker on load
+    const visitedAt = Date.now();
+    rec.pause(killedAt, visitedAt);
+    assert.deepEqual(await rec.periodicTags(page2), tags, 'every periodic registration survived the kill, in order');
+    for (const tag of tags) await periodicEvents(rec, tag, 2, 30000, killedAt);
+    const refire = rec.periodicSyncs(held).filter((e) => e.t > killedAt).sort((a, b) => a.t - b.t)[0];
+    assert.notEqual(refire.instance, firing.instance, 'the held tag should fire again in the relaunched browser');
+    notes.push(`${short(held)} fired again ${refire.t - killedAt} ms after the kill, ${refire.t - visitedAt} ms after the visit`);
+    // Starts the kill cut off before they reached the server, from the worker's journal (kept in the profile).
+    const added = rec.addJournal(await page2.call('journal'), killedAt);
+    if (added.length) notes.push(`the journal added ${added.length} periodic start(s) the server never heard of: ${shortList(added.map((e) => e.tag))}`);
+    assert.deepEqual(await rec.periodicTags(page2), tags, 'every periodic registration still listed');
+    rec.endObservation();
+    await rec.periodicUnregister(page2, tags);
+    assert.deepEqual(await rec.periodicTags(page2), [], 'unregister() removes them');
+    await second.close();
+    return notes;
+  }),
+
+  // One-shot and periodic tags in a storm: 4 tabs, 100 one-shot tags (10 registered in the worker) and 20 periodic
+  // ones (1, 2 and 3 s; 3 registered in the worker, each registered again from another tab), 10 names both one-shot
+  // and periodic, flaps (PERIODIC_STORM_FLAPS), 30 % seeded random failures of the periodic-only tags. Every
+  // one-shot tag fires exactly once; each periodic tag fires, and goes on firing after the storm, at most once per
+  // interval, never two at once; a one-shot "x" and a periodic "x" leave each other alone.
+  periodicScenario('periodic-storm', PERIODIC_STORM_POLICY, 240000, async (ctx, rec) => {
+    const notes = [];
+    const seed = ctx.seed;
+    ctx.server.setRandomFail(seed, 0.3);
+    notes.push(`seed ${seed}`);
+    const tabs = [];
+    for (let i = 0; i < 4; i++) tabs.push(await ctx.open({ sw: PERIODIC_STORM_POLICY }));
+    for (const tab of tabs) {
+      await tab.evaluate(() => {
+        self.__flaps = { online: 0, offline: 0 };
+        addEventListener('online', () => self.__flaps.online++);
+        addEventListener('offline', () => self.__flaps.offline++);
+      });
+    }
+    const pad = (i) => String(i).padStart(3, '0');
+    const oneShot = Array.from({ length: 100 }, (_, i) => ctx.tag(`s${pad(i)}`));
+    const shared = oneShot.slice(0, 10); // one-shot and periodic
+    const periodicOnly = Array.from({ length: 10 }, (_, i) => ctx.tag(`p${pad(i + 10)}`));
+    const periodic = [...shared, ...periodicOnly];
+    const intervalOf = (tag) => 1000 * (1 + (periodic.indexOf(tag) % 3));
+    const fromWorker = new Set(oneShot.filter((_, i) => i % 10 === 5));
+    const periodicFromWorker = new Set(periodicOnly.slice(7));
+    // The shared names' events (both kinds) take 400 ms, so a one-shot "x" and a periodic "x" often run together;
+    // the one-shot tags succeed (each must fire exactly once); periodic-only tags fail at random.
+    for (const tag of oneShot) ctx.server.setBehaviour(tag, shared.includes(tag) ? 'sleep:400' : 'ok');
+    for (const tag of periodicOnly) ctx.server.setBehaviour(tag, 'random');
+
+    for (const [i, tag] of periodic.entries()) {
+      const tab = tabs[i % tabs.length];
+      if (periodicFromWorker.has(tag)) await rec.periodicRegisterFromWorker(tab, tag, intervalOf(tag));
+      else await rec.periodicRegister(tab, tag, intervalOf(tag));
+    }
+
+    const FLAPS = PERIODIC_STORM_FLAPS[ctx.driver.engine];
+    let flapping = true;
+    const flaps = (async () => {
+      try {
+        for (let i = 0; i < FLAPS.count; i++) {
+          const from = Date.now();
+          await ctx.driver.setOnline(false);
+          await sleep(FLAPS.offlineMs);
+          await ctx.driver.setOnline(true);
+          rec.pause(from, Date.now() + FLAPS.lagMs);
+          await sleep(FLAPS.onlineMs);
+        }
+      } finally {
+        await ctx.driver.setOnline(true);
+        flapping = false;
+      }
+    })();
+
+    // The one-shot tags in 10 batches across the tabs, while flapping; two periodic tags registered again each time,
+    // from another tab, with the same minInterval (their schedules stay).
+    for (let batch = 0; batch < 10; batch++) {
+      const tab = tabs[batch % tabs.length];
+      const slice = oneShot.slice(batch * 10, batch * 10 + 10);
+      await rec.register(tab, slice.filter((tag) => !fromWorker.has(tag)));
+      for (const tag of slice.filter((t) => fromWorker.has(t))) await rec.registerFromWorker(tab, tag);
+      for (const tag of periodic.slice(batch * 2, batch * 2 + 2)) await rec.periodicRegister(tabs[(batch + 1) % tabs.length], tag, intervalOf(tag), 'page, again');
+      await sleep(FLAPS.count > 10 ? 800 : 1500);
+    }
+    await flaps;
+    assert.equal(flapping, false);
+    const calmAt = Date.now();
+    await rec.waitSettled(tabs[0], { timeout: 90000, maxEventDuration: PERIODIC_STORM_POLICY.maxEventDuration, quiet: 1500 });
+    // Periodic sync goes on after the storm: two more events of each tag.
+    await waitFor(() => periodic.every((tag) => rec.periodicSyncs(tag).filter((e) => e.t > calmAt).length >= 2), {
+      timeout: 40000, interval: 250,
+      label: `every periodic tag to fire twice after the storm (missing: ${shortList(periodic.filter((tag) => rec.periodicSyncs(tag).filter((e) => e.t > calmAt).length < 2))})`,
+    });
+    assert.deepEqual(await rec.periodicTags(tabs[1]), periodic, 'every periodic registration listed, in order');
+    const noticed = await tabs[0].evaluate(() => self.__flaps);
+    ctx.flaps = { planned: FLAPS.count, offlineMs: FLAPS.offlineMs, seenOffline: noticed.offline, seenOnline: noticed.online };
+    notes.push(`${FLAPS.count} flaps of ${FLAPS.offlineMs} ms offline, tab 1 noticed ${noticed.offline} offline / ${noticed.online} online`);
+    const notOnce = oneShot.map((tag) => [tag, rec.syncs(tag).length]).filter(([, n]) => n !== 1).map(([tag, n]) => `${short(tag)}×${n}`);
+    assert.deepEqual(notOnce, [], 'every one-shot tag should fire exactly once (each succeeds)');
+    const counts = periodic.map((tag) => rec.periodicSyncs(tag).length);
+    notes.push(`periodic events per tag ${Math.min(...counts)}..${Math.max(...counts)}, ${rec.periodicEnds().filter((e) => e.result === 'rejected').length} failed`);
+    const wrongKind = rec.periodicSyncs().filter((e) => e.isPeriodicSyncEvent !== true || e.isSyncEvent !== false || e.hasLastChance !== false);
+    assert.deepEqual(shortList(wrongKind.map((e) => e.tag)), [], 'every periodic event is a PeriodicSyncEvent, not a SyncEvent, without lastChance');
+    assert.ok(rec.periodicEnds().some((e) => e.result === 'rejected'), 'some periodic events should have failed (30 %)');
+    rec.endObservation();
+    await rec.periodicUnregister(tabs[0], periodic);
+    assert.deepEqual(await rec.periodicTags(tabs[2]), [], 'unregister() removes them');
+    const seen = Math.min(noticed.offline, noticed.online);
+    assert.ok(seen >= FLAPS.minSeen, `the page should see the flaps (its own offline/online events): saw ${noticed.offline} offline / ${noticed.online} online of ${FLAPS.count}, at least ${FLAPS.minSeen} wanted`);
+    return notes;
+  }, { judge: { maxLate: 25000 } }),
 ];
