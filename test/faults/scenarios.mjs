@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { launchWebKit } from '../kit/drivers/webkit.mjs';
 import { processGone, webKitWebProcesses } from '../kit/processes.mjs';
-import { sleep, waitFor } from '../kit/util.mjs';
+import { sleep, waitFor, withTimeout } from '../kit/util.mjs';
 
 /**
  * A killed firing counts as a failed attempt once the polyfill notices that its worker died, and is re-fired
@@ -175,6 +175,44 @@ function periodicEndOf(rec, tag, event, timeout) {
 }
 
 const shortList = (tags) => tags.map(short);
+
+/**
+ * CDP ServiceWorker.stopWorker on the running version of the page's registration only (Chromium). worker-killed's
+ * stopAllWorkers also stops the workers that earlier scenarios left running (worker-update's, within Chromium's 30 s
+ * idle time): Chromium then reports their targets crashed but leaves them attached, and Playwright's setOffline() waits
+ * forever for their answer. It hung periodic-storm's first flap in every full run, after periodic-worker-killed had
+ * stopped worker-update's worker that way. Returns when the call did.
+ */
+async function stopScopeWorker(ctx, page) {
+  const session = await ctx.driver.cdp(page.page);
+  try {
+    const versions = new Map();
+    const scopes = new Map();
+    session.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      for (const r of registrations) scopes.set(r.registrationId, r.scopeURL);
+    });
+    session.on('ServiceWorker.workerVersionUpdated', ({ versions: list }) => {
+      for (const v of list) versions.set(v.versionId, v);
+    });
+    await withTimeout(session.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
+    const version = await waitFor(
+      () => [...versions.values()].find((v) => scopes.get(v.registrationId) === page.scope && v.status === 'activated' && v.runningStatus === 'running'),
+      { timeout: 5000, interval: 50, label: `the running worker of ${page.scope}` },
+    );
+    await withTimeout(session.send('ServiceWorker.stopWorker', { versionId: version.versionId }), 10000, 'ServiceWorker.stopWorker');
+  } finally {
+    await session.detach().catch(() => {});
+  }
+}
+
+/**
+ * Unregisters the scenario's service worker registration, so that its worker ends with the scenario's pages rather
+ * than living on into the next scenario (its schedules are gone already).
+ */
+async function retire(page) {
+  const result = await page.evaluate(() => T.unregister());
+  assert.equal(result.ok && result.value, true, `registration.unregister() should resolve true, got ${JSON.stringify(result)}`);
+}
 
 export const scenarios = [
   // Notes and records (ctx.killRecovery, the figures table's killToRefire) the time from the kill to the start of the
@@ -475,14 +513,14 @@ export const scenarios = [
     let from;
     if (engine === 'chromium') {
       await sleep(1000);
-      await ctx.driver.stopAllWorkers(page.page);
+      await stopScopeWorker(ctx, page);
       killedAt = Date.now();
-      rec.kill(killedAt, first.instance, 'CDP ServiceWorker.stopAllWorkers');
+      rec.kill(killedAt, first.instance, 'CDP ServiceWorker.stopWorker');
       await sleep(2500);
       assert.equal(rec.periodicEnds(held).filter((e) => e.instance === first.instance).length, 0, 'the held periodic event must not have ended: the worker was stopped mid-event');
       const beats = rec.periodicBeats(held, first.instance);
       assert.ok(beats.length > 0 && beats[beats.length - 1].t < killedAt + 600, 'the killed worker should stop beating');
-      notes.push('CDP ServiceWorker.stopAllWorkers mid-event');
+      notes.push('CDP ServiceWorker.stopWorker mid-event');
       from = 'the CDP call returned';
     } else if (engine === 'firefox') {
       // Firefox terminates a worker whose event outlives dom.serviceWorkers.idle_extended_timeout, waitUntil or not.
@@ -516,6 +554,7 @@ export const scenarios = [
     rec.endObservation();
     await rec.periodicUnregister(page, [held, steady]);
     assert.deepEqual(await rec.periodicTags(page), [], 'unregister() removes them');
+    await retire(page);
     return notes;
   }),
 
@@ -654,6 +693,7 @@ export const scenarios = [
     rec.endObservation();
     await rec.periodicUnregister(tabs[0], periodic);
     assert.deepEqual(await rec.periodicTags(tabs[2]), [], 'unregister() removes them');
+    await retire(tabs[0]);
     const seen = Math.min(noticed.offline, noticed.online);
     assert.ok(seen >= FLAPS.minSeen, `the page should see the flaps (its own offline/online events): saw ${noticed.offline} offline / ${noticed.online} online of ${FLAPS.count}, at least ${FLAPS.minSeen} wanted`);
     return notes;
