@@ -278,14 +278,17 @@ export const scenarios = [
       const shared = ctx.native
         ? { added: ['globalThis.BackgroundSyncPolyfill'], removed: [], changed: [] }
         : {
-          added: ['ServiceWorkerRegistration.prototype.sync', 'globalThis.BackgroundSyncPolyfill', 'globalThis.SyncManager'],
+          added: [
+            'ServiceWorkerRegistration.prototype.periodicSync', 'ServiceWorkerRegistration.prototype.sync', 'globalThis.BackgroundSyncPolyfill',
+            'globalThis.PeriodicSyncManager', 'globalThis.SyncManager',
+          ],
           removed: [],
           // src/web/globals.ts defineSharedGlobals(): unregister() is wrapped to drop the registration's tags (docs/semantics.md §3).
           changed: ['ServiceWorkerRegistration.prototype.unregister'],
         };
       const worker = ctx.native
         ? shared
-        : { ...shared, added: [...shared.added, 'globalThis.SyncEvent', 'globalThis.onsync'].sort() };
+        : { ...shared, added: [...shared.added, 'globalThis.PeriodicSyncEvent', 'globalThis.SyncEvent', 'globalThis.onperiodicsync', 'globalThis.onsync'].sort() };
       const page_ = { ...shared, added: [...shared.added].sort() };
       const diffs = [];
       for (const [where, actual, expected] of [['page', inPage, page_], ['worker', inWorker, worker]]) {
