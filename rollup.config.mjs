@@ -27,12 +27,21 @@ const lowerDependencies = () => ({
   },
 });
 
+/** src/protocol.ts's key, which our messages and the page's mark carry (docs/semantics.md §8). */
+const PROTOCOL_KEY = readFileSync(new URL('./src/protocol.ts', import.meta.url), 'utf8').match(/PROTOCOL_KEY = '(\w+)'/)[1];
+
 /**
  * The classic script: the ES bundle of polyfill/script.ts becomes the body of a function. Where the browser has
  * Background Sync (docs/semantics.md §6: the expression `hasNativeSync` of src/detect.ts returns, copied from the bundle,
  * so the check has one definition) and no preset asks for anything, the body is left unevaluated and
  * `BackgroundSyncPolyfill` is an accessor that evaluates it and installs on first read. Everywhere else the body runs
  * and installs at once. The copy rather than a call: the body's own copy compresses to almost nothing.
+ *
+ * Where the API is native, the body is also evaluated, to take over what the engine refuses (docs/semantics.md §8), on
+ * the first read of `registration.sync` or `registration.periodicSync` (the getters are restored first, so the body wraps
+ * the engine's own methods); in a service worker, on the first of our messages, which the body's handler (`hook`) then
+ * answers, since a listener added during a dispatch would not hear it; in a window, after the load, when the origin's
+ * mark says the polyfill holds tags (src/page/install.ts).
  */
 const lazyWhereNative = () => ({
   name: 'lazy-where-native',
@@ -50,10 +59,24 @@ var name = 'BackgroundSyncPolyfill';
 var load = function () {
 ${body}};
 if (g[name] === undefined && (${detect[1]})) {
+  var hook;
+  var P = ServiceWorkerRegistration.prototype;
+  var restore = ['sync', 'periodicSync'].map(function (key) {
+    var d = Object.getOwnPropertyDescriptor(P, key);
+    if (d && d.get) {
+      Object.defineProperty(P, key, {
+        get: Object.getOwnPropertyDescriptor({ get [key]() { g[name]; return d.get.call(this); } }, key).get,
+        enumerable: d.enumerable,
+        configurable: true,
+      });
+    }
+    return function () { if (d) Object.defineProperty(P, key, d); };
+  });
   Object.defineProperty(g, name, {
     get: function () {
+      for (var i = 0; i < restore.length; i++) restore[i]();
       delete g[name];
-      load()();
+      hook = load()(undefined, true);
       return g[name];
     },
     set: function (value) {
@@ -61,6 +84,21 @@ if (g[name] === undefined && (${detect[1]})) {
     },
     configurable: true,
   });
+  if (typeof ServiceWorkerGlobalScope != 'undefined') {
+    g.addEventListener('message', function (event) {
+      var data = event.data;
+      if (data && typeof data == 'object' && Object.prototype.hasOwnProperty.call(data, '${PROTOCOL_KEY}')) {
+        g[name];
+        if (hook) hook(event);
+      }
+    });
+  } else if (typeof window != 'undefined') {
+    setTimeout(function () {
+      try {
+        if (localStorage.getItem('${PROTOCOL_KEY}')) g[name];
+      } catch (e) {}
+    });
+  }
 } else {
   load()();
 }

@@ -10,8 +10,24 @@ import { setDebug } from './debug';
 
 const VERSION = __VERSION__;
 
-/** Installs one half here; returns what applies checked options, or null where nothing was installed. */
-export type Installer = (report: (error: unknown) => void) => ((options: Options) => void) | null;
+/** What an installer leaves behind: each part optional. */
+export interface Installed {
+  /** Applies checked options. */
+  configure?: (options: Options) => void;
+  /** BackgroundSyncPolyfill.wake() (docs/semantics.md §9): never rejects. */
+  wake?: () => unknown;
+  /**
+   * The worker's handler of our messages where native is present (docs/semantics.md §8), for the classic script's
+   * wrapper to call: its own `message` listener heard the message that loaded the rest of the script.
+   */
+  hook?: (event: Event) => void;
+}
+
+/**
+ * Installs one half here. `native`: the engine has the API (docs/semantics.md §6), so install only the takeover of its
+ * refusals (§8); `lazy`: loaded by the classic script's wrapper on first use, which listens to `message` itself.
+ */
+export type Installer = (report: (error: unknown) => void, native: boolean, lazy?: boolean) => Installed | null;
 
 function report(error: unknown): void {
   console.warn('background-sync-polyfill:', error);
@@ -22,20 +38,23 @@ function report(error: unknown): void {
  * options. Loading twice (a script tag and a bundle, say) installs once. A `self.BackgroundSyncPolyfill` object set
  * before loading gives `force` and options.
  */
-export function createGlobal(validate: (options: unknown) => Options, installer?: Installer): void {
+export function createGlobal(
+  validate: (options: unknown) => Options, installer?: Installer, lazy?: boolean,
+): Installed['hook'] {
   const globalScope = self as unknown as Record<string, unknown>;
   const preset = globalScope.BackgroundSyncPolyfill as (Options & { force?: unknown; version?: unknown }) | undefined;
   if (preset && typeof preset.version === 'string') return;
   const native = hasNativeSync() && !(preset && preset.force);
-  const apply = native || !installer ? null : installer(report);
+  const installed = (installer && installer(report, native, lazy)) || {};
   const api: BackgroundSyncPolyfillGlobal = {
     native,
     version: VERSION,
     configure(options: BackgroundSyncPolyfillOptions): void {
       const valid = validate(options);
       if (valid.debug !== undefined) setDebug(valid.debug as boolean);
-      if (apply) apply(valid);
+      if (installed.configure) installed.configure(valid);
     },
+    wake: () => Promise.resolve(installed.wake && installed.wake()).then(() => undefined, report),
   };
   defineGlobal('BackgroundSyncPolyfill', Object.freeze(api));
   // The preset's options (`force` is none: configure() ignores what it does not know).
@@ -46,6 +65,7 @@ export function createGlobal(validate: (options: unknown) => Options, installer?
       report(e);
     }
   }
+  return installed.hook;
 }
 
 /** Is this the global scope of a service worker? */
@@ -60,8 +80,8 @@ export function inWindow(): boolean {
 
 /** The installer of a script loaded where it has no half: it installs nothing and says which script belongs there. */
 export function wrongScript(instead: string): Installer {
-  return (report) => {
-    report(`load background-sync-polyfill.${instead}.min.js here`);
+  return (report, native) => {
+    if (!native) report(`load background-sync-polyfill.${instead}.min.js here`);
     return null;
   };
 }

@@ -7,8 +7,11 @@ import { validateOptions } from './options';
 import { installPage } from './page/install';
 import { installWorker } from './worker/install';
 
-/** Installs for `kind`, or for the global scope it runs in. */
-export function install(kind?: 'window' | 'worker'): void {
+/**
+ * Installs for `kind`, or for the global scope it runs in; `lazy`: called by the classic script's wrapper
+ * (createGlobal). Returns what that wrapper hands our messages to, where there is one.
+ */
+export function install(kind?: 'window' | 'worker', lazy?: boolean) {
   if (!kind) kind = inWorker() ? 'worker' : inWindow() ? 'window' : undefined;
-  createGlobal(validateOptions, kind === 'worker' ? installWorker : kind === 'window' ? installPage : undefined);
+  return createGlobal(validateOptions, kind === 'worker' ? installWorker : kind === 'window' ? installPage : undefined, lazy);
 }

@@ -104,10 +104,19 @@ declare global {
   }
 
   interface BackgroundSyncPolyfillGlobal {
-    /** True when the engine's own Background Sync is in use and the polyfill installed nothing. */
+    /**
+     * True when the engine's own Background Sync is in use: the polyfill then only takes over the calls that the
+     * engine refuses (a denied permission, "Background Sync is disabled", periodic sync outside an installed app).
+     */
     readonly native: boolean;
     readonly version: string;
     configure(options: BackgroundSyncPolyfillOptions): void;
+    /**
+     * Fires what is due now. In the service worker, hand it to the `waitUntil` of any event of your own (a `message`,
+     * say); it settles when what was due has fired and settled. In a page it wakes the worker. Where the engine's own
+     * API is in use and nothing was taken over, it resolves at once. It never rejects.
+     */
+    wake(): Promise<void>;
   }
 
   /**

@@ -3,6 +3,7 @@ import { createGlobal, inWindow, wrongScript } from '../global';
 import { installPage } from './install';
 import { validatePageOptions } from '../options';
 
-export function installHere(): void {
-  createGlobal(validatePageOptions, inWindow() ? installPage : wrongScript('sw'));
+/** The same arguments as src/install.ts's install(): the classic script's wrapper calls both alike. */
+export function installHere(_kind?: undefined, lazy?: boolean) {
+  return createGlobal(validatePageOptions, inWindow() ? installPage : wrongScript('sw'), lazy);
 }

@@ -11,14 +11,18 @@ import { PeriodicSyncManager, SyncManager, periodicSyncGetter, shapeManagers, sy
  * it never rejects.
  */
 export function defineSharedGlobals(
-  drop: (registration: ServiceWorkerRegistration, worker: ServiceWorker | null) => Promise<unknown>,
+  drop: (registration: ServiceWorkerRegistration, worker: ServiceWorker | null) => Promise<unknown>, native?: boolean,
 ): void {
-  shapeManagers();
-  defineGlobal('SyncManager', SyncManager);
-  defineGlobal('PeriodicSyncManager', PeriodicSyncManager);
   const proto = ServiceWorkerRegistration.prototype;
-  Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
-  Object.defineProperty(proto, 'periodicSync', { get: periodicSyncGetter, enumerable: true, configurable: true });
+  // Where the engine has the API, its globals stay (docs/semantics.md §8): only unregister() also drops what the
+  // polyfill took over.
+  if (!native) {
+    shapeManagers();
+    defineGlobal('SyncManager', SyncManager);
+    defineGlobal('PeriodicSyncManager', PeriodicSyncManager);
+    Object.defineProperty(proto, 'sync', { get: syncGetter, enumerable: true, configurable: true });
+    Object.defineProperty(proto, 'periodicSync', { get: periodicSyncGetter, enumerable: true, configurable: true });
+  }
   // Unregistering drops the registration's tags at once, as Chromium does (docs/semantics.md §3); a new registration's
   // first worker also sweeps what a registration gone by other means left behind (src/worker/install.ts).
   const original = proto.unregister;

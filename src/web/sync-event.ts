@@ -71,10 +71,11 @@ function waitUntil(event: unknown, args: IArguments): void {
 
 /**
  * Defines SyncEvent and PeriodicSyncEvent over the worker's ExtendableEvent: pages have no ExtendableEvent, so this runs
- * in the worker only.
+ * in the worker only. Where the engine has its own (docs/semantics.md §8) they extend those instead, so that the events
+ * the polyfill fires for calls it took over are `instanceof` the engine's classes.
  */
-export function defineSyncEvents() {
-  class SyncEvent extends ExtendableEvent {
+export function defineSyncEvents(Base: typeof ExtendableEvent = ExtendableEvent, PeriodicBase = Base) {
+  class SyncEvent extends Base {
     constructor(_type: string, init: SyncEventInit) {
       const [type, state] = construct('SyncEvent', arguments);
       super(type, init);
@@ -94,7 +95,7 @@ export function defineSyncEvents() {
     }
   }
   // PeriodicSyncEvent : ExtendableEvent, as the draft has it: not a SyncEvent, and without lastChance.
-  class PeriodicSyncEvent extends ExtendableEvent {
+  class PeriodicSyncEvent extends PeriodicBase {
     constructor(_type: string, init: ExtendableEventInit & { tag: string }) {
       const [type, state] = construct('PeriodicSyncEvent', arguments);
       super(type, init);

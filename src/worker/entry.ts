@@ -3,6 +3,7 @@ import { createGlobal, inWorker, wrongScript } from '../global';
 import { installWorker } from './install';
 import { validateOptions } from '../options';
 
-export function installHere(): void {
-  createGlobal(validateOptions, inWorker() ? installWorker : wrongScript('window'));
+/** The same arguments as src/install.ts's install(): the classic script's wrapper calls both alike. */
+export function installHere(_kind?: undefined, lazy?: boolean) {
+  return createGlobal(validateOptions, inWorker() ? installWorker : wrongScript('window'), lazy);
 }

@@ -2,7 +2,10 @@
  * The worker half: the shared globals plus SyncEvent, PeriodicSyncEvent, `onsync` and `onperiodicsync`, the store (which
  * only the worker opens), a Dispatcher for this registration, and what wakes it (docs/semantics.md §3, §4 and §7).
  */
-import { Options, updatePolicy } from '../options';
+import { updatePolicy } from '../options';
+import type { Installed } from '../global';
+import { DEFAULT_POLICY } from '../core/policy';
+import { takeOver } from '../web/takeover';
 import { defineGlobal } from '../web/define';
 import { defineSharedGlobals } from '../web/globals';
 import { defineSyncEvents, defineHandler } from '../web/sync-event';
@@ -11,50 +14,72 @@ import { domError } from '../web/errors';
 import * as store from '../store/db';
 import { Dispatcher } from './dispatcher';
 import { listenForWakeups } from './wakeups';
-import { Answer, PROTOCOL_KEY, Request, notice } from '../protocol';
+import { Answer, PROTOCOL_KEY, Request, isOurs, isPoke, isRequest, notice } from '../protocol';
 
-/** Installs in the service worker; returns what applies checked options here. */
-export function installWorker(report: (error: unknown) => void): (options: Options) => void {
+/**
+ * Installs in the service worker; returns what applies checked options here, wake() and our message handler. Where the
+ * engine has the API (`native`), only the takeover of its refusals (docs/semantics.md §8): the engine's globals stay,
+ * and the store and dispatcher are built on first need, so a worker where nothing is refused never opens the store.
+ */
+export function installWorker(report: (error: unknown) => void, native: boolean, lazy?: boolean): Installed {
   const scope = self as unknown as ServiceWorkerGlobalScope;
-  const [SyncEvent, PeriodicSyncEvent] = defineSyncEvents();
+  const engine = scope as unknown as Record<string, typeof ExtendableEvent>;
+  const [SyncEvent, PeriodicSyncEvent] = native
+    ? defineSyncEvents(engine.SyncEvent, engine.PeriodicSyncEvent || ExtendableEvent)
+    : defineSyncEvents();
   const scopeUrl = scope.registration.scope;
   const drop = () => store.removeScope(scopeUrl).catch(report);
-  defineSharedGlobals(drop);
-  defineGlobal('SyncEvent', SyncEvent);
-  defineGlobal('PeriodicSyncEvent', PeriodicSyncEvent);
-  defineHandler('sync');
-  defineHandler('periodicsync');
-  // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
-  // path; a page's postMessage follows to wake a stopped worker).
-  const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
-  let told = '';
-  const dispatcher = new Dispatcher({
-    scope: scopeUrl,
-    target: scope,
-    SyncEvent,
-    PeriodicSyncEvent,
-    isOnline: () => scope.navigator.onLine !== false,
-    report,
-    isActive: () => isActiveWorker(scope),
-    // The pages of the origin arm their timers and watch the leases from this (docs/semantics.md §4); the same again is
-    // not sent.
-    notify: (next, leases) => {
-      const said = next + ' ' + leases;
-      if (said === told || !channel) return;
-      told = said;
-      try {
-        channel.postMessage(notice(scopeUrl, next, leases));
-      } catch (e) {
-        report(e);
-      }
-    },
-  });
+  defineSharedGlobals(drop, native);
+  if (!native) {
+    defineGlobal('SyncEvent', SyncEvent);
+    defineGlobal('PeriodicSyncEvent', PeriodicSyncEvent);
+    defineHandler('sync');
+    defineHandler('periodicsync');
+  }
+  let policy = DEFAULT_POLICY;
+  let built: Dispatcher | undefined;
+  /** The dispatcher, built on first need. */
+  const dispatcher = (): Dispatcher => built || (built = build());
+  const build = () => {
+    // Pages and this worker speak on it both ways: its notices out, and pokes in from pages while it runs (the fast
+    // path; a page's postMessage follows to wake a stopped worker).
+    const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(PROTOCOL_KEY) : undefined;
+    let told = '';
+    const made: Dispatcher = new Dispatcher({
+      scope: scopeUrl,
+      target: scope,
+      SyncEvent,
+      PeriodicSyncEvent,
+      isOnline: () => scope.navigator.onLine !== false,
+      report,
+      isActive: () => isActiveWorker(scope),
+      // The pages of the origin arm their timers and watch the leases from this (docs/semantics.md §4); the same again
+      // is not sent.
+      notify: (next, leases) => {
+        const said = next + ' ' + leases;
+        if (said === told || !channel) return;
+        told = said;
+        try {
+          channel.postMessage(notice(scopeUrl, next, leases));
+        } catch (e) {
+          report(e);
+        }
+      },
+    });
+    made.policy = policy;
+    if (channel) {
+      channel.onmessage = (event) => {
+        if (isPoke(event.data)) void made.run(event.data.online);
+      };
+    }
+    return made;
+  };
 
   /**
    * Stores tags, or rejects with the spec's UnknownError; resolves with what fires them, for the caller to call once it
    * has answered (Dispatcher.register).
    */
-  const register = (tags: string[]) => dispatcher.register(tags).catch(storageFailed);
+  const register = (tags: string[]) => dispatcher().register(tags).catch(storageFailed);
 
   /** The scope's tags, one-shot or periodic, in registration order, or the spec's UnknownError. */
   const tags = (periodic?: boolean) => (periodic ? store.listPeriodic : store.list)(scopeUrl)
@@ -64,7 +89,7 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
    * Stores a periodic tag (docs/semantics.md §7), or rejects with the spec's UnknownError; the dispatcher arms the
    * wake-up for its first event and tells the pages when that is.
    */
-  const registerPeriodic = (tag: string, minInterval: number) => dispatcher.registerPeriodic(tag, minInterval)
+  const registerPeriodic = (tag: string, minInterval: number) => dispatcher().registerPeriodic(tag, minInterval)
     // Nothing to run after the answer: the wake-up is armed (Dispatcher.registerPeriodic).
     .then(() => () => Promise.resolve(), storageFailed);
 
@@ -117,21 +142,53 @@ export function installWorker(report: (error: unknown) => void): (options: Optio
             : op === 'unregister'
               ? unregister(asked![0])
               : registerPeriodic(asked![0], minInterval!);
-    const run = () => dispatcher.run();
+    const run = () => dispatcher().run();
     return work.then(
       (done) => (typeof done == 'function' ? [{}, done] : [done ? { tags: done } : {}, run]),
       (e: Error) => [{ error: [e.name, e.message] }, run],
     );
   };
 
-  // The first worker of a new registration sweeps the tags of an earlier registration of the scope that went
-  // away without our unregister() (register() needs an active worker, so none can be this registration's).
-  scope.addEventListener('install', (event) => {
-    if (!scope.registration.active) (event as ExtendableEvent).waitUntil(drop());
-  });
-  listenForWakeups(scope, dispatcher, answer, channel);
-  return (options) => {
-    dispatcher.policy = updatePolicy(dispatcher.policy, options);
+  /** Our messages (src/protocol.ts): the app never sees them, even malformed ones. */
+  const hook = (event: Event) => {
+    const message = event as ExtendableMessageEvent;
+    if (!isOurs(message.data)) return;
+    message.stopImmediatePropagation();
+    // A real ExtendableEvent: its waitUntil keeps the worker alive while the sync events run.
+    const port = message.ports && message.ports[0];
+    if (isPoke(message.data)) message.waitUntil(dispatcher().run(message.data.online));
+    // A page's register(), getTags() or unregister(): answered on its port; the events a register() wakes keep the
+    // worker alive through this event too.
+    else if (isRequest(message.data) && port) {
+      message.waitUntil(answer(message.data).then(([reply, then]) => {
+        // Plain data: it always clones.
+        port.postMessage(reply);
+        return then();
+      }));
+    }
+  };
+  const run = () => dispatcher().run();
+
+  if (native) {
+    // Dormant until something is refused: the tags the polyfill may hold are listed and fired on demand only.
+    takeOver(() => Promise.resolve(scope.registration), () => true);
+    // Registered when the polyfill loads, so before the app's own listeners; the classic script's wrapper listens itself.
+    if (!lazy) scope.addEventListener('message', hook);
+  } else {
+    // The first worker of a new registration sweeps the tags of an earlier registration of the scope that went
+    // away without our unregister() (register() needs an active worker, so none can be this registration's).
+    scope.addEventListener('install', (event) => {
+      if (!scope.registration.active) (event as ExtendableEvent).waitUntil(drop());
+    });
+    listenForWakeups(scope, hook, run);
+  }
+  return {
+    configure(options) {
+      policy = updatePolicy(policy, options);
+      if (built) built.policy = policy;
+    },
+    wake: run,
+    hook,
   };
 }
 
