@@ -33,10 +33,13 @@ export function takeOver(
       const native = Native.prototype[method];
       if (typeof native != 'function') continue;
       const ours = (Ours.prototype as unknown as Record<string, Method>)[method];
-      /** The same call on the polyfill's manager of the registration; `error` stands where that is unknown. */
-      const fallback = (manager: object, args: unknown[], error: unknown) => registrationOf(manager).then((registration) => {
-        if (!registration) throw error;
-        return ours.apply(getter.call(registration), args);
+      /**
+       * The same call on the polyfill's manager of the registration. Where that is unknown, `refusal` stands; without
+       * one (getTags() and unregister()), the polyfill has nothing there.
+       */
+      const fallback = (manager: object, args: unknown[], refusal?: unknown) => registrationOf(manager).then((registration) => {
+        if (registration) return ours.apply(getter.call(registration), args);
+        if (refusal) throw refusal;
       });
       const wrapper = {
         [method](this: object, ...args: unknown[]): Promise<unknown> {
@@ -45,8 +48,10 @@ export function takeOver(
           // getTags() and unregister(): the engine's part (nothing, where it refuses) and the polyfill's.
           return Promise.all([
             call.catch((e) => (refused(e) ? undefined : Promise.reject(e))),
-            inUse() ? fallback(this, args, undefined) : undefined,
-          ]).then(([mine, theirs]) => mine || theirs ? Array.from(new Set([...(mine as string[] || []), ...(theirs as string[] || [])])) : undefined);
+            inUse() ? fallback(this, args) : undefined,
+          ]).then(([mine, theirs]) => method == 'getTags'
+            ? Array.from(new Set([...(mine as string[] || []), ...(theirs as string[] || [])]))
+            : undefined);
         },
       }[method];
       Object.defineProperty(wrapper, 'length', { value: native.length });

@@ -336,11 +336,9 @@ describe('takeOver(): getTags()', () => {
     expect(await nativePeriodic.getTags()).toEqual(['news']);
   });
 
-  // BUG (src/web/takeover.ts, the getTags()/unregister() wrapper's last `.then`, line 49:
-  // `mine || theirs ? Array.from(...) : undefined`): where the engine refuses getTags() and the polyfill is not in use,
-  // both parts are undefined and the call resolves with undefined, not with the [] of an engine "having none"
-  // (docs/semantics.md §8). The same holds where both are refused. getTags() must always resolve with a sequence.
-  it.fails('refused by the engine while the polyfill is not in use: [] (resolves undefined today)', async () => {
+  // getTags() always resolves with a sequence: where the engine refuses it and the polyfill is not in use, [] (the
+  // engine "has none", docs/semantics.md §8).
+  it('refused by the engine while the polyfill is not in use: []', async () => {
     engine.sync.getTags.mockRejectedValue(notAllowed());
     inUse.mockReturnValue(false);
     install();
@@ -361,12 +359,9 @@ describe('takeOver(): getTags()', () => {
     expect(await rejection(nativeSync.getTags())).toBe(error);
   });
 
-  // BUG (src/web/takeover.ts, `fallback(this, args, undefined)` in the getTags()/unregister() wrapper, line 48, with
-  // `if (!registration) throw error;` at line 38): where the polyfill is in use but registrationOf() does not find the
-  // native manager's registration (in a page: one no longer among getRegistrations(), say), the polyfill's part
-  // rejects with `undefined` and so does the whole call, though the engine answered. The polyfill holds nothing for a
-  // registration it cannot name: the engine's tags are the answer (docs/semantics.md §8).
-  it.fails('a registration it cannot find: the engine\'s tags (rejects with undefined today)', async () => {
+  // The polyfill holds nothing for a registration it cannot name (in a page: one no longer among getRegistrations()):
+  // the engine's tags are the answer (docs/semantics.md §8).
+  it('a registration it cannot find: the engine\'s tags', async () => {
     engine.sync.getTags.mockResolvedValue(['engine']);
     registrationOf.mockResolvedValue(undefined);
     install();
