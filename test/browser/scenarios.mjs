@@ -1068,9 +1068,242 @@ export const scenarios = [
       await periodicEvents(ctx, page, periodic, 1, 15000);
     },
   },
+  // ---- Native present but refusing (docs/semantics.md §8) ----
+
+  {
+    name: 'takeover-permission-denied',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? null : NEEDS_NATIVE),
+    async run(ctx) {
+      const page = await ctx.open({ sw: FAST_RETRY });
+      const session = await ctx.driver.setPermission(page.page, 'background-sync', 'denied');
+      try {
+        // The engine's own answer, where nothing takes over.
+        const engine = await engineAnswers(ctx, page.scope);
+        assert.equal(engine.syncPermission, 'denied', 'the background-sync permission reads denied');
+        assert.deepEqual(engine.sync, DENIED, "native Chromium's own register() with background-sync denied");
+        ctx.note(`native Chromium, background-sync denied: register() rejects with ${engine.sync.name}: "${engine.sync.message}"`);
+
+        // Taken over: a page's register() offline, listed, fired once online by the polyfill.
+        const tag = ctx.tag('denied');
+        await ctx.setOnline(false, page);
+        resolved(await page.register(tag), 'register() with background-sync denied');
+        assert.deepEqual(resolved(await page.getTags(), 'getTags()').filter((t) => t === tag), [tag], 'getTags() lists the tag once');
+        assert.deepEqual((await page.evaluate(() => T.storedTags())).filter((r) => r.tag === tag), [{ tag, periodic: false }], "the tag is in the polyfill's store");
+        await sleep(1500);
+        assert.equal(ctx.syncs(page, tag).length, 0, 'nothing fires while offline');
+        await ctx.setOnline(true, page);
+        const [event] = await ctx.waitForSyncs(page, tag, 1, 15000);
+        assert.equal(event.isTrusted, false, 'the polyfill fired it (an untrusted event)');
+        assert.equal(event.isSyncEvent, true, "the event is an instance of the engine's SyncEvent");
+        assert.equal(event.onLine, true, 'fired online');
+        await firedExactly(ctx, page, tag, 1, 'exactly one event');
+
+        // The worker's own register(), refused the same way, is taken over too.
+        const own = ctx.tag('denied-worker');
+        resolved(await page.call('register', { tag: own }), "the worker's own register() with background-sync denied");
+        await ctx.waitForSyncs(page, own, 1, 15000);
+        await firedExactly(ctx, page, own, 1, "exactly one event for the worker's own tag");
+
+        // Granted again: the engine's own API is the one used, and the polyfill's store is not touched.
+        await ctx.driver.setPermission(page.page, 'background-sync', 'granted', session);
+        const granted = ctx.tag('granted');
+        resolved(await page.register(granted), 'register() with background-sync granted');
+        const [native] = await ctx.waitForSyncs(page, granted, 1, 15000);
+        assert.equal(native.isTrusted, true, 'the engine fired it (a trusted event)');
+        assert.deepEqual((await page.evaluate(() => T.storedTags())).filter((r) => r.tag === granted), [], "the polyfill's store never held it");
+        await firedExactly(ctx, page, granted, 1, 'exactly one native event');
+        ctx.note('granted: the engine registered and fired the tag itself (a trusted event), the polyfill stored nothing');
+      } finally {
+        await session.detach().catch(() => {});
+      }
+    },
+  },
+
+  {
+    name: 'takeover-periodic-in-tab',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? null : NEEDS_NATIVE),
+    async run(ctx) {
+      // No permission override: a tab of a site that is not an installed app, as most Chrome tabs are.
+      const page = await ctx.open({ sw: { ...FAST_RETRY, periodicMinInterval: 1000 } });
+      const engine = await engineAnswers(ctx, page.scope);
+      assert.equal(engine.periodicPermission, 'denied', 'periodic-background-sync reads denied in a tab');
+      assert.deepEqual(engine.periodic, DENIED, "native Chromium's own periodicSync.register() in a tab");
+      ctx.note(`native Chromium, a tab: periodicSync.register() rejects with ${engine.periodic.name}: "${engine.periodic.message}"`);
+
+      const tag = ctx.tag('tab');
+      const registeredAt = await page.evaluate(() => Date.now());
+      resolved(await page.evaluate((t) => T.periodicRegister(t, { minInterval: 1500 }), tag), 'periodicSync.register() in a tab');
+      assert.deepEqual(resolved(await page.evaluate(() => T.periodicGetTags()), 'periodicSync.getTags()'), [tag], 'getTags() lists it');
+      const events = await periodicEvents(ctx, page, tag, 3, 30000);
+      assertSchedule(ctx, page, tag, events, 1500, registeredAt);
+      for (const event of events) {
+        assert.equal(event.isTrusted, false, 'the polyfill fired it');
+        assert.equal(event.isPeriodicSyncEvent, true, "an instance of the engine's PeriodicSyncEvent");
+      }
+      resolved(await page.evaluate((t) => T.periodicUnregister(t), tag), 'periodicSync.unregister()');
+      assert.deepEqual(resolved(await page.evaluate(() => T.periodicGetTags()), 'getTags() after unregister()'), [], 'gone from getTags()');
+      const count = periodicSyncs(ctx, page, tag).length;
+      await sleep(3500);
+      assert.equal(periodicSyncs(ctx, page, tag).length, count, 'nothing fires after unregister()');
+    },
+  },
+
+  {
+    name: 'takeover-disabled',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? null : NEEDS_NATIVE),
+    async run(ctx) {
+      // fixtures/refuse-native.js: the engine's methods reject with "Background Sync is disabled.", as Electron's do.
+      const page = await ctx.open({ sw: { ...FAST_RETRY, periodicMinInterval: 1000, refuse: 'disabled' }, query: 'refuse=disabled' });
+      assert.deepEqual(await page.evaluate(() => self.BackgroundSyncPolyfill.native), true, 'the polyfill sees a native engine');
+      const tag = ctx.tag('disabled');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() where Background Sync is disabled');
+      assert.deepEqual(resolved(await page.getTags(), 'getTags()'), [tag], "getTags(): the polyfill's tag (the engine's own getTags() is refused too)");
+      await ctx.setOnline(true, page);
+      const [event] = await ctx.waitForSyncs(page, tag, 1, 15000);
+      assert.equal(event.isTrusted, false, 'the polyfill fired it');
+      await firedExactly(ctx, page, tag, 1, 'exactly one event');
+
+      const own = ctx.tag('disabled-worker');
+      resolved(await page.call('register', { tag: own }), "the worker's own register()");
+      await ctx.waitForSyncs(page, own, 1, 15000);
+      await firedExactly(ctx, page, own, 1, "exactly one event for the worker's own tag");
+
+      const periodic = ctx.tag('disabled-periodic');
+      resolved(await page.evaluate((t) => T.periodicRegister(t, { minInterval: 1000 }), periodic), 'periodicSync.register()');
+      await periodicEvents(ctx, page, periodic, 2, 20000);
+      resolved(await page.evaluate((t) => T.periodicUnregister(t), periodic), 'periodicSync.unregister()');
+    },
+  },
+
+  // ---- The app's own wake-ups (docs/semantics.md §9) ----
+
+  {
+    name: 'push-wakes-no-page',
+    timeout: 90000,
+    skip: (ctx) => (ctx.mode === 'chromium-deleted' ? null : 'a push is delivered through DevTools (CDP ServiceWorker.deliverPushMessage): Chromium with the API deleted; native Chromium wakes its worker by itself'),
+    async run(ctx) {
+      const page = await ctx.open({ sw: FAST_RETRY });
+      const { scope } = page;
+      const tag = ctx.tag('pushed');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() while offline');
+      // This worker instance reads itself offline from now on (Chromium may fire `online` in a running worker), and is
+      // stopped once the network is back: stopping it first would leave a dead target that hangs Playwright's
+      // setOffline(). Chromium never stops an idle worker that DevTools is attached to, as Playwright is.
+      assert.deepEqual(await page.call('viewOffline'), { onLine: false }, 'the worker reads itself offline');
+      await page.page.close();
+      // DevTools needs a page: about:blank, no page of the origin.
+      const blank = await ctx.driver.newPage();
+      try {
+        await ctx.setOnline(true);
+        assert.equal(await ctx.driver.stopWorker(blank, scope), true, 'the worker was running, and is stopped');
+        await sleep(5000);
+        assert.equal(ctx.syncs(page, tag).length, 0, 'with every page closed and the worker stopped, nothing fires when the network is back');
+        const pushedAt = Date.now();
+        await ctx.driver.deliverPushMessage(blank, { scope, data: 'hello' });
+        const [push] = await ctx.server.waitForEntries({ type: 'push', scope }, { timeout: 15000, label: 'the push event' });
+        const [event] = await ctx.waitForSyncs(page, tag, 1, 15000);
+        assert.equal(push.data, 'hello', 'the push carried its data');
+        assert.ok(push.t >= pushedAt - 50, 'the push came after the delivery');
+        assert.equal(event.instance, push.instance, 'the worker instance the push started fired the sync event');
+        assert.equal(event.onLine, true, 'fired online');
+        ctx.note(`the sync event started ${event.t - push.t} ms after the push event's listener ran`);
+        await sleep(1500);
+        assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event');
+      } finally {
+        await blank.close();
+      }
+    },
+  },
+
+  {
+    name: 'wake-from-message',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? 'where the API is native and nothing was taken over, wake() resolves at once' : null),
+    async run(ctx) {
+      const page = await ctx.open({ sw: FAST_RETRY });
+      const { scope } = page;
+      const tag = ctx.tag('woken');
+      // Settles a second after it starts: wake() must wait for it.
+      ctx.server.setBehaviour(tag, 'sleep:1000');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() while offline');
+      // The worker's own wake-ups would fire it once the network is back (Firefox fires `online` in workers): from now
+      // on this worker instance reads itself offline, until the app's wake command.
+      assert.deepEqual(await page.call('viewOffline'), { onLine: false }, 'the worker reads itself offline');
+      await page.page.close();
+      await sleep(500);
+      await ctx.setOnline(true);
+      await sleep(3000);
+      assert.equal(ctx.syncs(page, tag).length, 0, 'with every page closed and the worker reading itself offline, nothing fires');
+      // A page outside the scope, without the polyfill: it pokes nothing; it only sends the app's own message.
+      const bare = await ctx.driver.newPage();
+      try {
+        await bare.goto(`${ctx.server.origin}/fixtures/bare.html`);
+        const answer = await bare.evaluate((s) => navigator.serviceWorker.getRegistration(s).then((registration) => new Promise((resolve) => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = (event) => resolve(event.data);
+          registration.active.postMessage({ __bspTest: 'wake', args: {} }, [channel.port2]);
+        })), scope);
+        assert.equal(answer.ok, true, `the app's wake command answered ${short(answer)}`);
+        const { start, end } = answer.result;
+        // The worker's reports reach the server a moment after it answered.
+        await ctx.waitForSyncs(page, tag, 1, 5000);
+        await ctx.server.waitForEntries({ type: 'syncEnd', scope, tag }, { timeout: 5000, label: 'the event settled' });
+        const events = ctx.syncs(page, tag);
+        const ends = ctx.syncEnds(page, tag);
+        assert.equal(events.length, 1, 'wake() fired the due tag once');
+        assert.ok(events[0].t >= start, 'the event started after wake() was called');
+        assert.ok(ends.length === 1 && ends[0].t <= end, `wake() settled after the event's waitUntil promise did: called at ${start}, settled at ${end}, event ${short(events.map((e) => [e.t, e.instance]))}, ends ${short(ends.map((e) => [e.t, e.instance]))}`);
+        const [woken] = ctx.server.entries({ type: 'woken', scope });
+        assert.equal(woken.isUndefined, true, 'wake() resolves with undefined');
+        ctx.note(`wake() settled ${end - start} ms after it was called; the event held for 1000 ms; wake() was called ${answer.result.onLineAfter} ms after the command, once the engine had the worker online`);
+        await sleep(1500);
+        assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event');
+      } finally {
+        await bare.close();
+      }
+    },
+  },
 ];
 
 /** Native periodic sync is the browser's to schedule; what the suite can drive of it is its API and CDP's dispatch. */
+const NEEDS_NATIVE = "a refusing engine needs Chromium's own API (chromium-native)";
+
+/** Native Chromium's answer to a register() it refuses for a denied permission (docs/semantics.md §8). */
+const DENIED = { ok: false, name: 'NotAllowedError', message: 'Permission denied.' };
+
+/**
+ * What the engine itself answers, from a page of the origin that does not load the polyfill (fixtures/bare.html):
+ * register() and periodicSync.register() on the registration of `scope`, and both permissions' states. The tags it
+ * may register are removed again.
+ */
+async function engineAnswers(ctx, scope) {
+  const bare = await ctx.driver.newPage();
+  try {
+    await bare.goto(`${ctx.server.origin}/fixtures/bare.html`);
+    return await bare.evaluate(async (s) => {
+      const registration = await navigator.serviceWorker.getRegistration(s);
+      const outcome = (promise) => promise.then(() => ({ ok: true }), (error) => ({ ok: false, name: error.name, message: error.message }));
+      const state = (name) => navigator.permissions.query({ name }).then((status) => status.state, (error) => error.name);
+      const answers = {
+        sync: await outcome(registration.sync.register('engine-probe')),
+        periodic: await outcome(registration.periodicSync.register('engine-probe', { minInterval: 1000 })),
+        syncPermission: await state('background-sync'),
+        periodicPermission: await state('periodic-background-sync'),
+      };
+      await registration.periodicSync.unregister('engine-probe').catch(() => {});
+      return answers;
+    }, scope);
+  } finally {
+    await bare.close();
+  }
+}
+
 const NATIVE_PERIODIC_SKIP = "native periodic sync fires on the browser's own schedule (12 h at least, scaled by site engagement, installed apps only); native is covered by periodic-api and periodic-cdp-dispatch, and by WPT's idlharness with the permission granted";
 
 /** `periodicsync` events (listener) the worker reported for a tag of this page's scope. */

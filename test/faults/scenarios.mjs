@@ -177,32 +177,13 @@ function periodicEndOf(rec, tag, event, timeout) {
 const shortList = (tags) => tags.map(short);
 
 /**
- * CDP ServiceWorker.stopWorker on the running version of the page's registration only (Chromium). worker-killed's
+ * Stops the running worker of the page's registration only (the Chromium driver's stopWorker): worker-killed's
  * stopAllWorkers also stops the workers that earlier scenarios left running (worker-update's, within Chromium's 30 s
- * idle time): Chromium then reports their targets crashed but leaves them attached, and Playwright's setOffline() waits
- * forever for their answer. It hung periodic-storm's first flap in every full run, after periodic-worker-killed had
- * stopped worker-update's worker that way. Returns when the call did.
+ * idle time), and it hung periodic-storm's first flap in every full run after periodic-worker-killed had stopped
+ * worker-update's worker that way.
  */
 async function stopScopeWorker(ctx, page) {
-  const session = await ctx.driver.cdp(page.page);
-  try {
-    const versions = new Map();
-    const scopes = new Map();
-    session.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-      for (const r of registrations) scopes.set(r.registrationId, r.scopeURL);
-    });
-    session.on('ServiceWorker.workerVersionUpdated', ({ versions: list }) => {
-      for (const v of list) versions.set(v.versionId, v);
-    });
-    await withTimeout(session.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
-    const version = await waitFor(
-      () => [...versions.values()].find((v) => scopes.get(v.registrationId) === page.scope && v.status === 'activated' && v.runningStatus === 'running'),
-      { timeout: 5000, interval: 50, label: `the running worker of ${page.scope}` },
-    );
-    await withTimeout(session.send('ServiceWorker.stopWorker', { versionId: version.versionId }), 10000, 'ServiceWorker.stopWorker');
-  } finally {
-    await session.detach().catch(() => {});
-  }
+  if (!(await ctx.driver.stopWorker(page.page, page.scope))) throw new Error(`the running worker of ${page.scope} never showed`);
 }
 
 /**

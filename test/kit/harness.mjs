@@ -40,13 +40,14 @@ export function createContext(driver, server, scenarioName, { pageFile = 'page.h
     /**
      * Opens the test page at /scope/<mode>-<scenario>/[<sub>/] in `browser` (the suite's browser by default)
      * and registers the test worker there, with `sw` as its query options (retry policy, installDelay, build).
-     * With `setup: false` it only attaches to the registration the page finds (after a browser restart).
+     * With `setup: false` it only attaches to the registration the page finds (after a browser restart). `query` is
+     * the page's own (e.g. `refuse=disabled`, fixtures/refuse-native.js).
      */
-    async open({ sw = {}, sub, browser = driver, setup = true } = {}) {
+    async open({ sw = {}, sub, browser = driver, setup = true, query } = {}) {
       const page = await browser.newPage();
       opened.push(page);
       const scope = ctx.scopeUrl(sub);
-      await page.goto(`${scope}${pageFile}`);
+      await page.goto(`${scope}${pageFile}${query ? `${pageFile.includes('?') ? '&' : '?'}${query}` : ''}`);
       const handle = wrapTestPage(page, scope, browser);
       if (!setup) {
         await waitFor(() => page.evaluate(() => T.attach()), { timeout: 15000, interval: 250, label: 'an active registration for the page' });

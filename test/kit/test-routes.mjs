@@ -28,7 +28,7 @@ export const DIST_DIR = resolve(process.env.BSP_DIST_DIR || join(HERE, '..', '..
 
 /** The test page of test/browser and test/faults (test/security's pages add their own scripts around the same core). */
 export const testPage = () =>
-  htmlPage('background-sync-polyfill browser test page', ['/dist/background-sync-polyfill.window.js', '/fixtures/idl-probe.js', '/fixtures/common.js', '/fixtures/page.js'], 'test/browser/run.mjs');
+  htmlPage('background-sync-polyfill browser test page', ['/fixtures/refuse-native.js', '/dist/background-sync-polyfill.window.js', '/fixtures/idl-probe.js', '/fixtures/common.js', '/fixtures/page.js'], 'test/browser/run.mjs');
 const BEHAVIOURS = new Set(['ok', 'fail', 'hold', 'never', 'holdBeat', 'random']);
 // Also 'sleep:<ms>' (ok after that long). 'holdBeat' and 'sleep:<ms>' report a `beat` every 500 ms while they wait
 // (test/faults: beats that stop tell when the worker died). 'random' is decided here per firing: 'fail' with the
@@ -152,6 +152,7 @@ async function sendBundledWorker(res, build, bare) {
   let source = (await readFile(join(FIXTURES_DIR, 'sw.js'), 'utf8')).toString();
   for (const [statement, file] of [
     ["importScripts('/fixtures/delete-native.js');", join(FIXTURES_DIR, 'delete-native.js')],
+    ["importScripts('/fixtures/refuse-native.js');", join(FIXTURES_DIR, 'refuse-native.js')],
     ["importScripts('/dist/background-sync-polyfill.sw.js');", join(DIST_DIR, 'background-sync-polyfill.sw.js')],
     ["importScripts('/fixtures/idl-probe.js');", join(FIXTURES_DIR, 'idl-probe.js')],
     ["importScripts('/fixtures/common.js');", join(FIXTURES_DIR, 'common.js')],

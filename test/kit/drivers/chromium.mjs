@@ -152,6 +152,58 @@ async function openChromium(mode, profile, { keepProfile, deletedOrigin, debuggi
       await withTimeout(cdp.send('ServiceWorker.dispatchPeriodicSyncEvent', { ...at, tag }), 15000, 'ServiceWorker.dispatchPeriodicSyncEvent');
     },
 
+    /**
+     * CDP ServiceWorker.deliverPushMessage, as DevTools' "Push" button does: a push event for the registration of
+     * `scope`, delivered by the browser (it starts a stopped worker). `page` is any page of the browser (about:blank
+     * will do): the session only needs to hear of the registration.
+     */
+    async deliverPushMessage(page, { scope, data = '' }) {
+      const at = await registrationAt(page, scope);
+      await withTimeout(cdp.send('ServiceWorker.deliverPushMessage', { ...at, data }), 15000, 'ServiceWorker.deliverPushMessage');
+    },
+
+    /**
+     * CDP Browser.setPermission for the origin of `page`: `name` (e.g. 'background-sync') to `setting` ('granted',
+     * 'denied', 'prompt'). Chromium drops a session's overrides when it detaches, so the session stays attached and is
+     * returned: detach it to end the override.
+     */
+    async setPermission(page, name, setting, session) {
+      session ??= await driver.cdp(page);
+      const origin = new URL(page.raw.url()).origin;
+      await withTimeout(session.send('Browser.setPermission', { permission: { name }, setting, origin }), 10000, `Browser.setPermission ${name} ${setting}`);
+      return session;
+    },
+
+    /**
+     * CDP ServiceWorker.stopWorker on the running version of the registration of `scope` only. stopAllWorkers also
+     * stops the workers that earlier scenarios left running: Chromium then reports their targets crashed but leaves
+     * them attached, and Playwright's setOffline() waits forever for their answer. Returns when the call did.
+     */
+    async stopWorker(page, scope) {
+      const session = await driver.cdp(page);
+      try {
+        const versions = new Map();
+        const scopes = new Map();
+        session.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
+          for (const r of list) scopes.set(r.registrationId, r.scopeURL);
+        });
+        session.on('ServiceWorker.workerVersionUpdated', ({ versions: list }) => {
+          for (const v of list) versions.set(v.versionId, v);
+        });
+        await withTimeout(session.send('ServiceWorker.enable'), 10000, 'ServiceWorker.enable');
+        const started = Date.now();
+        let version;
+        while (!(version = [...versions.values()].find((v) => scopes.get(v.registrationId) === scope && v.status === 'activated' && v.runningStatus === 'running'))) {
+          if (Date.now() - started > 5000) return false;
+          await sleep(50);
+        }
+        await withTimeout(session.send('ServiceWorker.stopWorker', { versionId: version.versionId }), 10000, 'ServiceWorker.stopWorker');
+        return true;
+      } finally {
+        await session.detach().catch(() => {});
+      }
+    },
+
     /** CDP ServiceWorker.stopAllWorkers (test/faults): terminates every service worker, mid-event too. */
     async stopAllWorkers(page) {
       const session = await driver.cdp(page);
