@@ -41,9 +41,10 @@ const PROTOCOL_KEY = readFileSync(new URL('./src/protocol.ts', import.meta.url),
  * the first read of `registration.sync` or `registration.periodicSync` (the getters are restored first, so the body wraps
  * the engine's own methods); in a service worker, on the first of our messages, which the body's handler (`hook`) then
  * answers, since a listener added during a dispatch would not hear it; in a window, after the load, when the origin's
- * mark says the polyfill holds tags (src/page/install.ts).
+ * mark says the polyfill holds tags (src/page/install.ts). Each script carries only its own half of that: `suffix` is
+ * '' (universal), '.window' or '.sw'.
  */
-const lazyWhereNative = () => ({
+const lazyWhereNative = (suffix) => ({
   name: 'lazy-where-native',
   renderChunk(code) {
     const exported = /\nexport \{ (?:(\w+) as )?install \};\s*$/;
@@ -84,7 +85,7 @@ if (g[name] === undefined && (${detect[1]})) {
     },
     configurable: true,
   });
-  if (typeof ServiceWorkerGlobalScope != 'undefined') {
+${suffix == '.window' ? '' : `  if (typeof ServiceWorkerGlobalScope != 'undefined') {
     g.addEventListener('message', function (event) {
       var data = event.data;
       if (data && typeof data == 'object' && Object.prototype.hasOwnProperty.call(data, '${PROTOCOL_KEY}')) {
@@ -92,14 +93,15 @@ if (g[name] === undefined && (${detect[1]})) {
         if (hook) hook(event);
       }
     });
-  } else if (typeof window != 'undefined') {
+  }
+`}${suffix == '.sw' ? '' : `  ${suffix ? '' : 'else '}if (typeof window != 'undefined') {
     setTimeout(function () {
       try {
         if (localStorage.getItem('${PROTOCOL_KEY}')) g[name];
       } catch (e) {}
     });
   }
-} else {
+`}} else {
   load()();
 }
 })();
@@ -123,8 +125,8 @@ const classic = (suffix) => ({
   input: `polyfill/script${suffix}.ts`,
   plugins: [version(), nodeResolve(), lowerDependencies(), tsPlugin()],
   output: [
-    { file: `dist/background-sync-polyfill${suffix}.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative()] },
-    { file: `dist/background-sync-polyfill${suffix}.min.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(), minify] },
+    { file: `dist/background-sync-polyfill${suffix}.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(suffix)] },
+    { file: `dist/background-sync-polyfill${suffix}.min.js`, format: 'es', generatedCode: 'es2015', plugins: [lazyWhereNative(suffix), minify] },
   ],
 });
 
