@@ -40,6 +40,7 @@ export function takeOver(
       const fallback = (manager: object, args: unknown[], refusal?: unknown) => registrationOf(manager).then((registration) => {
         if (registration) return ours.apply(getter.call(registration), args);
         if (refusal) throw refusal;
+        return undefined;
       });
       const wrapper = {
         [method](this: object, ...args: unknown[]): Promise<unknown> {

@@ -39,6 +39,32 @@ const COLUMNS = [
     scenarios: ['periodic-api', 'periodic-cdp-dispatch', 'periodic-fires-on-schedule', 'periodic-offline-then-online', 'periodic-unregister', 'periodic-failure-next-period'],
   },
   { key: 'periodicLasting', title: '`periodicsync` across tabs, a browser restart and the schema upgrade', scenarios: ['periodic-several-tabs', 'periodic-persistence', 'periodic-schema-upgrade'] },
+  { key: 'wake', title: 'wake-ups from `push` and `wake()`', scenarios: ['push-wakes-no-page', 'wake-from-message'] },
+];
+
+/**
+ * Where the native API is present but refuses (docs/semantics.md §8): each row is one scenario of the `chromium-native`
+ * run, and what the engine answers alone is what that scenario asserts.
+ */
+const REFUSALS = [
+  {
+    situation: "Chrome, the site's `background-sync` permission denied",
+    engine: '`register()` rejects with `NotAllowedError: Permission denied.`',
+    scenario: 'takeover-permission-denied',
+    polyfill: "taken over: a page's and the worker's `register()` resolve, are listed, fire once online; granted again, the engine's own API is used",
+  },
+  {
+    situation: 'Chrome tab of a site that is not an installed app: periodic sync',
+    engine: '`periodicSync.register()` rejects with `NotAllowedError: Permission denied.`',
+    scenario: 'takeover-periodic-in-tab',
+    polyfill: 'taken over: `periodicsync` fires on its interval, listed, unregistered',
+  },
+  {
+    situation: 'Electron and embedded WebViews',
+    engine: 'every call rejects with "Background Sync is disabled." (emulated: `test/kit/fixtures/refuse-native.js`)',
+    scenario: 'takeover-disabled',
+    polyfill: "taken over: one-shot (a page's and the worker's) and periodic sync fire",
+  },
 ];
 
 // Native support: MDN browser-compat-data, api/SyncManager.json (chrome 49; edge, opera, samsunginternet_android,
@@ -60,13 +86,18 @@ const ROWS = [
   { browser: 'Safari on iOS (every iOS browser)', api: `none (${BCD}): the polyfill`, inferred: 'webkit', why: "WebKitGTK is WebKit, Safari's engine, in its Linux port" },
   {
     browser: 'Android WebView',
-    api: `exposed (${BCD}: mirrors Chrome 49) but disabled: register() rejects "Background Sync is disabled", so force the polyfill`,
-    untested: 'not tested here: no WebView runs on this machine. The forced polyfill in a Chromium engine is closest to the `chromium-deleted` run',
+    api: `exposed (${BCD}: mirrors Chrome 49) but disabled: register() rejects "Background Sync is disabled", and the polyfill takes each call over`,
+    untested: 'not tested here: no WebView runs on this machine. Its refusal is emulated in Chromium by `takeover-disabled` (below)',
   },
   {
     browser: 'Electron',
-    api: 'exposed but disabled (not in MDN browser-compat-data): force the polyfill',
-    untested: 'not tested here: no Electron runs on this machine. The forced polyfill in a Chromium engine is closest to the `chromium-deleted` run',
+    api: 'exposed but disabled (not in MDN browser-compat-data): the polyfill takes each refused call over',
+    untested: 'not tested here: no Electron runs on this machine. Its refusal is emulated in Chromium by `takeover-disabled` (below)',
+  },
+  {
+    browser: 'Brave',
+    api: 'exposed; blocked silently (`register()` resolves, no event fires): undetectable, so force the polyfill',
+    untested: 'not tested here: no Brave runs on this machine. The forced polyfill in a Chromium engine is closest to the `chromium-deleted` run',
   },
 ];
 
@@ -159,6 +190,27 @@ export function render(results) {
     lines.push(`| ${row.browser} | ${row.api} | ${cells.join(' | ')} | ${engine} |`);
   }
 
+  const native = modeOf('chromium-native');
+  const refusal = (name) => {
+    const r = native?.scenarios?.[name];
+    if (!r) return 'not run';
+    if (r.status === 'pass') return '✅';
+    if (r.status === 'fail') return `❌ fails: ${name}`;
+    return `➖ skipped${skipRef('chromium-native', name)}`;
+  };
+  lines.push(
+    '',
+    '## Where the native API is present but refuses',
+    '',
+    'The polyfill leaves the engine\'s own API in place and takes over only the calls it refuses (docs/semantics.md §8).',
+    `Measured in ${native?.browserVersion ?? 'Chromium (not run)'} (\`chromium-native\`), one scenario per row.`,
+    '',
+    '| situation | the engine alone | with the polyfill | result | scenario |',
+    '|---|---|---|---|---|',
+    ...REFUSALS.map((r) => `| ${r.situation} | ${r.engine} | ${r.polyfill} | ${refusal(r.scenario)} | \`${r.scenario}\` |`),
+    '| Brave | `register()` resolves and no event ever fires | cannot be told apart from a working engine: set `force` | not tested here | – |',
+  );
+
   lines.push(
     '',
     '## What the polyfill cannot do, and why',
@@ -177,8 +229,9 @@ export function render(results) {
     '  Chromium does; a registration removed by other means (DevTools, clearing site data in part) is swept when a page',
     '  of the origin next checks (on load, focus, `online`, visibility).',
     '- **Engines it was not run in** (the rows marked *not tested here*): the polyfill needs service workers, IndexedDB',
-    '  and ES2017; Android WebView and Electron expose a disabled native API, so the polyfill must be forced there',
-    '  (README, "Forcing the polyfill").',
+    '  and ES2017. Android WebView and Electron expose a disabled native API whose refusals the polyfill takes over;',
+    '  Brave\'s silent block cannot be detected, so the polyfill must be forced there (README, "Electron, WebViews, denied',
+    '  permissions and Brave").',
     '',
     '## Engines tested',
     '',
@@ -219,7 +272,8 @@ const NO_PAGE_TEXT =
   'Native Chromium wakes the service worker by itself when the network comes back. A polyfill can fire only while some ' +
   'script of the origin runs, so with no page open and nothing waking the worker, a registration waits until the next ' +
   'visit (docs/semantics.md §4). Measured: the registration fires, once, by the next visit; it may fire earlier if the worker ' +
-  'happens to be alive when the network returns.';
+  'happens to be alive when the network returns. An app that receives Web Push gets it fired by its next push (§9, ' +
+  '`push-wakes-no-page`).';
 
 function inferredText(mode, version) {
   const rows = ROWS.filter((row) => row.inferred === mode);

@@ -8,6 +8,7 @@ export async function pageCode(reg: ServiceWorkerRegistration): Promise<string[]
   const native: boolean = BackgroundSyncPolyfill.native;
   const version: string = BackgroundSyncPolyfill.version;
   BackgroundSyncPolyfill.configure({ checkInterval: 30000 });
+  await BackgroundSyncPolyfill.wake();
   void manager;
   void native;
   void version;

@@ -18,3 +18,12 @@ self.onperiodicsync = (event) => {
 };
 // @ts-expect-error periodicMinInterval is a number of ms, not a string
 BackgroundSyncPolyfill.configure({ periodicMinInterval: '12h' });
+
+// BackgroundSyncPolyfill.wake() (docs/semantics.md §9): a Promise<void> for an event's waitUntil.
+self.addEventListener('message', (event) => {
+  const woken: Promise<void> = BackgroundSyncPolyfill.wake();
+  event.waitUntil(woken);
+});
+self.addEventListener('push', (event) => event.waitUntil(BackgroundSyncPolyfill.wake()));
+// @ts-expect-error wake() takes no arguments
+BackgroundSyncPolyfill.wake('outbox');
