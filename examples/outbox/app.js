@@ -168,8 +168,13 @@
       : `(background-sync-polyfill${forced ? ', forced' : ''})`;
     try {
       await reg.periodicSync.register(REFRESH_TAG, { minInterval: REFRESH_INTERVAL });
+      // Native Chromium grants periodic sync to installed apps only; in a tab the polyfill takes the refused call over
+      // (README, "Electron, WebViews, denied permissions and Brave").
+      if (BackgroundSyncPolyfill.native && (await periodicPermission()) !== 'granted') {
+        $('refresh-engine').textContent = '(background-sync-polyfill, taken over: the browser refuses periodic sync in a tab)';
+      }
     } catch (error) {
-      // Native Chromium grants periodic sync to installed apps only: elsewhere register() is a NotAllowedError.
+      // Where neither the browser nor the polyfill can run it (a worker without the polyfill, say).
       if (error && error.name === 'NotAllowedError') {
         $('refresh-status').title = `${error.name}: ${error.message}`;
         return status('denied', 'Periodic sync is not available here: permission denied. The browser allows it ' +
@@ -180,6 +185,15 @@
     const seconds = REFRESH_INTERVAL / 1000;
     status('registered', `The worker fetches the server's clock every ${seconds} s (periodic sync "${REFRESH_TAG}", ` +
       `minInterval ${seconds} s), while this page is open or its worker runs.`);
+  }
+
+  /** The periodic-background-sync permission's state, or null where the browser cannot say. */
+  async function periodicPermission() {
+    try {
+      return (await navigator.permissions.query({ name: 'periodic-background-sync' })).state;
+    } catch {
+      return null;
+    }
   }
 
   let refreshReads = 0;
