@@ -39,7 +39,7 @@ const COLUMNS = [
     scenarios: ['periodic-api', 'periodic-cdp-dispatch', 'periodic-fires-on-schedule', 'periodic-offline-then-online', 'periodic-unregister', 'periodic-failure-next-period'],
   },
   { key: 'periodicLasting', title: '`periodicsync` across tabs, a browser restart and the schema upgrade', scenarios: ['periodic-several-tabs', 'periodic-persistence', 'periodic-schema-upgrade'] },
-  { key: 'wake', title: 'wake-ups from `push` and `wake()`', scenarios: ['push-wakes-no-page', 'wake-from-message'] },
+  { key: 'wake', title: 'wake-ups from `push` and `wake()`', scenarios: ['push-wakes-no-page', 'push-wakes-running-worker', 'wake-from-message'] },
 ];
 
 /**

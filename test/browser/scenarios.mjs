@@ -1221,6 +1221,50 @@ export const scenarios = [
   },
 
   {
+    name: 'push-wakes-running-worker',
+    timeout: 90000,
+    skip: (ctx) => (ctx.mode === 'chromium-deleted' ? null : 'a push is delivered through DevTools (CDP ServiceWorker.deliverPushMessage): Chromium with the API deleted; native Chromium wakes its worker by itself'),
+    async run(ctx) {
+      // The worker still runs when the push comes, so no start of the worker fires the tag: the polyfill's own push
+      // listener must (docs/semantics.md §9).
+      const page = await ctx.open({ sw: FAST_RETRY });
+      const { scope } = page;
+      const tag = ctx.tag('pushed-running');
+      await ctx.setOnline(false, page);
+      resolved(await page.register(tag), 'register() while offline');
+      assert.deepEqual(await page.call('viewOffline'), { onLine: false }, 'the worker reads itself offline');
+      const instance = (await page.call('probe')).instance;
+      await page.page.close();
+      const bare = await ctx.driver.newPage();
+      try {
+        await ctx.setOnline(true);
+        // The app's own message, which the polyfill does not act on: the worker reads itself online again, and nothing
+        // tells the polyfill to look.
+        await bare.goto(`${ctx.server.origin}/fixtures/bare.html`);
+        const lifted = await bare.evaluate((s) => navigator.serviceWorker.getRegistration(s).then((registration) => new Promise((resolve) => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = (event) => resolve(event.data);
+          registration.active.postMessage({ __bspTest: 'liftView', args: {} }, [channel.port2]);
+        })), scope);
+        assert.deepEqual(lifted, { ok: true, result: { onLine: true } }, 'the worker reads itself online');
+        await sleep(3000);
+        assert.equal(ctx.syncs(page, tag).length, 0, 'with every page closed, nothing fires when the network is back');
+        await ctx.driver.deliverPushMessage(bare, { scope, data: 'running' });
+        const [push] = await ctx.server.waitForEntries({ type: 'push', scope }, { timeout: 15000, label: 'the push event' });
+        const [event] = await ctx.waitForSyncs(page, tag, 1, 15000);
+        assert.equal(push.instance, instance, 'the push reached the worker that was running');
+        assert.equal(event.instance, instance, 'and that worker fired the sync event');
+        assert.ok(event.t >= push.t, 'the sync event started after the push event was dispatched');
+        ctx.note(`the sync event started ${event.t - push.t} ms after the push event's listener ran`);
+        await sleep(1500);
+        assert.equal(ctx.syncs(page, tag).length, 1, 'exactly one event');
+      } finally {
+        await bare.close();
+      }
+    },
+  },
+
+  {
     name: 'wake-from-message',
     timeout: 90000,
     skip: (ctx) => (ctx.native ? 'where the API is native and nothing was taken over, wake() resolves at once' : null),
