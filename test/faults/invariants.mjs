@@ -3,8 +3,8 @@
 // Pure: no I/O, no clock.
 //
 // Input
-//   log            server log entries; used: {type: 'sync', via: 'listener', tag, lastChance, t, instance} (a firing
-//                  starts) and {type: 'syncEnd', tag, result: 'fulfilled'|'rejected', t, instance} (its handler ended);
+//   log            server log entries; used: {type: 'sync', via: 'listener', tag, lastChance, t, instance, isTrusted?}
+//                  (a firing starts; isTrusted: the engine dispatched it, not the polyfill) and {type: 'syncEnd', tag, result: 'fulfilled'|'rejected', t, instance} (its handler ended);
 //                  for periodic sync {type: 'periodicsync', tag, t, instance} (no `via`: the listener's) and
 //                  {type: 'periodicEnd', tag, result, t, instance}. The two kinds never meet: a periodic "x" and a
 //                  one-shot "x" are judged apart.
@@ -20,8 +20,9 @@
 //                  unregistrations: [{tag, t, tDone?}], policy (initialRetryDelay, retryDelayFactor,
 //                  periodicMinInterval), until, pauses, maxLate, maxLateAfterKill}
 //
-// Output: { figures, problems }. figures: tags, firings, retried, succeeded, exhausted, and the ones that must be 0:
-// lost, concurrent, overAttempts, badLastChance, reregisterMissed, unregistered; for periodic sync pTags, pFired,
+// Output: { figures, problems }. figures: tags, firings, retried, succeeded, exhausted, trusted and untrusted (the
+// one-shot firings the engine dispatched, `isTrusted` true in their `sync` entry, and those the polyfill did), and the
+// ones that must be 0: lost, concurrent, overAttempts, badLastChance, reregisterMissed, unregistered; for periodic sync pTags, pFired,
 // pFailed, and the ones that must be 0: pTooSoon, pConcurrent, pLate, pLost, pUnregistered (PERIODIC_MUST_BE_ZERO).
 // problems: one line per violation.
 import { MUST_BE_ZERO, SLACK, buildFirings, byTag, checkObserved, endOf, observedRegistrations, overlaps } from '../model/attempt-log.mjs';
@@ -64,7 +65,18 @@ export function checkInvariants({ log, registrations, kills = [], maxAttempts, m
     slack,
   });
   const p = checkPeriodic({ log, kills, maxAttempts, maxEventDuration, ...periodic });
-  return { figures: { ...oneShot.figures, ...p.figures }, problems: [...oneShot.problems, ...p.problems] };
+  return { figures: { ...oneShot.figures, ...firingKinds(log), ...p.figures }, problems: [...oneShot.problems, ...p.problems] };
+}
+
+/**
+ * Who dispatched the one-shot firings (the listener's `sync` entries): `trusted` the engine (native Chromium), `untrusted`
+ * the polyfill (everywhere it fires, a taken-over call of docs/semantics.md §8 included). An entry without `isTrusted`
+ * counts as neither. The rules above judge both kinds as one: a tag's native and taken-over firings are one
+ * registration's as far as the app can tell, so they must not overlap, and a success ends the tag for both.
+ */
+export function firingKinds(log) {
+  const starts = log.filter((e) => e.type === 'sync' && (e.via ?? 'listener') === 'listener');
+  return { trusted: starts.filter((e) => e.isTrusted === true).length, untrusted: starts.filter((e) => e.isTrusted === false).length };
 }
 
 /** The figures that must be 0 and are not, as "name=value" strings (a figure that is missing counts as 0). */

@@ -1,7 +1,7 @@
 // Hand-made logs for the fault suite's invariants: each figure that must be 0 is shown to be able to fail.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module without types
-import { PERIODIC_MUST_BE_ZERO, PERIODIC_SLACK, checkInvariants, checkPeriodic, covered, violations } from './invariants.mjs';
+import { PERIODIC_MUST_BE_ZERO, PERIODIC_SLACK, checkInvariants, checkPeriodic, covered, firingKinds, violations } from './invariants.mjs';
 
 type Entry = Record<string, unknown>;
 const sync = (tag: string, t: number, instance = 'w1', lastChance = false): Entry => ({ type: 'sync', via: 'listener', tag, t, instance, lastChance });
@@ -187,6 +187,40 @@ const pclean = (log: Entry[], registrations: PReg[], extra: Record<string, unkno
 };
 /** "a" every 3000 ms: registered at 0, fires at 3000 and succeeds. */
 const periodicStart = [psync('a', 3000), pend('a', 3010)];
+
+describe('fault invariants: native and taken-over firings (chromium-native, docs/semantics.md §8)', () => {
+  const native = (tag: string, t: number, instance = 'w1', lastChance = false): Entry => ({ ...sync(tag, t, instance, lastChance), isTrusted: true });
+  const ours = (tag: string, t: number, instance = 'w1', lastChance = false): Entry => ({ ...sync(tag, t, instance, lastChance), isTrusted: false });
+
+  it('counts the firings the engine dispatched (trusted) and the polyfill\'s (untrusted); entries without isTrusted neither', () => {
+    const log = [native('a', 100), end('a', 150), ours('b', 100), end('b', 120, 'rejected'), ours('b', 1200), end('b', 1300), sync('c', 100), end('c', 110)];
+    expect(firingKinds(log)).toEqual({ trusted: 1, untrusted: 2 });
+    expect(clean(log, [reg('a', 50), reg('b', 60), reg('c', 70)])).toMatchObject({ firings: 4, trusted: 1, untrusted: 2 });
+    // Periodic events and the attribute handler's are not one-shot firings of the listener.
+    expect(firingKinds([{ type: 'periodicsync', tag: 'p', t: 1, isTrusted: false }, { ...ours('a', 1), via: 'onsync' }])).toEqual({ trusted: 0, untrusted: 0 });
+  });
+
+  it('native retries are judged as the polyfill\'s: attempts, lastChance, exhausted', () => {
+    const figures = clean(
+      [native('a', 100), end('a', 120, 'rejected'), native('a', 1200), end('a', 1220, 'rejected'), native('a', 3300, 'w1', true), end('a', 3320, 'rejected')],
+      [reg('a', 50)],
+    );
+    expect(figures).toMatchObject({ exhausted: 1, retried: 2, trusted: 3, untrusted: 0 });
+    const { figures: bad } = run([native('a', 100), end('a', 120, 'rejected'), native('a', 1200, 'w1', true), end('a', 1220, 'rejected')], [reg('a', 50)]);
+    expect(bad.badLastChance).toBe(1);
+  });
+
+  it('a tag fired by both the engine and the polyfill is one registration fired twice: at once is concurrent, after a success unregistered', () => {
+    // register() granted, then again denied while the native event runs: the polyfill fires its copy beside it.
+    const atOnce = run([native('a', 100), ours('a', 118), end('a', 150), end('a', 160)], [reg('a', 50), reg('a', 105, 110)]);
+    expect(atOnce.figures.concurrent).toBe(1);
+    expect(atOnce.problems.join('\n')).toMatch(/concurrent: "a"/);
+    // Both register() calls before either fired (offline): once the network is back, one firing is all the app asked for.
+    const twice = run([native('a', 1000), end('a', 1020), ours('a', 1500), end('a', 1520)], [reg('a', 50), reg('a', 60)]);
+    expect(twice.figures.unregistered).toBe(1);
+    expect(twice.figures).toMatchObject({ trusted: 1, untrusted: 1 });
+  });
+});
 
 describe('fault invariants: periodic sync', () => {
   it('a clean schedule: a period after each success, a retry after a failure, a period after the last attempt', () => {

@@ -2,8 +2,10 @@
 // Kills workers, closes pages, SIGKILLs browsers, flaps the network and deploys a new worker mid-event, in Chromium
 // (the API deleted), Firefox ESR and WebKitGTK, inside a private network namespace (test/kit/netns.mjs), then
 // checks the invariants (invariants.mjs) over everything that fired and prints them as figures; periodic sync too.
-// Options: --mode=chromium-deleted,firefox,webkit  --only=worker-killed,page-closed,browser-killed,storm,worker-update,
-//          periodic-worker-killed,periodic-browser-restart,periodic-storm
+// In native Chromium (chromium-native, launched with its BackgroundSync field trial for fast native retries) only
+// mixed-native-storm runs: registrations the engine takes and those it refuses and the polyfill takes over, together.
+// Options: --mode=chromium-deleted,firefox,webkit,chromium-native  --only=worker-killed,page-closed,browser-killed,storm,
+//          worker-update,periodic-worker-killed,periodic-browser-restart,periodic-storm,mixed-native-storm
 //          --seed=<n> (the storms' random handler failures; printed). Writes test/faults/results.json.
 // Exit 1 if a scenario fails or a figure that must be 0 is not.
 // The runner code shared with test/browser and test/security is the kit's (test/kit/README.md).
@@ -19,12 +21,17 @@ const RUN_LIMIT_MS = 18 * 60 * 1000;
 snapshotDist();
 
 const { startServer, DIST_DIR, createContext, launchers } = await loadHarness();
-const { scenarios } = await import('./scenarios.mjs');
+const { scenarios, NATIVE_RETRY } = await import('./scenarios.mjs');
 const { createRecorder } = await import('./recorder.mjs');
 const { violations } = await import('./invariants.mjs');
 
-const MODES = { 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox, webkit: launchers.webkit };
-const COLUMNS = ['registered', 'fired', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'periodic', 'pTooSoon', 'pConcurrent', 'pLate', 'pLost', 'pUnregistered', 'flapsSeen', 'killToRefire', 'duration'];
+const MODES = {
+  'chromium-deleted': launchers['chromium-deleted'],
+  firefox: launchers.firefox,
+  webkit: launchers.webkit,
+  'chromium-native': (mode) => launchers['chromium-native'](mode, { nativeRetry: NATIVE_RETRY }),
+};
+const COLUMNS = ['registered', 'fired', 'trusted', 'retried', 'succeeded', 'exhausted', 'lost', 'concurrent', 'overAttempts', 'badLastChance', 'reregisterMissed', 'unregistered', 'periodic', 'pTooSoon', 'pConcurrent', 'pLate', 'pLost', 'pUnregistered', 'flapsSeen', 'killToRefire', 'duration'];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 
 const modes = selectModes(MODES);
@@ -138,6 +145,11 @@ function flapsCell(flaps) {
   return flaps ? `${flaps.seenOffline}/${flaps.planned}${flaps.seenOffline === 0 ? ' (no flaps)' : ''}` : '-';
 }
 
+/** The one-shot events the engine dispatched (isTrusted) / the polyfill's, or '-' where none says. */
+function trustedCell(f) {
+  return f.trusted || f.untrusted ? `${f.trusted}/${f.untrusted}` : '-';
+}
+
 /** Periodic sync's tags/events/failed events, or '-' where a scenario has none. */
 function periodicCell(f) {
   return f.pTags || f.pFired ? `${f.pTags}/${f.pFired}/${f.pFailed}` : '-';
@@ -149,7 +161,7 @@ function table() {
     for (const [name, r] of Object.entries(modeResult.scenarios)) {
       const f = r.figures;
       const cells = f
-        ? [f.tags, f.firings, f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered,
+        ? [f.tags, f.firings, trustedCell(f), f.retried, f.succeeded, f.exhausted, f.lost, f.concurrent, f.overAttempts, f.badLastChance, f.reregisterMissed, f.unregistered,
           periodicCell(f), f.pTooSoon, f.pConcurrent, f.pLate, f.pLost, f.pUnregistered, flapsCell(r.flaps), r.killRecovery ? `${r.killRecovery.ms} ms` : '-', `${Math.round(r.ms / 1000)} s`]
         : COLUMNS.map((c) => (c === 'duration' ? '-' : r.status === 'skip' ? 'skip' : '-'));
       rows.push([mode, name, r.status.toUpperCase(), ...cells.map(String)]);
