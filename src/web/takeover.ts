@@ -1,7 +1,8 @@
 /**
  * Where the engine has the API but refuses a call (docs/semantics.md §8): the native managers' methods are wrapped so
  * that a refused register() goes to the polyfill's own manager of the same registration, and getTags() and the
- * periodic unregister() cover both. Everything else the engine answers stays its answer. The wrappers keep the native
+ * periodic unregister() cover both. A tag has one registration, on one side: the polyfill's once it holds the tag,
+ * the engine's while it does. Everything else the engine answers stays its answer. The wrappers keep the native
  * methods' names, lengths and attributes.
  */
 import { PeriodicSyncManager, SyncManager, periodicSyncGetter, syncGetter } from './sync-manager';
@@ -16,8 +17,8 @@ type Method = (this: object, ...args: unknown[]) => Promise<unknown>;
 /**
  * Wraps the methods of `SyncManager` and `PeriodicSyncManager` where the engine has them. `registrationOf`: the
  * registration a native manager belongs to (undefined: unknown, the refusal stands). `inUse`: may the polyfill hold tags
- * of this context's origin? getTags() and unregister() ask it only then, so where nothing was ever refused they cost
- * what native costs.
+ * of this context's origin? register(), getTags() and unregister() ask it only then, so where nothing was ever refused
+ * they cost what native costs.
  */
 export function takeOver(
   registrationOf: (manager: object) => Promise<ServiceWorkerRegistration | undefined>, inUse: () => boolean,
@@ -29,27 +30,39 @@ export function takeOver(
   ] as const) {
     const Native = scope[name];
     if (!Native) continue;
+    // The engine's own methods, before any is wrapped.
+    const natives: Record<string, Method> = {};
+    for (const method of ['register', 'getTags', 'unregister']) natives[method] = Native.prototype[method];
+    const ours = Ours.prototype as unknown as Record<string, Method>;
+    /**
+     * `method` on the polyfill's manager of the registration. Where that is unknown, `refusal` stands; without one
+     * (getTags() and unregister()), the polyfill has nothing there.
+     */
+    const on = (method: string, manager: object, args: unknown[], refusal?: unknown) => registrationOf(manager).then((registration) => {
+      if (registration) return ours[method].apply(getter.call(registration), args);
+      if (refusal) throw refusal;
+      return undefined;
+    });
     for (const method of ['register', 'getTags', 'unregister']) {
-      const native = Native.prototype[method];
+      const native = natives[method];
       if (typeof native != 'function') continue;
-      const ours = (Ours.prototype as unknown as Record<string, Method>)[method];
-      /**
-       * The same call on the polyfill's manager of the registration. Where that is unknown, `refusal` stands; without
-       * one (getTags() and unregister()), the polyfill has nothing there.
-       */
-      const fallback = (manager: object, args: unknown[], refusal?: unknown) => registrationOf(manager).then((registration) => {
-        if (registration) return ours.apply(getter.call(registration), args);
-        if (refusal) throw refusal;
-        return undefined;
-      });
       const wrapper = {
         [method](this: object, ...args: unknown[]): Promise<unknown> {
-          const call = native.apply(this, args);
-          if (method == 'register') return call.catch((e) => (refused(e) ? fallback(this, args, e) : Promise.reject(e)));
+          if (method == 'register') {
+            // One registration per tag (docs/semantics.md §8): a tag the polyfill holds stays the polyfill's, and a
+            // refused call for a tag the engine holds coalesces with the engine's registration.
+            const holds = (tags: unknown) => Array.isArray(tags) && tags.indexOf(String(args[0])) >= 0;
+            return Promise.resolve(inUse() ? on('getTags', this, []).catch(() => undefined) : undefined).then((mine) => holds(mine)
+              ? on(method, this, args)
+              : native.apply(this, args).catch((e) => refused(e)
+                ? Promise.resolve().then(() => natives.getTags.call(this)).catch(() => undefined)
+                  .then((theirs) => (holds(theirs) ? undefined : on(method, this, args, e)))
+                : Promise.reject(e)));
+          }
           // getTags() and unregister(): the engine's part (nothing, where it refuses) and the polyfill's.
           return Promise.all([
-            call.catch((e) => (refused(e) ? undefined : Promise.reject(e))),
-            inUse() ? fallback(this, args) : undefined,
+            native.apply(this, args).catch((e) => (refused(e) ? undefined : Promise.reject(e))),
+            inUse() ? on(method, this, args) : undefined,
           ]).then(([mine, theirs]) => method == 'getTags'
             ? Array.from(new Set([...(mine as string[] || []), ...(theirs as string[] || [])]))
             : undefined);

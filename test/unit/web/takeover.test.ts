@@ -227,6 +227,7 @@ describe('takeOver(): register()', () => {
     const periodicError = make();
     engine.sync.register.mockRejectedValue(error);
     engine.periodic.register.mockRejectedValue(periodicError);
+    inUse.mockReturnValue(false);
     install();
     expect(await rejection(nativeSync.register('outbox'))).toBe(error);
     expect(await rejection(nativePeriodic.register('news', { minInterval: 5 }))).toBe(periodicError);
@@ -238,6 +239,7 @@ describe('takeOver(): register()', () => {
   it('a call the engine accepts stays the engine\'s: nothing is stored twice, nor is the registration looked up', async () => {
     engine.sync.register.mockResolvedValue(undefined);
     engine.periodic.register.mockResolvedValue(undefined);
+    inUse.mockReturnValue(false);
     install();
     await expect(nativeSync.register('outbox')).resolves.toBeUndefined();
     await expect(nativePeriodic.register('news', { minInterval: 5 })).resolves.toBeUndefined();
@@ -255,6 +257,7 @@ describe('takeOver(): register()', () => {
     engine.sync.register.mockRejectedValue(error);
     engine.periodic.register.mockRejectedValue(periodicError);
     registrationOf.mockResolvedValue(undefined);
+    inUse.mockReturnValue(false);
     install();
     expect(await rejection(nativeSync.register('outbox'))).toBe(error);
     expect(await rejection(nativePeriodic.register('news'))).toBe(periodicError);
@@ -263,12 +266,59 @@ describe('takeOver(): register()', () => {
     expect(hosts.periodic.register).not.toHaveBeenCalled();
   });
 
-  it('does not ask inUse(): a register() is taken over wherever the engine refuses it', async () => {
+  it('a register() is taken over wherever the engine refuses it, the polyfill in use or not', async () => {
     engine.sync.register.mockRejectedValue(notAllowed());
     inUse.mockReturnValue(false);
     install();
     await nativeSync.register('outbox');
     expect(hosts.sync.register).toHaveBeenCalledWith(registration, 'outbox');
+  });
+
+  // One registration per tag (docs/semantics.md §8): never one on each side, which would fire twice at once.
+  it.each([['sync', () => nativeSync, 'outbox'], ['periodic', () => nativePeriodic, 'news']] as const)(
+    '%s: a tag the polyfill holds stays the polyfill\'s: register() goes there without asking the engine', async (kind, manager, tag) => {
+      ours[kind] = [tag];
+      install();
+      await expect(manager().register(tag)).resolves.toBeUndefined();
+      expect(engine[kind].register).not.toHaveBeenCalled();
+      expect(hosts[kind].register).toHaveBeenCalledTimes(1);
+    },
+  );
+
+  it.each([['sync', () => nativeSync, 'outbox'], ['periodic', () => nativePeriodic, 'news']] as const)(
+    '%s: other tags the polyfill holds change nothing: the engine takes the call', async (kind, manager, tag) => {
+      ours[kind] = ['another'];
+      install();
+      await manager().register(tag);
+      expect(engine[kind].register).toHaveBeenCalledTimes(1);
+      expect(hosts[kind].register).not.toHaveBeenCalled();
+    },
+  );
+
+  it.each([['sync', () => nativeSync, 'outbox'], ['periodic', () => nativePeriodic, 'news']] as const)(
+    '%s: a refused call for a tag the engine holds coalesces with the engine\'s registration: resolves, nothing stored', async (kind, manager, tag) => {
+      engine[kind].register.mockRejectedValue(notAllowed());
+      engine[kind].getTags.mockResolvedValue(['x', tag]);
+      install();
+      await expect(manager().register(tag)).resolves.toBeUndefined();
+      expect(engine[kind].getTags.mock.contexts[0]).toBe(manager());
+      expect(hosts[kind].register).not.toHaveBeenCalled();
+    },
+  );
+
+  it('a refused call whose engine refuses getTags() too is taken over (Electron)', async () => {
+    engine.sync.register.mockRejectedValue(disabled());
+    engine.sync.getTags.mockRejectedValue(disabled());
+    install();
+    await nativeSync.register('outbox');
+    expect(hosts.sync.register).toHaveBeenCalledWith(registration, 'outbox');
+  });
+
+  it('the polyfill\'s tags unreadable: the engine takes the call as if the polyfill held nothing', async () => {
+    hosts.sync.getTags.mockRejectedValue(new DOMException('Background Sync storage failed', 'UnknownError'));
+    install();
+    await nativeSync.register('outbox');
+    expect(engine.sync.register).toHaveBeenCalledWith('outbox');
   });
 });
 
