@@ -22,8 +22,9 @@ type Method = (this: object, ...args: unknown[]) => Promise<unknown>;
  */
 export function takeOver(
   registrationOf: (manager: object) => Promise<ServiceWorkerRegistration | undefined>, inUse: () => boolean,
-): void {
+): (registration: ServiceWorkerRegistration) => Promise<string[][]> {
   const scope = self as unknown as Record<string, { prototype: Record<string, Method> } | undefined>;
+  const engineGetTags: Array<(registration: ServiceWorkerRegistration) => Promise<unknown>> = [];
   for (const [name, Ours, getter] of [
     ['SyncManager', SyncManager, syncGetter],
     ['PeriodicSyncManager', PeriodicSyncManager, periodicSyncGetter],
@@ -33,6 +34,7 @@ export function takeOver(
     // The engine's own methods, before any is wrapped.
     const natives: Record<string, Method> = {};
     for (const method of ['register', 'getTags', 'unregister']) natives[method] = Native.prototype[method];
+    engineGetTags.push((registration) => natives.getTags.call(getter == syncGetter ? registration.sync : registration.periodicSync));
     const ours = Ours.prototype as unknown as Record<string, Method>;
     /**
      * `method` on the polyfill's manager of the registration. Where that is unknown, `refusal` stands; without one
@@ -49,15 +51,12 @@ export function takeOver(
       const wrapper = {
         [method](this: object, ...args: unknown[]): Promise<unknown> {
           if (method == 'register') {
-            // One registration per tag (docs/semantics.md §8): a tag the polyfill holds stays the polyfill's, and a
-            // refused call for a tag the engine holds coalesces with the engine's registration.
+            // A tag the polyfill holds stays the polyfill's (docs/semantics.md §8), so it is not registered with the
+            // engine too; the dispatcher never fires a tag while the engine holds it (engineTags).
             const holds = (tags: unknown) => Array.isArray(tags) && tags.indexOf(String(args[0])) >= 0;
             return Promise.resolve(inUse() ? on('getTags', this, []).catch(() => undefined) : undefined).then((mine) => holds(mine)
               ? on(method, this, args)
-              : native.apply(this, args).catch((e) => refused(e)
-                ? Promise.resolve().then(() => natives.getTags.call(this)).catch(() => undefined)
-                  .then((theirs) => (holds(theirs) ? undefined : on(method, this, args, e)))
-                : Promise.reject(e)));
+              : native.apply(this, args).catch((e) => (refused(e) ? on(method, this, args, e) : Promise.reject(e))));
           }
           // getTags() and unregister(): the engine's part (nothing, where it refuses) and the polyfill's.
           return Promise.all([
@@ -72,4 +71,13 @@ export function takeOver(
       Object.defineProperty(Native.prototype, method, { ...Object.getOwnPropertyDescriptor(Native.prototype, method), value: wrapper });
     }
   }
+  /**
+   * The tags the engine itself holds for `registration`, one-shot then periodic (none where it refuses to say): the
+   * dispatcher fires none of these while the engine holds them, so a tag never runs on both sides at once.
+   */
+  return (registration) => Promise.all(
+    [0, 1].map((i) => Promise.resolve().then(() => engineGetTags[i] && engineGetTags[i](registration)).then(
+      (tags) => (Array.isArray(tags) ? tags : []), () => [],
+    )),
+  );
 }

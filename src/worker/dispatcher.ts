@@ -45,7 +45,15 @@ interface DispatcherOptions {
    * for nothing) and the leases of firings under a lock, which a page can wait on to hear of a death.
    */
   notify?: (next: number, leases: string[]) => void;
+  /**
+   * Where the engine has the API (docs/semantics.md §8): the keys of the records whose tags the engine itself holds.
+   * None of them fires while it does; the dispatcher looks again every ENGINE_RECHECK ms.
+   */
+  engineHolds?: () => Promise<string[]>;
 }
+
+/** How often a tag the engine also holds is looked at again (docs/semantics.md §8). */
+export const ENGINE_RECHECK = 1000;
 
 export class Dispatcher {
   policy: RetryPolicy = DEFAULT_POLICY;
@@ -77,6 +85,7 @@ export class Dispatcher {
   /** Absent: always active. */
   private readonly isActive?: () => boolean;
   private readonly notify?: (next: number, leases: string[]) => void;
+  private readonly engineHolds?: () => Promise<string[]>;
 
   // The options become the fields of the same names: the fewest bytes in the classic script (bench/size-budget.json).
   constructor(options: DispatcherOptions) {
@@ -120,9 +129,14 @@ export class Dispatcher {
     mark(true);
     let records: SyncRecord[];
     try {
-      // A tag whose event this instance still runs (its registration removed and registered again) is stored
-      // unclaimed: the pass after that event claims it, so one key never has two events in flight.
-      records = await Promise.all(tags.map((tag) => store.storeRegistration(this.scope, tag, this.firing.has(recordKey(this.scope, tag)) ? undefined : claimant)));
+      // A tag whose event this instance still runs (its registration removed and registered again), or which the
+      // engine also holds (docs/semantics.md §8), is stored unclaimed: a later pass claims it, so one tag never has
+      // two events in flight.
+      const held = claimant && this.engineHolds ? await this.held() : [];
+      records = await Promise.all(tags.map((tag) => {
+        const key = recordKey(this.scope, tag);
+        return store.storeRegistration(this.scope, tag, this.firing.has(key) || held.indexOf(key) >= 0 ? undefined : claimant);
+      }));
     } catch (e) {
       mark(false);
       throw e;
@@ -182,7 +196,8 @@ export class Dispatcher {
     if (!this.isOnline()) return;
     // Held before the first claim, so that a lease of ours in the store always has its lock held.
     const locked = await this.locked;
-    let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(), locked);
+    const held = await this.held();
+    let result = await store.claimDue(this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(held), locked);
     // Fired as soon as claimed: a claim whose worker dies before its event starts still counts as an attempt.
     for (const record of result.claimed) this.fire(record, locked);
     const reaped = result.reaped;
@@ -191,7 +206,7 @@ export class Dispatcher {
       const dead = await deadAmong(result.suspects);
       if (dead.size) {
         result = await store.claimDue(
-          this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(), locked, dead,
+          this.scope, Date.now(), this.instance, LEASE_TTL, this.policy, this.running(held), locked, dead,
         );
         for (const record of result.claimed) this.fire(record, locked);
         reaped.push(...result.reaped);
@@ -199,16 +214,36 @@ export class Dispatcher {
       for (const lease of result.suspects) watch(lease, () => void this.run());
     }
     for (const { tag, next: after } of reaped) trace(`"${tag}" was firing in a worker that died: failed attempt, ${describe(after)}`);
-    this.wakeAt(this.next = result.next);
+    // A record left to the engine is looked at again in a while.
+    this.wakeAt(this.next = held.length && (await this.waitsForEngine(held)) ? Math.min(result.next, Date.now() + ENGINE_RECHECK) : result.next);
     this.suspects = result.suspects;
     if (this.notify) this.notify(result.next, locked && this.firing.size ? [this.instance, ...result.suspects] : result.suspects);
   }
 
-  /** The keys of the records whose firing by this instance is not abandoned: running, or claimed by a register() under way. */
-  private running(): Set<string> {
+  /**
+   * The keys of the records not to claim now: whose firing by this instance is not abandoned (running, or claimed by a
+   * register() under way), and `held`, the engine's.
+   */
+  private running(held: string[] = []): Set<string> {
     const running = new Set(this.firing.keys());
-    for (const tag of this.registering) running.add(tag);
+    for (const key of this.registering) running.add(key);
+    for (const key of held) running.add(key);
     return running;
+  }
+
+  /** Does the store hold a record of the scope among `held`, the engine's? Never rejects. */
+  private async waitsForEngine(held: string[]): Promise<boolean> {
+    try {
+      const records: Array<{ id: string }> = [...await store.list(this.scope), ...await store.listPeriodic(this.scope)];
+      return records.some((record) => held.indexOf(record.id) >= 0);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  /** The keys of the records whose tags the engine holds (engineHolds); none where it cannot say. */
+  private held(): Promise<string[]> {
+    return this.engineHolds ? this.engineHolds().catch(() => []) : Promise.resolve([]);
   }
 
   /**

@@ -6,6 +6,8 @@ import { updatePolicy } from '../options';
 import type { Installed } from '../global';
 import { DEFAULT_POLICY } from '../core/policy';
 import { takeOver } from '../web/takeover';
+import { recordKey } from '../core/registration';
+import { periodicKey } from '../core/periodic';
 import { defineGlobal } from '../web/define';
 import { defineSharedGlobals } from '../web/globals';
 import { defineSyncEvents, defineHandler } from '../web/sync-event';
@@ -36,6 +38,8 @@ export function installWorker(report: (error: unknown) => void, native: boolean,
     defineHandler('sync');
     defineHandler('periodicsync');
   }
+  // Where the engine has the API: its own tags, which the dispatcher leaves alone while it holds them.
+  const engineTags = native ? takeOver(() => Promise.resolve(scope.registration), () => true) : undefined;
   let policy = DEFAULT_POLICY;
   let built: Dispatcher | undefined;
   /** The dispatcher, built on first need. */
@@ -53,6 +57,9 @@ export function installWorker(report: (error: unknown) => void, native: boolean,
       isOnline: () => scope.navigator.onLine !== false,
       report,
       isActive: () => isActiveWorker(scope),
+      engineHolds: engineTags && (() => engineTags(scope.registration).then(([once, periodic]) => [
+        ...once.map((tag) => recordKey(scopeUrl, tag)), ...periodic.map((tag) => periodicKey(scopeUrl, tag)),
+      ])),
       // The pages of the origin arm their timers and watch the leases from this (docs/semantics.md §4); the same again
       // is not sent.
       notify: (next, leases) => {
@@ -171,7 +178,6 @@ export function installWorker(report: (error: unknown) => void, native: boolean,
 
   if (native) {
     // Dormant until something is refused: the tags the polyfill may hold are listed and fired on demand only.
-    takeOver(() => Promise.resolve(scope.registration), () => true);
     // Registered when the polyfill loads, so before the app's own listeners; the classic script's wrapper listens itself.
     if (!lazy) scope.addEventListener('message', hook);
   } else {

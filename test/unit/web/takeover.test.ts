@@ -296,15 +296,24 @@ describe('takeOver(): register()', () => {
   );
 
   it.each([['sync', () => nativeSync, 'outbox'], ['periodic', () => nativePeriodic, 'news']] as const)(
-    '%s: a refused call for a tag the engine holds coalesces with the engine\'s registration: resolves, nothing stored', async (kind, manager, tag) => {
+    '%s: a refused call for a tag the engine holds is taken over too (the dispatcher fires it once the engine\'s is done)', async (kind, manager, tag) => {
       engine[kind].register.mockRejectedValue(notAllowed());
       engine[kind].getTags.mockResolvedValue(['x', tag]);
       install();
       await expect(manager().register(tag)).resolves.toBeUndefined();
-      expect(engine[kind].getTags.mock.contexts[0]).toBe(manager());
-      expect(hosts[kind].register).not.toHaveBeenCalled();
+      expect(hosts[kind].register).toHaveBeenCalledTimes(1);
     },
   );
+
+  it('returns what lists the engine\'s own tags, one-shot then periodic, never the polyfill\'s', async () => {
+    engine.sync.getTags.mockResolvedValue(['a']);
+    engine.periodic.getTags.mockResolvedValue(['p']);
+    ours.sync = ['mine'];
+    const engineTags = takeOver(registrationOf, inUse);
+    expect(await engineTags(registration as unknown as ServiceWorkerRegistration)).toEqual([['a'], ['p']]);
+    engine.sync.getTags.mockRejectedValue(disabled());
+    expect(await engineTags(registration as unknown as ServiceWorkerRegistration)).toEqual([[], ['p']]);
+  });
 
   it('a refused call whose engine refuses getTags() too is taken over (Electron)', async () => {
     engine.sync.register.mockRejectedValue(disabled());

@@ -659,3 +659,56 @@ describe('Dispatcher', () => {
     });
   });
 });
+
+// docs/semantics.md §8: where the engine has the API, a tag it holds too is never fired by the polyfill while it does.
+describe('Dispatcher: tags the engine also holds (engineHolds)', () => {
+  const key = (tag: string) => record({ scope, tag }).id;
+  function withEngine(t: EventTarget, holds: () => string[]) {
+    const report = vi.fn();
+    const d = new Dispatcher({
+      scope, target: t, SyncEvent, PeriodicSyncEvent, isOnline: () => true, report,
+      engineHolds: () => Promise.resolve(holds().map(key)),
+    });
+    return { d, report };
+  }
+
+  it('a pass leaves a due tag the engine holds unclaimed, fires the others, and fires it once the engine lets go', async () => {
+    const fired: Fired[] = [];
+    let engine = ['a'];
+    const { d, report } = withEngine(target(fired), () => engine);
+    await storeRegistration(scope, 'a');
+    await storeRegistration(scope, 'b');
+    await d.run();
+    expect(fired.map((f) => f.tag)).toEqual(['b']);
+    expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'pending', attempts: 0 });
+    // Looked at again by the dispatcher's own timer, ENGINE_RECHECK later, not at once (no busy loop).
+    engine = [];
+    await until(() => fired.length === 2, 3000);
+    expect(fired.map((f) => f.tag)).toEqual(['b', 'a']);
+    expect(report).not.toHaveBeenCalled();
+  });
+
+  it('register() stores a tag the engine holds without claiming it; a pass fires it once the engine lets go', async () => {
+    const fired: Fired[] = [];
+    let engine = ['a'];
+    const { d } = withEngine(target(fired), () => engine);
+    const fire = await d.register(['a', 'b']);
+    await fire();
+    expect(fired.map((f) => f.tag)).toEqual(['b']);
+    expect(await rawRecord(scope, 'a')).toMatchObject({ state: 'pending', attempts: 0 });
+    engine = [];
+    await d.run();
+    expect(fired.map((f) => f.tag)).toEqual(['b', 'a']);
+  });
+
+  it('an engine that cannot say (getTags() refused) holds nothing', async () => {
+    const fired: Fired[] = [];
+    const d = new Dispatcher({
+      scope, target: target(fired), SyncEvent, PeriodicSyncEvent, isOnline: () => true, report: vi.fn(),
+      engineHolds: () => Promise.reject(new DOMException('Background Sync is disabled.', 'UnknownError')),
+    });
+    await storeRegistration(scope, 'a');
+    await d.run();
+    expect(fired.map((f) => f.tag)).toEqual(['a']);
+  });
+});
