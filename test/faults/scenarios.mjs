@@ -750,9 +750,8 @@ export const scenarios = [
   // periodic sync to a tab); 30 flaps of 250 ms. Four crossover tags are registered a second time on the other side
   // (BSP_FAULT_CROSSOVER=0: on the same side): two offline before the storm, two while their first event runs. The
   // invariants hold over everything that fired, both kinds together; each tag registered on one side only fires only as
-  // that side (trusted or not); both sides fired, failed and retried. With the crossover it fails today, on those four
-  // tags alone: the engine and the polyfill each hold the tag and fire it at once (concurrent, reregisterMissed), which
-  // docs/semantics.md §3 and §8 rule out (README.md).
+  // that side (trusted or not); both sides fired, failed and retried. The crossover tags fire on one side, or on both
+  // one after the other, never at once and never missing a re-registration (docs/semantics.md §8, README.md).
   {
     name: 'mixed-native-storm',
     policy: MIXED_POLICY,
