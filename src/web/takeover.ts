@@ -22,9 +22,10 @@ type Method = (this: object, ...args: unknown[]) => Promise<unknown>;
  */
 export function takeOver(
   registrationOf: (manager: object) => Promise<ServiceWorkerRegistration | undefined>, inUse: () => boolean,
-): (registration: ServiceWorkerRegistration) => Promise<string[][]> {
+): Record<string, Record<string, Method>> {
   const scope = self as unknown as Record<string, { prototype: Record<string, Method> } | undefined>;
-  const engineGetTags: Array<(registration: ServiceWorkerRegistration) => Promise<unknown>> = [];
+  /** The engine's own methods, by interface, before any was wrapped: what the worker asks which tags the engine holds. */
+  const engine: Record<string, Record<string, Method>> = {};
   for (const [name, Ours, getter] of [
     ['SyncManager', SyncManager, syncGetter],
     ['PeriodicSyncManager', PeriodicSyncManager, periodicSyncGetter],
@@ -32,9 +33,8 @@ export function takeOver(
     const Native = scope[name];
     if (!Native) continue;
     // The engine's own methods, before any is wrapped.
-    const natives: Record<string, Method> = {};
+    const natives: Record<string, Method> = engine[name] = {};
     for (const method of ['register', 'getTags', 'unregister']) natives[method] = Native.prototype[method];
-    engineGetTags.push((registration) => natives.getTags.call(getter == syncGetter ? registration.sync : registration.periodicSync));
     const ours = Ours.prototype as unknown as Record<string, Method>;
     /**
      * `method` on the polyfill's manager of the registration. Where that is unknown, `refusal` stands; without one
@@ -52,7 +52,7 @@ export function takeOver(
         [method](this: object, ...args: unknown[]): Promise<unknown> {
           if (method == 'register') {
             // A tag the polyfill holds stays the polyfill's (docs/semantics.md §8), so it is not registered with the
-            // engine too; the dispatcher never fires a tag while the engine holds it (engineTags).
+            // engine too; the worker's dispatcher never fires a tag while the engine holds it.
             const holds = (tags: unknown) => Array.isArray(tags) && tags.indexOf(String(args[0])) >= 0;
             return Promise.resolve(inUse() ? on('getTags', this, []).catch(() => undefined) : undefined).then((mine) => holds(mine)
               ? on(method, this, args)
@@ -71,13 +71,5 @@ export function takeOver(
       Object.defineProperty(Native.prototype, method, { ...Object.getOwnPropertyDescriptor(Native.prototype, method), value: wrapper });
     }
   }
-  /**
-   * The tags the engine itself holds for `registration`, one-shot then periodic (none where it refuses to say): the
-   * dispatcher fires none of these while the engine holds them, so a tag never runs on both sides at once.
-   */
-  return (registration) => Promise.all(
-    [0, 1].map((i) => Promise.resolve().then(() => engineGetTags[i] && engineGetTags[i](registration)).then(
-      (tags) => (Array.isArray(tags) ? tags : []), () => [],
-    )),
-  );
+  return engine;
 }

@@ -38,8 +38,8 @@ export function installWorker(report: (error: unknown) => void, native: boolean,
     defineHandler('sync');
     defineHandler('periodicsync');
   }
-  // Where the engine has the API: its own tags, which the dispatcher leaves alone while it holds them.
-  const engineTags = native ? takeOver(() => Promise.resolve(scope.registration), () => true) : undefined;
+  // Where the engine has the API: its own methods, whose tags the dispatcher leaves alone while the engine holds them.
+  const engineMethods = native ? takeOver(() => Promise.resolve(scope.registration), () => true) : undefined;
   let policy = DEFAULT_POLICY;
   let built: Dispatcher | undefined;
   /** The dispatcher, built on first need. */
@@ -57,9 +57,16 @@ export function installWorker(report: (error: unknown) => void, native: boolean,
       isOnline: () => scope.navigator.onLine !== false,
       report,
       isActive: () => isActiveWorker(scope),
-      engineHolds: engineTags && (() => engineTags(scope.registration).then(([once, periodic]) => [
-        ...once.map((tag) => recordKey(scopeUrl, tag)), ...periodic.map((tag) => periodicKey(scopeUrl, tag)),
-      ])),
+      engineHolds: engineMethods && (() => Promise.all(([
+        ['SyncManager', 'sync', recordKey], ['PeriodicSyncManager', 'periodicSync', periodicKey],
+      ] as const).map(([name, attribute, key]) => {
+        const getTags = engineMethods[name] && engineMethods[name].getTags;
+        const manager = (scope.registration as unknown as Record<string, object>)[attribute];
+        // An engine that refuses to say holds nothing.
+        return Promise.resolve(getTags && getTags.call(manager)).then(
+          (tags) => (Array.isArray(tags) ? tags.map((tag: string) => key(scopeUrl, tag)) : []), (): string[] => [],
+        );
+      })).then(([once, periodic]) => once.concat(periodic))),
       // The pages of the origin arm their timers and watch the leases from this (docs/semantics.md §4); the same again
       // is not sent.
       notify: (next, leases) => {
