@@ -40,8 +40,8 @@ const PROTOCOL_KEY = readFileSync(new URL('./src/protocol.ts', import.meta.url),
  * Where the API is native, the body is also evaluated, to take over what the engine refuses (docs/semantics.md §8), on
  * the first read of `registration.sync` or `registration.periodicSync` (the getters are restored first, so the body wraps
  * the engine's own methods); in a service worker, on the first of our messages, which the body's handler (`hook`) then
- * answers, since a listener added during a dispatch would not hear it; in a window, after the load, when the origin's
- * mark says the polyfill holds tags (src/page/install.ts). Each script carries only its own half of that: `suffix` is
+ * answers, since a listener added during a dispatch would not hear it; in a window, on its `load` event, when the
+ * origin's mark says the polyfill holds tags (src/page/install.ts). Each script carries only its own half of that: `suffix` is
  * '' (universal), '.window' or '.sw'.
  */
 const lazyWhereNative = (suffix) => ({
@@ -95,11 +95,14 @@ ${suffix == '.window' ? '' : `  if (typeof ServiceWorkerGlobalScope != 'undefine
     });
   }
 `}${suffix == '.sw' ? '' : `  ${suffix ? '' : 'else '}if (typeof window != 'undefined') {
-    setTimeout(function () {
+    var look = function () {
       try {
         if (localStorage.getItem('${PROTOCOL_KEY}')) g[name];
       } catch (e) {}
-    });
+    };
+    // After the load (a listener costs the load less than a timer); at once if the page has loaded already.
+    if (document.readyState == 'complete') look();
+    else addEventListener('load', look);
   }
 `}} else {
   load()();

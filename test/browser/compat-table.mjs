@@ -54,6 +54,12 @@ const REFUSALS = [
     polyfill: "taken over: a page's and the worker's `register()` resolve, are listed, fire once online; granted again, the engine's own API is used",
   },
   {
+    situation: 'The same, a later page that never calls the API',
+    engine: 'nothing to refuse: a tag taken over earlier waits',
+    scenario: 'takeover-later-page',
+    polyfill: "the origin's mark makes the page wake the worker: the tag fires once online",
+  },
+  {
     situation: 'Chrome tab of a site that is not an installed app: periodic sync',
     engine: '`periodicSync.register()` rejects with `NotAllowedError: Permission denied.`',
     scenario: 'takeover-periodic-in-tab',

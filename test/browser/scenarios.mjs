@@ -1121,6 +1121,37 @@ export const scenarios = [
   },
 
   {
+    name: 'takeover-later-page',
+    timeout: 90000,
+    skip: (ctx) => (ctx.native ? null : NEEDS_NATIVE),
+    async run(ctx) {
+      // A page of the origin that never touches the API still pokes the worker for what was taken over before it
+      // loaded: the origin's mark, looked at on its load (docs/semantics.md §8).
+      const first = await ctx.open({ sw: FAST_RETRY });
+      const session = await ctx.driver.setPermission(first.page, 'background-sync', 'denied');
+      try {
+        const tag = ctx.tag('later');
+        await ctx.setOnline(false, first);
+        resolved(await first.register(tag), 'register() with background-sync denied, offline');
+        assert.equal(await first.evaluate(() => localStorage.getItem('__backgroundSyncPolyfill')), '1', "the origin's mark is set");
+        await first.page.close();
+        const later = await ctx.open({ setup: false });
+        // Its load evaluated the rest of the script: the engine's getter is back in place of the script's.
+        await waitFor(() => later.evaluate(() => /\[native code\]/.test(String(Object.getOwnPropertyDescriptor(ServiceWorkerRegistration.prototype, 'sync').get))),
+          { timeout: 5000, interval: 100, label: 'the page script evaluated on load' });
+        assert.equal(ctx.syncs(later, tag).length, 0, 'nothing fired offline');
+        await ctx.setOnline(true, later);
+        const [event] = await ctx.waitForSyncs(later, tag, 1, 15000);
+        assert.equal(event.isTrusted, false, 'the polyfill fired it');
+        await sleep(1500);
+        assert.equal(ctx.syncs(later, tag).length, 1, 'exactly one event');
+      } finally {
+        await session.detach().catch(() => {});
+      }
+    },
+  },
+
+  {
     name: 'takeover-periodic-in-tab',
     timeout: 90000,
     skip: (ctx) => (ctx.native ? null : NEEDS_NATIVE),
