@@ -89,6 +89,8 @@ export function targets(r) {
       ? `${fmtMs(load.variants.polyfill.mainThread.p50)} ms against the detection alone ${fmtMs(load.variants.detect.mainThread.p50)} ms → **+${fmtMs(load.variants.polyfill.mainThread.p50 - load.variants.detect.mainThread.p50)} ms** (an empty script: ${fmtMs(load.variants.empty.mainThread.p50)} ms)` +
         (load.variants.floor ? `; floor, the detection and the global's accessor with nothing to load: ${fmtMs(load.variants.floor.mainThread.p50)} ms, +${fmtMs(load.variants.floor.mainThread.p50 - load.variants.detect.mainThread.p50)} ms over the detection` : '') +
         (load.variants.floorPlain ? ` (the global a plain object: +${fmtMs(load.variants.floorPlain.mainThread.p50 - load.variants.detect.mainThread.p50)} ms)` : '') +
+        (load.variants.floorTakeover ? `; the floor with the takeover's triggers (docs/semantics.md §8): +${fmtMs(load.variants.floorTakeover.mainThread.p50 - load.variants.detect.mainThread.p50)} ms` : '') +
+        (load.variants.before ? `; an earlier build's page script (BSP_LOAD_BEFORE): +${fmtMs(load.variants.before.mainThread.p50 - load.variants.detect.mainThread.p50)} ms` : '') +
         (load.uncached?.variants ? `; served no-store, compiled afresh each time: +${fmtMs(load.uncached.excessP50)} ms` : '')
       : 'not measured',
     // Blocked when even the floor (the detection and a global, nothing else) is past the target, in the same run.

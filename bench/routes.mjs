@@ -13,7 +13,8 @@
 //   GET /load/cached/*       the same with the script cacheable (max-age), as a CDN serves it
 //   GET /load/<variant>.js   empty | polyfill (the .min.js) | unrun (the .min.js wrapped in a function never called) |
 //                            detect (docs/semantics.md §6's detection alone) | floor (the detection and the global's
-//                            accessor, nothing to load) | full (the unminified build, for profiles)
+//                            accessor, nothing to load) | floorTakeover (the floor and the takeover's triggers) |
+//                            before (an earlier build's page script, BSP_LOAD_BEFORE) | full (the unminified build)
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,13 @@ export function loadVariants() {
     // `BackgroundSyncPolyfill` defined as an accessor that would load the rest (rollup.config.mjs, lazyWhereNative),
     // with no body to load. What the polyfill costs beyond this is its own bytes.
     floor: "(function(){var g=self,n='BackgroundSyncPolyfill';if(g[n]===undefined&&'SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype){Object.defineProperty(g,n,{get:function(){delete g[n];return g[n]},set:function(v){Object.defineProperty(g,n,{value:v,writable:true,configurable:true})},configurable:true})}})();",
+    // The floor plus what the takeover of refused calls (docs/semantics.md §8) runs at load in a page, as
+    // rollup.config.mjs's lazyWhereNative writes it: the getters of registration.sync and .periodicSync wrapped to load
+    // the rest on first read, and a look for the origin's mark after the load.
+    floorTakeover: "(function(){var g=self,n='BackgroundSyncPolyfill';if(g[n]===undefined&&'SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype){var P=ServiceWorkerRegistration.prototype,s=Object.getOwnPropertyDescriptor(P,'sync'),p=Object.getOwnPropertyDescriptor(P,'periodicSync'),w=function(k,d,f){if(d&&d.get)Object.defineProperty(P,k,{get:f,enumerable:d.enumerable,configurable:true})};w('sync',s,Object.getOwnPropertyDescriptor({get sync(){g[n];return s.get.call(this)}},'sync').get);w('periodicSync',p,Object.getOwnPropertyDescriptor({get periodicSync(){g[n];return p.get.call(this)}},'periodicSync').get);Object.defineProperty(g,n,{get:function(){if(s)Object.defineProperty(P,'sync',s);if(p)Object.defineProperty(P,'periodicSync',p);delete g[n];return g[n]},set:function(v){Object.defineProperty(g,n,{value:v,writable:true,configurable:true})},configurable:true});var l=function(){try{if(localStorage.getItem('__backgroundSyncPolyfill'))g[n]}catch(e){}};if(document.readyState=='complete')l();else addEventListener('load',l)}})();",
+    // The page script of an earlier build, for a comparison in the same run: the file BSP_LOAD_BEFORE names (e.g. the
+    // .window.min.js of the commit before the takeover of refused calls), or none.
+    ...(process.env.BSP_LOAD_BEFORE ? { before: readFileSync(process.env.BSP_LOAD_BEFORE, 'utf8') } : {}),
     // The same with the global a plain object (no accessor): the cheapest way to offer one.
     floorPlain: "(function(){if(self.BackgroundSyncPolyfill===undefined&&'SyncManager'in self&&typeof ServiceWorkerRegistration!=='undefined'&&'sync'in ServiceWorkerRegistration.prototype)self.BackgroundSyncPolyfill={native:true}})();",
     // The unminified build, for readable names in a profile of the load.

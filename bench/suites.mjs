@@ -88,7 +88,7 @@ export async function clockOffsets(handle, samples = 12) {
  * rotating order. Two ways of serving: `cached` (max-age, as a CDN serves a versioned file: after the warm-up, loads
  * reuse the HTTP cache and V8's code cache; the headline) and `uncached` (no-store: compiled afresh every time).
  */
-export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['empty', 'polyfill', 'unrun', 'detect', 'floor', 'floorPlain'] } = {}) {
+export async function loadCost(subject, { loads = 30, warmup = 3, variants = ['empty', 'polyfill', 'unrun', 'detect', 'floor', 'floorPlain', 'floorTakeover', ...(process.env.BSP_LOAD_BEFORE ? ['before'] : [])] } = {}) {
   const page = await subject.driver.newPage();
   const cdp = await subject.driver.cdp(page);
   const result = { loads, warmup, unit: 'ms', cached: {}, uncached: {} };
