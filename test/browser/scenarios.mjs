@@ -1138,19 +1138,19 @@ export const scenarios = [
         resolved(await first.register(tag), 'register() with background-sync denied, offline');
         assert.equal(await first.evaluate(() => localStorage.getItem('__backgroundSyncPolyfill')), '1', "the origin's mark is set");
         await first.page.close();
-        // A pass that the page's last online poke started waits up to ONLINE_LAG (5 s) for the worker to read itself
-        // online (src/worker/dispatcher.ts): let it give up. Then, with no page open, nothing tells the worker the
-        // network is back (Chromium fires no `online` in workers).
-        await sleep(5500);
+        // With no page open, the worker may still fire it if it runs when the network comes back; whatever happens
+        // meanwhile, it must fire once by the end of the next page's visit (as no-page-open has it).
         await ctx.setOnline(true);
         await sleep(2500);
-        assert.equal(ctx.syncs(first, tag).length, 0, 'nothing fires with no page open');
+        const early = ctx.syncs(first, tag).length;
+        ctx.note(early ? 'fired with no page open (the worker was still running)' : 'nothing fired with no page open; the later page woke the worker');
         const later = await ctx.open({ setup: false });
         // Its load evaluated the rest of the script: the engine's getter is back in place of the script's.
         await waitFor(() => later.evaluate(() => /\[native code\]/.test(String(Object.getOwnPropertyDescriptor(ServiceWorkerRegistration.prototype, 'sync').get))),
           { timeout: 5000, interval: 100, label: 'the page script evaluated on load' });
         const [event] = await ctx.waitForSyncs(later, tag, 1, 15000);
         assert.equal(event.isTrusted, false, 'the polyfill fired it');
+        await ctx.waitForTagGone(later, tag);
         await sleep(1500);
         assert.equal(ctx.syncs(later, tag).length, 1, 'exactly one event');
       } finally {
