@@ -55,9 +55,9 @@ const REFUSALS = [
   },
   {
     situation: 'The same, a later page that never calls the API',
-    engine: 'nothing to refuse: a tag taken over earlier waits',
+    engine: 'nothing to refuse: a tag taken over earlier waits for a wake-up',
     scenario: 'takeover-later-page',
-    polyfill: "the origin's mark makes the page wake the worker: the tag fires once online",
+    polyfill: "the origin's mark has the page's load evaluate the script and run its wake-ups: the tag fires once, by the end of the visit",
   },
   {
     situation: 'Chrome tab of a site that is not an installed app: periodic sync',
