@@ -439,3 +439,48 @@ export function failPuts(fails: (call: number) => boolean = () => true): void {
     return put.apply(this, args as Parameters<typeof put>);
   });
 }
+
+/** A method of a fake engine's SyncManager or PeriodicSyncManager (the takeover tests, docs/semantics.md §8). */
+export type EngineCall = (this: object, ...args: unknown[]) => Promise<unknown>;
+/** What a fake engine's managers answer: mocks, by default accepting, with no tags. */
+export interface FakeEngine {
+  sync: { register: Mock<EngineCall>; getTags: Mock<EngineCall> };
+  periodic: { register: Mock<EngineCall>; getTags: Mock<EngineCall>; unregister: Mock<EngineCall> };
+}
+
+/**
+ * The engine's SyncManager and PeriodicSyncManager as Chromium has them, whose methods call `engine`'s mocks with the
+ * same `this` and arguments (the takeover tests, docs/semantics.md §8).
+ */
+export function fakeEngineManagers() {
+  const engine: FakeEngine = {
+    sync: { register: vi.fn<EngineCall>(async () => undefined), getTags: vi.fn<EngineCall>(async () => []) },
+    periodic: {
+      register: vi.fn<EngineCall>(async () => undefined), getTags: vi.fn<EngineCall>(async () => []),
+      unregister: vi.fn<EngineCall>(async () => undefined),
+    },
+  };
+  class SyncManager {
+    register(_tag: string) {
+      return engine.sync.register.apply(this, Array.from(arguments));
+    }
+
+    getTags() {
+      return engine.sync.getTags.apply(this, Array.from(arguments));
+    }
+  }
+  class PeriodicSyncManager {
+    register(_tag: string) {
+      return engine.periodic.register.apply(this, Array.from(arguments));
+    }
+
+    getTags() {
+      return engine.periodic.getTags.apply(this, Array.from(arguments));
+    }
+
+    unregister(_tag: string) {
+      return engine.periodic.unregister.apply(this, Array.from(arguments));
+    }
+  }
+  return { engine, SyncManager, PeriodicSyncManager };
+}

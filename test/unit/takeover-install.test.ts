@@ -7,7 +7,7 @@
  */
 import { Mock, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Answer, PROTOCOL_KEY, Request, isPoke, request } from '../../src/protocol';
-import { freshIndexedDB, sleep, until } from './helpers';
+import { freshIndexedDB, sleep, until, fakeEngineManagers } from './helpers';
 
 type Install = typeof import('../../src/install');
 type Call = (this: object, ...args: unknown[]) => Promise<unknown>;
@@ -66,35 +66,9 @@ let getRegistrations: Mock<() => Promise<unknown[]>>;
 
 /** Defines the engine's API on the global, as Chromium has it. */
 function defineNative(): void {
-  engine = {
-    sync: { register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []) },
-    periodic: {
-      register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []),
-      unregister: vi.fn<Call>(async () => undefined),
-    },
-  };
-  class SyncManager {
-    register(_tag: string) {
-      return engine.sync.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.sync.getTags.apply(this, Array.from(arguments));
-    }
-  }
-  class PeriodicSyncManager {
-    register(_tag: string) {
-      return engine.periodic.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.periodic.getTags.apply(this, Array.from(arguments));
-    }
-
-    unregister(_tag: string) {
-      return engine.periodic.unregister.apply(this, Array.from(arguments));
-    }
-  }
+  const fake = fakeEngineManagers();
+  engine = fake.engine;
+  const { SyncManager, PeriodicSyncManager } = fake;
   const syncs = new WeakMap<object, SyncManager>();
   const periodics = new WeakMap<object, PeriodicSyncManager>();
   class ServiceWorkerRegistration {

@@ -12,7 +12,7 @@
 import { Mock, MockInstance, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { poke } from '../../src/protocol';
 import {
-  ExtendableEvent, WorkerRegistration, becomeServiceWorker, extendable, freshIndexedDB, sleep, until, workerState,
+  ExtendableEvent, WorkerRegistration, becomeServiceWorker, extendable, freshIndexedDB, sleep, until, workerState, fakeEngineManagers,
 } from './helpers';
 
 const SCOPE = 'https://example.com/takeover/';
@@ -122,35 +122,9 @@ type NativeRegistration = WorkerRegistration & { sync: SyncManager; periodicSync
  * Returns the worker's registration.
  */
 function defineNative(): NativeRegistration {
-  engine = {
-    sync: { register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []) },
-    periodic: {
-      register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []),
-      unregister: vi.fn<Call>(async () => undefined),
-    },
-  };
-  class SyncManager {
-    register(_tag: string) {
-      return engine.sync.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.sync.getTags.apply(this, Array.from(arguments));
-    }
-  }
-  class PeriodicSyncManager {
-    register(_tag: string) {
-      return engine.periodic.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.periodic.getTags.apply(this, Array.from(arguments));
-    }
-
-    unregister(_tag: string) {
-      return engine.periodic.unregister.apply(this, Array.from(arguments));
-    }
-  }
+  const fake = fakeEngineManagers();
+  engine = fake.engine;
+  const { SyncManager, PeriodicSyncManager } = fake;
   const syncs = new WeakMap<object, SyncManager>();
   const periodics = new WeakMap<object, PeriodicSyncManager>();
   class ServiceWorkerRegistration extends WorkerRegistration {}

@@ -9,6 +9,7 @@ import { Mock, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { refused, takeOver } from '../../../src/web/takeover';
 import { setSyncHost } from '../../../src/web/sync-manager';
 import { rejection } from './webidl-helpers';
+import { fakeEngineManagers } from '../helpers';
 
 const g = globalThis as Record<string, unknown>;
 const TOUCHED = ['SyncManager', 'PeriodicSyncManager', 'ServiceWorkerRegistration'];
@@ -64,36 +65,10 @@ let originals: Map<string, Call>;
  * attributes; without `periodic` there is no PeriodicSyncManager.
  */
 function defineEngine({ periodic = true, attributes = { writable: true, enumerable: true, configurable: true } } = {}) {
-  engine = {
-    sync: { register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []) },
-    periodic: {
-      register: vi.fn<Call>(async () => undefined), getTags: vi.fn<Call>(async () => []),
-      unregister: vi.fn<Call>(async () => undefined),
-    },
-  };
+  const fake = fakeEngineManagers();
+  engine = fake.engine;
+  const { SyncManager, PeriodicSyncManager } = fake;
   originals = new Map();
-  class SyncManager {
-    register(_tag: string) {
-      return engine.sync.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.sync.getTags.apply(this, Array.from(arguments));
-    }
-  }
-  class PeriodicSyncManager {
-    register(_tag: string) {
-      return engine.periodic.register.apply(this, Array.from(arguments));
-    }
-
-    getTags() {
-      return engine.periodic.getTags.apply(this, Array.from(arguments));
-    }
-
-    unregister(_tag: string) {
-      return engine.periodic.unregister.apply(this, Array.from(arguments));
-    }
-  }
   for (const [name, Class] of [['SyncManager', SyncManager], ['PeriodicSyncManager', PeriodicSyncManager]] as const) {
     for (const method of Object.getOwnPropertyNames(Class.prototype)) {
       if (method == 'constructor') continue;
