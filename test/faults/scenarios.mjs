@@ -185,6 +185,25 @@ function periodicEndOf(rec, tag, event, timeout) {
 const shortList = (tags) => tags.map(short);
 
 /**
+ * Flaps the network FLAPS.count times (offline FLAPS.offlineMs, then online FLAPS.onlineMs), telling the recorder that
+ * each offline spell and FLAPS.lagMs after it is a pause (periodic firings may come late then); online at the end.
+ */
+async function flapPaused(ctx, rec, FLAPS) {
+  try {
+    for (let i = 0; i < FLAPS.count; i++) {
+      const from = Date.now();
+      await ctx.driver.setOnline(false);
+      await sleep(FLAPS.offlineMs);
+      await ctx.driver.setOnline(true);
+      rec.pause(from, Date.now() + FLAPS.lagMs);
+      await sleep(FLAPS.onlineMs);
+    }
+  } finally {
+    await ctx.driver.setOnline(true);
+  }
+}
+
+/**
  * Stops the running worker of the page's registration only (the Chromium driver's stopWorker): worker-killed's
  * stopAllWorkers also stops the workers that earlier scenarios left running (worker-update's, within Chromium's 30 s
  * idle time), and it hung periodic-storm's first flap in every full run after periodic-worker-killed had stopped
@@ -685,21 +704,7 @@ export const scenarios = [
 
     const FLAPS = PERIODIC_STORM_FLAPS[ctx.driver.engine];
     let flapping = true;
-    const flaps = (async () => {
-      try {
-        for (let i = 0; i < FLAPS.count; i++) {
-          const from = Date.now();
-          await ctx.driver.setOnline(false);
-          await sleep(FLAPS.offlineMs);
-          await ctx.driver.setOnline(true);
-          rec.pause(from, Date.now() + FLAPS.lagMs);
-          await sleep(FLAPS.onlineMs);
-        }
-      } finally {
-        await ctx.driver.setOnline(true);
-        flapping = false;
-      }
-    })();
+    const flaps = flapPaused(ctx, rec, FLAPS).finally(() => (flapping = false));
 
     // The one-shot tags in 10 batches across the tabs, while flapping; two periodic tags registered again each time,
     // from another tab, with the same minInterval (their schedules stay).
@@ -829,21 +834,7 @@ export const scenarios = [
 
         const FLAPS = MIXED_FLAPS;
         let flapping = true;
-        const flaps = (async () => {
-          try {
-            for (let i = 0; i < FLAPS.count; i++) {
-              const from = Date.now();
-              await ctx.driver.setOnline(false);
-              await sleep(FLAPS.offlineMs);
-              await ctx.driver.setOnline(true);
-              rec.pause(from, Date.now() + FLAPS.lagMs);
-              await sleep(FLAPS.onlineMs);
-            }
-          } finally {
-            await ctx.driver.setOnline(true);
-            flapping = false;
-          }
-        })();
+        const flaps = flapPaused(ctx, rec, FLAPS).finally(() => (flapping = false));
 
         // Held tags, once firing, registered again from another tab (on their side; the crossover ones on the other)
         // and released; the event that holds read its behaviour already, so the next is told first.

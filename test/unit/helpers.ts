@@ -482,5 +482,20 @@ export function fakeEngineManagers() {
       return engine.periodic.unregister.apply(this, Array.from(arguments));
     }
   }
-  return { engine, SyncManager, PeriodicSyncManager };
+  /**
+   * Gives `Registration` the engine's `sync` and `periodicSync` getters: one manager of each class per registration.
+   */
+  const defineGetters = (Registration: { prototype: object }) => {
+    for (const [name, Class] of [['sync', SyncManager], ['periodicSync', PeriodicSyncManager]] as const) {
+      const managers = new WeakMap<object, object>();
+      Object.defineProperty(Registration.prototype, name, {
+        get(this: object) {
+          if (!managers.has(this)) managers.set(this, Object.create(Class.prototype));
+          return managers.get(this);
+        },
+        enumerable: true, configurable: true,
+      });
+    }
+  };
+  return { engine, SyncManager, PeriodicSyncManager, defineGetters };
 }

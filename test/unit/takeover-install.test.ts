@@ -69,26 +69,11 @@ function defineNative(): void {
   const fake = fakeEngineManagers();
   engine = fake.engine;
   const { SyncManager, PeriodicSyncManager } = fake;
-  const syncs = new WeakMap<object, SyncManager>();
-  const periodics = new WeakMap<object, PeriodicSyncManager>();
   class ServiceWorkerRegistration {
     active: FakeWorker | null = answeringWorker();
     constructor(public scope = location.origin + '/') {}
   }
-  Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', {
-    get(this: object) {
-      if (!syncs.has(this)) syncs.set(this, Object.create(SyncManager.prototype));
-      return syncs.get(this);
-    },
-    enumerable: true, configurable: true,
-  });
-  Object.defineProperty(ServiceWorkerRegistration.prototype, 'periodicSync', {
-    get(this: object) {
-      if (!periodics.has(this)) periodics.set(this, Object.create(PeriodicSyncManager.prototype));
-      return periodics.get(this);
-    },
-    enumerable: true, configurable: true,
-  });
+  fake.defineGetters(ServiceWorkerRegistration);
   g.SyncManager = SyncManager;
   g.PeriodicSyncManager = PeriodicSyncManager;
   g.ServiceWorkerRegistration = ServiceWorkerRegistration;
