@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { createLog, readJson, send, startServer } from '../kit/server.mjs';
 import { waitFor } from '../kit/util.mjs';
 
-export async function startFixtureServer(www) {
+/**
+ * `serve(pathname)`, where given, answers GETs instead of the bundled fixtures of `www`: {body, type} or null
+ * (test/stacks: each stack's built app).
+ */
+export async function startFixtureServer(www, { serve } = {}) {
   const server = await startServer();
   const { log, record, entries } = createLog();
   const echoes = [];
@@ -28,6 +32,13 @@ export async function startFixtureServer(www) {
       return true;
     }
     if (req.method !== 'GET') return false;
+    if (serve) {
+      const answer = await serve(pathname);
+      if (!answer) return false;
+      res.writeHead(200, { 'content-type': answer.type, 'cache-control': 'no-store' });
+      res.end(answer.body);
+      return true;
+    }
     const name = pathname === '/' ? 'page.html' : pathname.slice(1);
     if (!/^(page\.html|page\.js|sw-[\w-]+\.js)$/.test(name)) return false;
     const body = await readFile(join(www, name));

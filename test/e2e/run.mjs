@@ -6,9 +6,13 @@
 //   workbox  workbox-background-sync on top of the polyfill: Chromium with the API deleted, Firefox (and
 //            native Chromium as the control)
 //   bundler  the packed package imported by name and bundled by Rollup: Chromium with the API deleted, Firefox
+//   stacks   apps built from the packed package by webpack + InjectManifest, Vite + vite-plugin-pwa, Serwist and
+//            esbuild, their queued POSTs replayed by sync events: Chromium with the API deleted, Firefox
+//            (test/stacks/README.md). Its tools are installed with npm, and the apps built, before the run enters
+//            the namespace, which has no way out to the registry.
 // Like test/browser/run.mjs it runs inside the kit's private network namespace (`unshare -n`), so that offline is
 // real for Firefox and nothing leaves the machine, with the kit's drivers, server and results. Options:
-//   --only=demo,refresh,workbox,bundler   a subset of the tests
+//   --only=demo,refresh,workbox,bundler,stacks   a subset of the tests
 //   --browser=chromium-native,chromium-deleted,firefox   a subset of the browsers
 //   --update-screenshot           copy the Firefox demo screenshot to examples/outbox/screenshot.png
 // Screenshots and results.json go to $BSP_E2E_OUT (default: <tmpdir>/bsp-e2e).
@@ -16,11 +20,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNetns, setupLinks } from '../kit/netns.mjs';
+import { NETNS_MARKER, ensureNetns, setupLinks } from '../kit/netns.mjs';
 import { killChildren } from '../kit/processes.mjs';
 import { option, describeError } from '../kit/util.mjs';
 import { printResult, writeResults } from '../kit/results.mjs';
 
+const runStart = Date.now();
+if (process.env[NETNS_MARKER] !== '1' && (!option('only') || option('only').includes('stacks'))) {
+  const { prepare } = await import('../stacks/replay.mjs');
+  await prepare();
+}
 ensureNetns(); // re-executes this script under `unshare -n` and exits, unless already inside
 
 let modules;
@@ -33,20 +42,21 @@ try {
     import('./tests/refresh.mjs'),
     import('./tests/workbox.mjs'),
     import('./tests/bundler.mjs'),
+    import('../stacks/replay.mjs'),
   ]);
 } catch (error) {
   console.log(`could not load the suite: ${error.stack || error.message}`);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { refresh }, { workbox }, { bundler }] = modules;
+const [{ launchers }, { withTimeout, waitFor }, { buildFixtures, removeFixtures }, { demo }, { refresh }, { workbox }, { bundler }, { stacks, removeScratch }] = modules;
 
-const TESTS = [demo, refresh, workbox, bundler];
-/** The tests of examples/ (its own server): no fixtures to build. */
-const DEMO_TESTS = [demo, refresh];
+const TESTS = [demo, refresh, workbox, bundler, stacks];
+/** The tests that need no Rollup-bundled fixtures: examples/ (its own server), and the stacks (their own build). */
+const DEMO_TESTS = [demo, refresh, stacks];
 const BROWSERS = { 'chromium-native': launchers['chromium-native'], 'chromium-deleted': launchers['chromium-deleted'], firefox: launchers.firefox };
 const CASE_TIMEOUT = 120000;
-const RUN_LIMIT_MS = 9 * 60 * 1000;
+const RUN_LIMIT_MS = 12 * 60 * 1000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUTPUT = process.env.BSP_E2E_OUT || join(tmpdir(), 'bsp-e2e');
 
@@ -103,12 +113,15 @@ if (cases.some(({ test }) => !DEMO_TESTS.includes(test))) {
 }
 
 try {
+  // Cases with no browser (the stacks' build checks) first.
+  for (const c of cases.filter(({ variant }) => variant.browser === 'none')) await runCase(null, c);
   for (const browser of Object.keys(BROWSERS)) {
     const group = cases.filter(({ variant }) => variant.browser === browser);
     if (group.length) await runBrowser(browser, group);
   }
 } finally {
   if (www) removeFixtures(www);
+  removeScratch();
 }
 finish();
 
@@ -136,9 +149,9 @@ async function runCase(driver, c) {
   const start = Date.now();
   try {
     await withTimeout(() => c.test.run(ctx, c.variant), CASE_TIMEOUT, `${c.test.name} [${c.variant.label}]`);
-    record(c, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version });
+    record(c, { status: 'pass', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver?.version });
   } catch (error) {
-    record(c, { status: 'fail', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver.version, error: describeError(error).slice(0, 1500) });
+    record(c, { status: 'fail', ms: Date.now() - start, notes: ctx.notes, browserVersion: driver?.version, error: describeError(error).slice(0, 1500) });
   } finally {
     await withTimeout(() => ctx.cleanup(), 20000, 'cleanup').catch((error) => console.log(`   cleanup failed: ${error.message}`));
   }
@@ -177,7 +190,7 @@ function createContext(driver) {
     },
     async cleanup() {
       await Promise.all(pages.map((page) => page.close()));
-      await driver.setOnline(true);
+      await driver?.setOnline(true);
     },
   };
 }
@@ -198,6 +211,9 @@ function finish(extraFailures = 0) {
     console.log(`could not write results: ${error.message}`);
   }
   console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  const stacksMs = results.cases.filter((c) => c.name.startsWith('stacks ')).reduce((sum, c) => sum + c.ms, 0);
+  if (stacksMs) console.log(`stacks: ${(stacksMs / 1000).toFixed(1)} s in browsers (install and builds before the run: see "stacks [build]")`);
+  console.log(`the whole run: ${((Date.now() - runStart) / 1000).toFixed(1)} s`);
   killChildren();
   // A run in which nothing passed proves nothing: it never exits 0.
   process.exit(counts.failed > 0 || counts.passed === 0 ? 1 : 0);

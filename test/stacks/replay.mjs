@@ -1,0 +1,224 @@
+// The stacks test of the e2e suite (test/e2e/run.mjs --only=stacks): each fixture app of test/stacks/fixtures/,
+// built from the packed tarball by its own tool before the run entered its network namespace (build.mjs, called by
+// run.mjs through prepare()), is served from 127.0.0.1 and driven in Chromium with the API deleted and in Firefox ESR.
+//
+//   build              what needs no browser: every stack built, README's snippets are the fixtures' files, the
+//                      esbuild fixture compiles as a strict typed project; notes the bytes the polyfill adds
+//   <stack> [browser]  an online POST reaches the server; offline, two POSTs are queued by the app's queue, which
+//                      registers its sync through registration.sync (the polyfill's); nothing reaches the server or
+//                      fires while offline; once online, each queued POST reaches the server exactly once (the
+//                      server's log is the truth), replayed by the worker inside the queue's one sync event, never
+//                      outside one (a replay at worker start); Serwist's within 1 s in Chromium with the API deleted
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { assertNoUnexpectedErrors, startFixtureServer, waitAfterOnline } from '../e2e/routes.mjs';
+import { inside } from '../kit/server.mjs';
+import { sleep } from '../kit/util.mjs';
+
+const ENV = 'BSP_STACKS_DIR';
+const BROWSERS = [
+  { browser: 'chromium-deleted', mode: 'deleted' },
+  { browser: 'firefox', mode: 'firefox' },
+];
+/** Serwist's queue must replay within this long after the network is back, in Chromium with the API deleted. */
+const SERWIST_LATENCY_MS = 1000;
+
+/**
+ * Outside the namespace (the registry is reachable): installs and builds everything into a scratch folder and
+ * says where in the environment, for the run inside. A failure is recorded there too, for the `build` case.
+ */
+export async function prepare() {
+  if (process.env[ENV]) return;
+  const dir = mkdtempSync(join(tmpdir(), 'bsp-stacks-'));
+  process.env[ENV] = dir;
+  const started = Date.now();
+  const report = { stacks: {} };
+  try {
+    const build = await import('./build.mjs');
+    console.log('stacks: installing the packed package and the tools of test/stacks/tools.json with npm');
+    report.install = build.installScratch(dir);
+    for (const stack of build.STACKS) {
+      const built = await build.buildStack(dir, stack);
+      report.stacks[stack.name] = { title: stack.title, tag: stack.tag, ...built };
+      console.log(`stacks: built ${stack.name} in ${built.ms} ms`);
+    }
+    report.observer = await build.bundleObserver();
+    // Checks that do not stop the apps from running: the build case fails on them, the browser cases go on.
+    report.checks = {};
+    for (const [name, check] of [['types', () => build.checkTypes(join(dir, 'esbuild'))], ['readme', () => build.checkReadme(sizesAdded(report.stacks))]]) {
+      try {
+        report.checks[name] = { ok: true, text: check() };
+      } catch (error) {
+        report.checks[name] = { ok: false, text: error.message };
+      }
+    }
+  } catch (error) {
+    report.error = error.stack || error.message;
+  }
+  report.ms = Date.now() - started;
+  writeFileSync(join(dir, 'build.json'), JSON.stringify(report));
+}
+
+/** {stack: {page, worker}}: the gzip bytes the polyfill's import adds. */
+const sizesAdded = (stacks) => Object.fromEntries(Object.entries(stacks).map(([name, s]) => [name, { page: s.added.page.gzip, worker: s.added.worker.gzip }]));
+
+function built() {
+  const dir = process.env[ENV];
+  if (!dir) throw new Error(`${ENV} is not set: prepare() did not run`);
+  return JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'));
+}
+
+/** Removes the scratch folder (at the end of the run inside the namespace). */
+export function removeScratch() {
+  if (process.env[ENV]) rmSync(process.env[ENV], { recursive: true, force: true });
+}
+
+const STACK_NAMES = ['webpack', 'vite-pwa', 'serwist', 'esbuild'];
+
+export const stacks = {
+  name: 'stacks',
+  cases: [
+    { browser: 'none', label: 'build' },
+    ...STACK_NAMES.flatMap((stack) => BROWSERS.map(({ browser, mode }) => ({ browser, label: `${stack} · ${browser}`, stack, mode }))),
+  ],
+  run: (ctx, variant) => (variant.browser === 'none' ? checkBuild(ctx) : replay(ctx, variant)),
+};
+
+function checkBuild(ctx) {
+  const report = built();
+  if (report.error) throw new Error(`the stacks could not be built: ${report.error}`);
+  const kb = (bytes) => `${bytes >= 0 ? '+' : ''}${bytes.toLocaleString('en')} B`;
+  ctx.note(`npm install of the tarball and the tools: ${(report.install.ms / 1000).toFixed(1)} s; install, builds and checks: ${(report.ms / 1000).toFixed(1)} s`);
+  for (const [name, stack] of Object.entries(report.stacks)) {
+    ctx.note(`${name}: built in ${stack.ms} ms; the import adds page ${kb(stack.added.page.gzip)} gzip (${kb(stack.added.page.raw)} raw), worker ${kb(stack.added.worker.gzip)} gzip (${kb(stack.added.worker.raw)} raw)`);
+    for (const side of ['page', 'worker']) assert.ok(stack.added[side].gzip > 0, `${name}: the polyfill adds nothing to the ${side} bundle: is it in it?`);
+  }
+  const failed = Object.entries(report.checks).filter(([, check]) => !check.ok);
+  assert.deepEqual(failed.map(([name, check]) => `${name}: ${check.text}`), [], 'the typed project and README');
+  ctx.note(report.checks.types.text);
+  ctx.note(`README: ${report.checks.readme.text}`);
+}
+
+const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.webmanifest': 'application/manifest+json' };
+
+/** The stack's built app; /sw.js with the test's lines first; /api/news for the esbuild app's periodic refresh. */
+function serveApp(stack, observer, mode) {
+  const prefix = `self.BSP_TEST_MODE = ${JSON.stringify(mode)};\n${observer}\n`;
+  return async (pathname) => {
+    if (pathname === '/api/news') return { body: '{"news":[]}', type: 'application/json' };
+    const name = pathname === '/' ? 'index.html' : pathname.slice(1);
+    for (const folder of stack.serve) {
+      let body;
+      try {
+        body = await readFile(inside(folder, name));
+      } catch {
+        continue;
+      }
+      if (name === 'sw.js') body = Buffer.concat([Buffer.from(prefix), body]);
+      return { body, type: TYPES[extname(name)] ?? 'application/octet-stream' };
+    }
+    return null;
+  };
+}
+
+/** Workbox's NetworkOnly rejects a POST's response offline (its plugin has queued it), without the polyfill too. */
+const WORKBOX_OFFLINE = [
+  { name: "Workbox's NetworkOnly rejecting a POST offline", pattern: /^no-response: |FetchEvent\.respondWith\(\) Promise rejected/ },
+  { name: "Firefox's report of the same in the page", pattern: /^Error: Failed to load ‘[^’]*\/api\/echo’\. A ServiceWorker passed a promise to FetchEvent\.respondWith\(\) that rejected with ‘Error: no-response / },
+];
+
+async function replay(ctx, variant) {
+  const report = built();
+  if (report.error) throw new Error(`the stacks could not be built: ${report.error.split('\n')[0]}`);
+  const stack = report.stacks[variant.stack];
+  const server = await startFixtureServer(null, { serve: serveApp(stack, report.observer, variant.mode) });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`${server.origin}/`);
+    await page.evaluate(async () => {
+      const deadline = Date.now() + 20000;
+      while (!navigator.serviceWorker.controller) {
+        if (Date.now() > deadline) throw new Error("the app's worker did not take control of the page in 20 s");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }, undefined, 30000);
+    await checkPolyfill(page);
+
+    const post = (n) => page.evaluate((body) =>
+      fetch('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        .then((response) => ({ status: response.status }), (error) => ({ error: String(error) })), { n });
+    const getTags = () => page.evaluate(() => navigator.serviceWorker.ready.then((registration) => registration.sync.getTags()));
+    const syncs = () => server.entries('sync').filter((entry) => entry.tag === stack.tag);
+
+    assert.deepEqual(await post(0), { status: 201 }, 'an online POST through the app');
+    assert.deepEqual(server.echoes.map((e) => e.body), [{ n: 0 }], 'the online POST reached the server');
+
+    server.setReachable(false);
+    await ctx.setOnline(false, page);
+    for (const n of [1, 2]) {
+      const result = await post(n);
+      assert.notEqual(result.status, 201, `POST ${n} cannot reach the server offline: ${JSON.stringify(result)}`);
+    }
+    const tags = await getTags();
+    assert.ok(tags.includes(stack.tag), `the app's queue registers ${stack.tag} through registration.sync; getTags() gave ${JSON.stringify(tags)}`);
+    await sleep(2000);
+    assert.equal(server.echoes.length, 1, 'nothing reaches the server while offline');
+
+    server.setReachable(true);
+    const online = Date.now();
+    await ctx.setOnline(true, page);
+    await waitAfterOnline(server, page, online, () => server.echoes.length >= 3, 'both queued POSTs replayed');
+    const latency = Math.max(...server.echoes.map((e) => e.receivedAt)) - online;
+    ctx.note(`replayed ${latency} ms after coming online`);
+    await sleep(1500);
+
+    assert.deepEqual(server.echoes.map((e) => e.body.n).sort(), [0, 1, 2], 'each POST reaches the server exactly once');
+    assert.equal(syncs().length, 1, `the queue's tag fires exactly once: ${JSON.stringify(syncs())}`);
+    const [event] = syncs();
+    assert.deepEqual({ onLine: event.onLine, isSyncEvent: event.isSyncEvent, isTrusted: event.isTrusted }, { onLine: true, isSyncEvent: true, isTrusted: false },
+      'a SyncEvent of the polyfill, fired online');
+    // The worker's own fetches of /api/echo: the page's three POSTs passed through outside any sync event; the two
+    // replays, after the network came back, each inside the sync event (not at a worker start, not on a timer).
+    const fetches = server.entries('echoFetch');
+    const early = fetches.filter((entry) => entry.t < online);
+    const replays = fetches.filter((entry) => entry.t >= online);
+    assert.deepEqual(early.map((entry) => entry.duringSync), [false, false, false], `the page's POSTs pass through the worker: ${JSON.stringify(early)}`);
+    assert.deepEqual(replays.map((entry) => entry.duringSync), [true, true], `the two replays, each inside the sync event: ${JSON.stringify(replays)}`);
+    if (variant.stack === 'serwist' && variant.browser === 'chromium-deleted') {
+      assert.ok(latency <= SERWIST_LATENCY_MS, `Serwist's queue replays within ${SERWIST_LATENCY_MS} ms of the network coming back, took ${latency} ms`);
+    }
+    assert.ok(!(await getTags()).includes(stack.tag), 'the registration is gone once it fired');
+
+    assertNoUnexpectedErrors({
+      page: ctx.pageErrors,
+      worker: server.entries('swError').map((e) => e.message),
+    }, stack.tag.startsWith('workbox') ? WORKBOX_OFFLINE : []);
+  } finally {
+    await server.close();
+  }
+}
+
+/** The page and the app's worker both run the polyfill from the bundles, not a native API. */
+async function checkPolyfill(page) {
+  const inPage = await page.evaluate(() => ({
+    loaded: typeof self.BackgroundSyncPolyfill === 'object',
+    native: self.BackgroundSyncPolyfill ? self.BackgroundSyncPolyfill.native : null,
+  }));
+  assert.deepEqual(inPage, { loaded: true, native: false }, "the page's bundle installs the polyfill");
+  const inWorker = await page.evaluate(() => new Promise((resolve, reject) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => reject(new Error('the worker did not answer the probe in 10 s')), 10000);
+    channel.port1.onmessage = ({ data }) => {
+      clearTimeout(timer);
+      resolve(data);
+    };
+    navigator.serviceWorker.controller.postMessage({ fixture: 'probe' }, [channel.port2]);
+  }));
+  const { polyfillLoaded, native, syncManagerNative, syncEventNative, syncInRegistration } = inWorker;
+  assert.deepEqual({ polyfillLoaded, native, syncManagerNative, syncEventNative, syncInRegistration },
+    { polyfillLoaded: true, native: false, syncManagerNative: false, syncEventNative: false, syncInRegistration: true },
+    "the worker's bundle installs the polyfill before the app's queue looks for registration.sync");
+}
