@@ -40,3 +40,11 @@ self.addEventListener('sync', (event) => {
 });
 
 answerProbes();
+
+// {fixture: 'viewOffline'}: from now on this worker instance reads itself offline (navigator.onLine), so that it
+// fires nothing when the network comes back; the restart case stops it then and starts a fresh one.
+self.addEventListener('message', (event) => {
+  if (!event.data || event.data.fixture !== 'viewOffline' || !event.ports[0]) return;
+  Object.defineProperty(navigator, 'onLine', { get: () => false, configurable: true });
+  event.ports[0].postMessage({ onLine: navigator.onLine });
+});
