@@ -44,7 +44,7 @@ export const STACKS = [
     name: 'vite-pwa',
     title: 'Vite + vite-plugin-pwa (injectManifest)',
     tag: 'workbox-background-sync:api',
-    build: (dir) => run(process.execPath, [join(dir, '..', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], dir),
+    build: viteBuild,
     shown: ['vite.config.js', 'src/main.js', 'src/sw.js'],
     serve: ['dist'],
   },
@@ -52,7 +52,7 @@ export const STACKS = [
     name: 'serwist',
     title: 'Serwist (@serwist/vite, BackgroundSyncQueue)',
     tag: 'serwist-background-sync:api',
-    build: (dir) => run(process.execPath, [join(dir, '..', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], dir),
+    build: viteBuild,
     shown: ['vite.config.js', 'src/main.js', 'src/sw.js'],
     serve: ['dist'],
   },
@@ -65,6 +65,11 @@ export const STACKS = [
     serve: ['dist', 'public'],
   },
 ];
+
+/** `vite build` in the app's folder, as its package.json script would run it. */
+function viteBuild(dir) {
+  return run(process.execPath, [join(dir, '..', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], dir);
+}
 
 function run(command, args, cwd) {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 180000, env: { ...process.env, NODE_ENV: 'production' } });
