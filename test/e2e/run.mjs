@@ -7,7 +7,8 @@
 //            native Chromium as the control)
 //   bundler  the packed package imported by name and bundled by Rollup: Chromium with the API deleted, Firefox
 //   stacks   apps built from the packed package by webpack + InjectManifest, Vite + vite-plugin-pwa, Serwist and
-//            esbuild, their queued POSTs replayed by sync events: Chromium with the API deleted, Firefox
+//            esbuild, their queued POSTs replayed by sync events: Chromium with the API deleted, Firefox (and
+//            native Chromium as the control)
 //            (test/stacks/README.md). Its tools are installed with npm, and the apps built, before the run enters
 //            the namespace, which has no way out to the registry.
 // Like test/browser/run.mjs it runs inside the kit's private network namespace (`unshare -n`), so that offline is

@@ -4,7 +4,7 @@
 //
 //   build              what needs no browser: every stack built, README's snippets are the fixtures' files, the
 //                      esbuild fixture compiles as a strict typed project; notes the bytes the polyfill adds
-//   <stack> [browser]  an online POST reaches the server; offline, two POSTs are queued by the app's queue, which
+//   <stack> [browser]  (chromium-native is the control: the polyfill leaves the API in place) an online POST reaches the server; offline, two POSTs are queued by the app's queue, which
 //                      registers its sync through registration.sync (the polyfill's); nothing reaches the server or
 //                      fires while offline; once online, each queued POST reaches the server exactly once (the
 //                      server's log is the truth), replayed by the worker inside the queue's one sync event, never
@@ -25,6 +25,8 @@ const ENV = 'BSP_STACKS_DIR';
 const BROWSERS = [
   { browser: 'chromium-deleted', mode: 'deleted' },
   { browser: 'firefox', mode: 'firefox' },
+  // The control: the same apps on Chromium's own API, which the polyfill leaves in place.
+  { browser: 'chromium-native', mode: 'native' },
 ];
 /** Serwist's queue must replay within this long after the network is back, in Chromium with the API deleted. */
 const SERWIST_LATENCY_MS = 1000;
@@ -172,7 +174,7 @@ async function replay(ctx, variant) {
   const server = await startFixtureServer(null, { serve: serveApp(stack, report.observer, variant.mode) });
   try {
     const page = await openApp(ctx, server.origin);
-    await checkPolyfill(page);
+    await checkPolyfill(page, variant.mode === 'native');
     const syncs = () => server.entries('sync').filter((entry) => entry.tag === stack.tag);
 
     assert.deepEqual(await post(page, 0), { status: 201 }, 'an online POST through the app');
@@ -224,8 +226,9 @@ async function replay(ctx, variant) {
     assert.deepEqual(server.echoes.map((e) => e.body.n).sort(), [0, 1, 2], 'each POST reaches the server exactly once');
     assert.equal(syncs().length, 1, `the queue's tag fires exactly once: ${JSON.stringify(syncs())}`);
     const [event] = syncs();
-    assert.deepEqual({ onLine: event.onLine, isSyncEvent: event.isSyncEvent, isTrusted: event.isTrusted }, { onLine: true, isSyncEvent: true, isTrusted: false },
-      'a SyncEvent of the polyfill, fired online');
+    const native = variant.mode === 'native';
+    assert.deepEqual({ onLine: event.onLine, isSyncEvent: event.isSyncEvent, isTrusted: event.isTrusted }, { onLine: true, isSyncEvent: true, isTrusted: native },
+      `a SyncEvent ${native ? "of Chromium's own" : 'of the polyfill'}, fired online`);
     // The worker's own fetches of /api/echo: the page's three POSTs passed through outside any sync event; the two
     // replays, after the network came back, each inside the sync event (not at a worker start, not on a timer).
     const fetches = server.entries('echoFetch');
@@ -246,16 +249,19 @@ async function replay(ctx, variant) {
   }
 }
 
-/** The page and the app's worker both run the polyfill from the bundles, not a native API. */
-async function checkPolyfill(page) {
+/**
+ * The page and the app's worker both load the polyfill from the bundles; it installs its own API, or where `native`,
+ * leaves Chromium's in place.
+ */
+async function checkPolyfill(page, native) {
   const inPage = await page.evaluate(() => ({
     loaded: typeof self.BackgroundSyncPolyfill === 'object',
     native: self.BackgroundSyncPolyfill ? self.BackgroundSyncPolyfill.native : null,
   }));
-  assert.deepEqual(inPage, { loaded: true, native: false }, "the page's bundle installs the polyfill");
+  assert.deepEqual(inPage, { loaded: true, native }, "the page's bundle loads the polyfill");
   const inWorker = await askWorker(page, { fixture: 'probe' });
-  const { polyfillLoaded, native, syncManagerNative, syncEventNative, syncInRegistration } = inWorker;
-  assert.deepEqual({ polyfillLoaded, native, syncManagerNative, syncEventNative, syncInRegistration },
-    { polyfillLoaded: true, native: false, syncManagerNative: false, syncEventNative: false, syncInRegistration: true },
-    "the worker's bundle installs the polyfill before the app's queue looks for registration.sync");
+  const { polyfillLoaded, syncManagerNative, syncEventNative, syncInRegistration } = inWorker;
+  assert.deepEqual({ polyfillLoaded, native: inWorker.native, syncManagerNative, syncEventNative, syncInRegistration },
+    { polyfillLoaded: true, native, syncManagerNative: native, syncEventNative: native, syncInRegistration: true },
+    `the worker's bundle loads the polyfill${native ? ', which leaves the native API in place' : ' before the app\'s queue looks for registration.sync'}`);
 }
