@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { createLog, readJson, send, startServer } from '../kit/server.mjs';
+import { createLog, readJson, send, sendBody, startServer } from '../kit/server.mjs';
 import { waitFor } from '../kit/util.mjs';
 
 /**
@@ -35,8 +35,7 @@ export async function startFixtureServer(www, { serve } = {}) {
     if (serve) {
       const answer = await serve(pathname);
       if (!answer) return false;
-      res.writeHead(200, { 'content-type': answer.type, 'cache-control': 'no-store' });
-      res.end(answer.body);
+      sendBody(res, 200, answer.body, answer.type);
       return true;
     }
     const name = pathname === '/' ? 'page.html' : pathname.slice(1);

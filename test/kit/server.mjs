@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { waitFor } from './util.mjs';
 
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
+/** Content types by file extension. */
+export const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
 export const MAX_BODY = 1 << 20;
 
 export async function startServer({ secondHost } = {}) {

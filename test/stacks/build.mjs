@@ -14,8 +14,8 @@
 //                      must fail for the right reason
 //   checkReadme()      README's "With your build tool" shows each fixture's files verbatim
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import ts from 'typescript';
@@ -28,13 +28,12 @@ const FIXTURES = join(HERE, 'fixtures');
 const LINKED = ['webpack', 'workbox-webpack-plugin'];
 
 /**
- * The four stacks. `tag` is the sync tag its queue registers; `build` runs the stack's tool in the app's folder;
+ * The four stacks, in README's order. `tag` is the sync tag its queue registers; `build` runs the stack's tool in the app's folder;
  * `shown` are the files README shows verbatim; `serve` the folders the test server serves, in order.
  */
 export const STACKS = [
   {
     name: 'webpack',
-    title: 'webpack 5 + workbox-webpack-plugin (InjectManifest)',
     tag: 'workbox-background-sync:api',
     build: buildWebpack,
     shown: ['webpack.config.js', 'src/main.js', 'src/sw.js'],
@@ -42,7 +41,6 @@ export const STACKS = [
   },
   {
     name: 'vite-pwa',
-    title: 'Vite + vite-plugin-pwa (injectManifest)',
     tag: 'workbox-background-sync:api',
     build: viteBuild,
     shown: ['vite.config.js', 'src/main.js', 'src/sw.js'],
@@ -50,7 +48,6 @@ export const STACKS = [
   },
   {
     name: 'serwist',
-    title: 'Serwist (@serwist/vite, BackgroundSyncQueue)',
     tag: 'serwist-background-sync:api',
     build: viteBuild,
     shown: ['vite.config.js', 'src/main.js', 'src/sw.js'],
@@ -58,7 +55,6 @@ export const STACKS = [
   },
   {
     name: 'esbuild',
-    title: 'esbuild, in TypeScript',
     tag: 'outbox',
     build: (dir) => run(process.execPath, ['build.mjs'], dir),
     shown: ['build.mjs', 'src/main.ts', 'src/sw.ts'],
@@ -101,14 +97,12 @@ export function installScratch(dir) {
   }, null, 2));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8', timeout: 300000, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const name of LINKED) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
-  const installed = JSON.parse(readFileSync(join(dir, 'node_modules', 'background-sync-polyfill', 'package.json'), 'utf8'));
-  if (existsSync(join(dir, 'node_modules', 'background-sync-polyfill', 'src'))) throw new Error('the installed package is not the tarball');
   const version = (name) => JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
   return {
     ms: Date.now() - start,
     tarball: filename,
     versions: Object.fromEntries([...Object.keys(tools), ...LINKED].map((name) => [name, version(name)])),
-    polyfill: installed.version,
+    polyfill: version('background-sync-polyfill'),
   };
 }
 
@@ -271,5 +265,3 @@ function firstDifference(shown, actual) {
   const at = line === -1 ? a.length : line;
   return `line ${at + 1}: README ${JSON.stringify(a[at])}, fixture ${JSON.stringify(b[at])}`;
 }
-
-export const relativeToRoot = (path) => relative(ROOT, path);

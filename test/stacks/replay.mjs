@@ -1,11 +1,13 @@
 // The stacks test of the e2e suite (test/e2e/run.mjs --only=stacks): each fixture app of test/stacks/fixtures/,
 // built from the packed tarball by its own tool before the run entered its network namespace (build.mjs, called by
-// run.mjs through prepare()), is served from 127.0.0.1 and driven in Chromium with the API deleted and in Firefox ESR.
+// run.mjs through prepare()), is served from 127.0.0.1 and driven in Chromium with the API deleted, in Firefox ESR, and
+// in native Chromium as the control.
 //
 //   build              what needs no browser: every stack built, README's snippets are the fixtures' files, the
 //                      esbuild fixture compiles as a strict typed project; notes the bytes the polyfill adds
-//   <stack> [browser]  (chromium-native is the control: the polyfill leaves the API in place) an online POST reaches the server; offline, two POSTs are queued by the app's queue, which
-//                      registers its sync through registration.sync (the polyfill's); nothing reaches the server or
+//   <stack> [browser]  an online POST reaches the server; offline, two POSTs are queued by the app's queue, which
+//                      registers its sync through registration.sync (the polyfill's; in chromium-native, the control,
+//                      Chromium's own, which the polyfill leaves in place); nothing reaches the server or
 //                      fires while offline; once online, each queued POST reaches the server exactly once (the
 //                      server's log is the truth), replayed by the worker inside the queue's one sync event, never
 //                      outside one (a replay at worker start); Serwist's within 1 s in Chromium with the API deleted
@@ -18,7 +20,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { assertNoUnexpectedErrors, startFixtureServer, waitAfterOnline } from '../e2e/routes.mjs';
-import { inside } from '../kit/server.mjs';
+import { TYPES, inside } from '../kit/server.mjs';
+import * as build from './build.mjs';
 import { sleep } from '../kit/util.mjs';
 
 const ENV = 'BSP_STACKS_DIR';
@@ -42,12 +45,11 @@ export async function prepare() {
   const started = Date.now();
   const report = { stacks: {} };
   try {
-    const build = await import('./build.mjs');
     console.log('stacks: installing the packed package and the tools of test/stacks/tools.json with npm');
     report.install = build.installScratch(dir);
     for (const stack of build.STACKS) {
       const built = await build.buildStack(dir, stack);
-      report.stacks[stack.name] = { title: stack.title, tag: stack.tag, ...built };
+      report.stacks[stack.name] = { tag: stack.tag, ...built };
       console.log(`stacks: built ${stack.name} in ${built.ms} ms`);
     }
     report.observer = await build.bundleObserver();
@@ -81,7 +83,7 @@ export function removeScratch() {
   if (process.env[ENV]) rmSync(process.env[ENV], { recursive: true, force: true });
 }
 
-const STACK_NAMES = ['webpack', 'vite-pwa', 'serwist', 'esbuild'];
+const STACK_NAMES = build.STACKS.map((stack) => stack.name);
 
 export const stacks = {
   name: 'stacks',
@@ -108,8 +110,6 @@ function checkBuild(ctx) {
   ctx.note(report.checks.types.text);
   ctx.note(`README: ${report.checks.readme.text}`);
 }
-
-const TYPES = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.webmanifest': 'application/manifest+json' };
 
 /** The stack's built app; /sw.js with the test's lines first; /api/news for the esbuild app's periodic refresh. */
 function serveApp(stack, observer, mode) {
